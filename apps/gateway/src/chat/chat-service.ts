@@ -1,0 +1,121 @@
+// The chat logic of a gateway, independent of any transport: sessions, accepting messages,
+// handing them to the worker fleet. Sockets, SSE and REST adapt to it.
+import {
+  ChatError,
+  newId,
+  sanitizeText,
+  type ChatJob,
+  type CreateSessionBody,
+  type CreateSessionResponse,
+  type Logger,
+  type SessionStore,
+  type SessionView,
+} from '@chat-fleet/shared';
+import type { TokenService } from '../auth/token-service.js';
+import type { ReplyQueue } from './reply-queue.js';
+import type { ReplyTracker } from './reply-tracker.js';
+
+export interface ChatServiceOptions {
+  model: string;
+  maxMessageChars: number;
+  /** How long the one-reply-in-flight slot is held at most if nobody releases it. */
+  inflightTtlMs: number;
+}
+
+export interface SubmitInput {
+  sessionId: string;
+  /** Chosen by the transport so it can order the ack before the reply's frames. */
+  messageId?: string;
+  content: string;
+  /** The client's address, the rate-limit subject when the session has no userId. */
+  clientAddress: string;
+}
+
+export class ChatService {
+  constructor(
+    private readonly sessions: SessionStore,
+    private readonly queue: ReplyQueue,
+    private readonly tokens: TokenService,
+    private readonly tracker: ReplyTracker,
+    private readonly options: ChatServiceOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async createSession(body: CreateSessionBody, clientAddress: string): Promise<CreateSessionResponse> {
+    const sessionId = newId();
+    await this.sessions.create({
+      sessionId,
+      userId: body.userId,
+      clientAddress,
+      systemPrompt: body.systemPrompt === undefined ? undefined : sanitizeText(body.systemPrompt),
+      metadata: body.metadata,
+      createdAt: new Date().toISOString(),
+    });
+    const issued = await this.tokens.issue(sessionId);
+    this.log.debug({ sessionId }, 'session created');
+    return { sessionId, token: issued.token, expiresAt: issued.expiresAt };
+  }
+
+  /** Throws `not_found` unless the session exists; renews its idle TTL. */
+  async requireSession(sessionId: string): Promise<void> {
+    if (!(await this.sessions.exists(sessionId))) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
+    await this.sessions.touch(sessionId);
+  }
+
+  async getSession(sessionId: string): Promise<SessionView> {
+    const meta = await this.sessions.getMeta(sessionId);
+    if (meta === undefined) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
+    const messages = await this.sessions.history(sessionId);
+    await this.sessions.touch(sessionId);
+    return { sessionId, createdAt: meta.createdAt, messages };
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    if (!(await this.sessions.delete(sessionId))) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
+  }
+
+  /**
+   * Accepts a user message: stores it in the history and queues its reply. Resolves with the
+   * reply's messageId once queued; every accepted message later ends in `done` or `error`.
+   */
+  async submit(input: SubmitInput): Promise<{ messageId: string }> {
+    const content = sanitizeText(input.content);
+    if (content.length > this.options.maxMessageChars) {
+      throw new ChatError('too_large', `message has ${content.length} characters; the limit is ${this.options.maxMessageChars}`);
+    }
+    if (content.trim() === '') throw new ChatError('bad_request', 'message content is empty');
+
+    const meta = await this.sessions.getMeta(input.sessionId);
+    if (meta === undefined) throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
+
+    const messageId = input.messageId ?? newId();
+    const holder = await this.sessions.acquireInflight(input.sessionId, messageId, this.options.inflightTtlMs);
+    if (holder !== undefined) {
+      throw new ChatError('busy', `a reply is already streaming in this session (messageId ${holder}); wait for it or cancel it`);
+    }
+    try {
+      const userMessageId = newId();
+      const appended = await this.sessions.append(input.sessionId, {
+        id: userMessageId,
+        role: 'user',
+        content,
+        createdAt: new Date().toISOString(),
+      });
+      if (!appended) throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
+      const job: ChatJob = {
+        sessionId: input.sessionId,
+        messageId,
+        userMessageId,
+        subject: meta.userId !== undefined ? `user:${meta.userId}` : `ip:${input.clientAddress}`,
+        model: this.options.model,
+        enqueuedAt: Date.now(),
+      };
+      await this.queue.enqueue(job);
+      this.tracker.accepted(input.sessionId, messageId);
+    } catch (err) {
+      await this.sessions.releaseInflight(input.sessionId, messageId).catch(() => undefined);
+      throw err;
+    }
+    return { messageId };
+  }
+}

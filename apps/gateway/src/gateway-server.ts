@@ -1,0 +1,169 @@
+// Builds the gateway's uWS app from its parts; owns listen, drain and health.
+import uWS from 'uWebSockets.js';
+import type { Redis } from 'ioredis';
+import { CLOSE_CODES, ChatError, type GatewayConfig, type HealthResponse, type Logger } from '@chat-fleet/shared';
+import type { ChatService } from './chat/chat-service.js';
+import type { TokenService } from './auth/token-service.js';
+import type { SessionHub } from './relay/session-hub.js';
+import type { GatewayMetrics } from './metrics.js';
+import { mountNotFound, mountRest } from './transport/rest-routes.js';
+import { mountWebSocket, type SessionControl, type WsEndpoint } from './transport/ws-endpoint.js';
+
+export interface GatewayParts {
+  config: GatewayConfig;
+  instance: string;
+  redis: Redis;
+  service: ChatService;
+  tokens: TokenService;
+  hub: SessionHub;
+  control: SessionControl;
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+export interface ExtendedHealth extends HealthResponse {
+  redisRttMs: number | null;
+  uptimeSeconds: number;
+  draining: boolean;
+}
+
+export class GatewayServer {
+  private readonly app: uWS.TemplatedApp;
+  private readonly ws: WsEndpoint;
+  private listenSocket: uWS.us_listen_socket | undefined;
+  private draining = false;
+  private readonly startedAt = Date.now();
+  port = 0;
+
+  constructor(private readonly parts: GatewayParts) {
+    const { config } = parts;
+    this.app = uWS.App();
+    const allowAll = config.ALLOWED_ORIGINS.includes('*');
+    const isOriginAllowed = (origin: string): boolean => allowAll || config.ALLOWED_ORIGINS.includes(origin);
+    const classify = (err: unknown): ChatError => this.classify(err);
+    this.ws = mountWebSocket(this.app, {
+      service: parts.service,
+      tokens: parts.tokens,
+      hub: parts.hub,
+      metrics: parts.metrics,
+      log: parts.log,
+      instance: parts.instance,
+      maxFrameBytes: config.MAX_FRAME_BYTES,
+      maxBackpressureBytes: config.WS_MAX_BACKPRESSURE_BYTES,
+      idleTimeoutSeconds: config.WS_IDLE_TIMEOUT_SECONDS,
+      isOriginAllowed,
+      isDraining: () => this.draining,
+      classify,
+      control: parts.control,
+    });
+    mountRest(this.app, {
+      service: parts.service,
+      tokens: parts.tokens,
+      hub: parts.hub,
+      metrics: parts.metrics,
+      log: parts.log,
+      maxBodyBytes: config.MAX_FRAME_BYTES,
+      replyTimeoutMs: config.REPLY_TIMEOUT_MS,
+      isOriginAllowed,
+      health: () => this.health(),
+      isDraining: () => this.draining,
+      classify,
+    });
+    mountNotFound(this.app);
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (!socket) {
+          reject(new Error(`could not listen on ${host}:${port} (is the port in use?)`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.port = uWS.us_socket_local_port(socket);
+        resolve(this.port);
+      });
+    });
+  }
+
+  get connections(): number {
+    return this.ws.count;
+  }
+
+  async health(): Promise<{ status: number; body: ExtendedHealth }> {
+    let rtt: number | null = null;
+    try {
+      const t0 = performance.now();
+      await withTimeout(this.parts.redis.ping(), 1000);
+      rtt = Math.round((performance.now() - t0) * 100) / 100;
+    } catch {
+      rtt = null;
+    }
+    const up = rtt !== null;
+    const body: ExtendedHealth = {
+      status: up ? 'ok' : 'degraded',
+      redis: up ? 'up' : 'down',
+      instance: this.parts.instance,
+      connections: this.ws.count,
+      sessions: this.parts.hub.sessions,
+      redisRttMs: rtt,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      draining: this.draining,
+    };
+    return { status: up ? 200 : 503, body };
+  }
+
+  /** Errors that are not ChatErrors become `unavailable` while Redis is down, else `internal`. */
+  classify(err: unknown): ChatError {
+    if (err instanceof ChatError) return err;
+    if (this.parts.redis.status !== 'ready' || isRedisConnectionError(err)) {
+      return new ChatError('unavailable', 'the service cannot reach its data store; try again shortly', { retryAfterMs: 1000, cause: err });
+    }
+    return new ChatError('internal', 'internal error', { cause: err });
+  }
+
+  /**
+   * Drain: /ready turns 503, new sockets are refused, every socket is told to reconnect
+   * elsewhere, then the listen socket closes. Resolves when sockets are gone or time is up.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    this.ws.closeAll(CLOSE_CODES.GOING_AWAY_RECONNECT, 'gateway draining: reconnect and resume');
+    const deadline = Date.now() + timeoutMs;
+    while (this.ws.count > 0 && Date.now() < deadline) await sleep(50);
+    if (this.listenSocket !== undefined) {
+      uWS.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = undefined;
+    }
+  }
+
+  close(): void {
+    this.app.close();
+  }
+}
+
+function isRedisConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|enableOfflineQueue/i.test(err.message)
+  );
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

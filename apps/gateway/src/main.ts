@@ -1,0 +1,97 @@
+// Composition root of a gateway: config, Redis clients, parts, listen, drain on SIGTERM.
+import { hostname } from 'node:os';
+import {
+  SessionStore,
+  createLogger,
+  createRedis,
+  loadGatewayConfig,
+  loadOrExit,
+  redisKeys,
+  waitReady,
+} from '@chat-fleet/shared';
+import { resolveAuthSecret } from './auth/auth-secret.js';
+import { TokenService } from './auth/token-service.js';
+import { ChatService } from './chat/chat-service.js';
+import { BullReplyQueue } from './chat/reply-queue.js';
+import { ReplyTracker } from './chat/reply-tracker.js';
+import { GatewayMetrics } from './metrics.js';
+import { SessionHub } from './relay/session-hub.js';
+import { UnsupportedSessionControl } from './relay/session-control.js';
+import { GatewayServer } from './gateway-server.js';
+
+const config = loadOrExit(() => loadGatewayConfig(process.env));
+const instance = config.INSTANCE_ID ?? `gateway-${hostname()}-${process.pid}`;
+const log = createLogger({ name: 'gateway', instance, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+const keys = redisKeys(config.REDIS_PREFIX);
+
+// Request paths fail fast while Redis is down (the client gets `unavailable`); the
+// subscriber queues its SUBSCRIBEs and ioredis re-subscribes after a reconnect.
+const redis = createRedis(config.REDIS_URL, { name: `${instance}:commands`, failFast: true });
+const subscriber = createRedis(config.REDIS_URL, { name: `${instance}:subscriber` });
+for (const [name, client] of [['commands', redis], ['subscriber', subscriber]] as const) {
+  client.on('error', (err: Error) => log.warn({ err: err.message, client: name }, 'redis error'));
+  client.on('ready', () => log.info({ client: name }, 'redis ready'));
+}
+
+try {
+  await waitReady(redis, 30_000);
+} catch {
+  process.stderr.write(`cannot reach Redis at ${config.REDIS_URL} (REDIS_URL)\n`);
+  process.exit(1);
+}
+
+const metrics = new GatewayMetrics({ instance });
+const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
+const tokens = new TokenService(await resolveAuthSecret(config.AUTH_SECRET, redis, keys.authSecret), config.TOKEN_TTL_SECONDS);
+const queue = new BullReplyQueue(redis, keys);
+const hub = new SessionHub(subscriber, keys, log);
+const tracker = new ReplyTracker(metrics, config.REPLY_TIMEOUT_MS, (sessionId, messageId) => {
+  log.warn({ sessionId, messageId }, 'no reply in time; ending it with an error');
+  const frame = JSON.stringify({ type: 'error', code: 'unavailable', messageId, message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` });
+  Promise.all([redis.publish(keys.sessionChannel(sessionId), frame), sessions.releaseInflight(sessionId, messageId)]).catch(
+    (err: unknown) => log.error({ err, sessionId, messageId }, 'could not end a timed-out reply'),
+  );
+});
+hub.observe((_sessionId, frame) => tracker.observe(frame));
+const service = new ChatService(
+  sessions,
+  queue,
+  tokens,
+  tracker,
+  { model: config.CHAT_MODEL, maxMessageChars: config.MAX_MESSAGE_CHARS, inflightTtlMs: config.REPLY_TIMEOUT_MS + 30_000 },
+  log,
+);
+const server = new GatewayServer({
+  config,
+  instance,
+  redis,
+  service,
+  tokens,
+  hub,
+  control: new UnsupportedSessionControl(),
+  metrics,
+  log,
+});
+
+const port = await server.listen(config.HOST, config.PORT).catch((err: Error) => {
+  process.stderr.write(`${err.message} (PORT=${config.PORT})\n`);
+  process.exit(1);
+});
+log.info({ port }, `gateway listening on http://${config.HOST}:${port}`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal, connections: server.connections }, 'draining');
+  await server.drain(config.DRAIN_TIMEOUT_MS);
+  tracker.close();
+  await queue.close().catch(() => undefined);
+  server.close();
+  redis.disconnect();
+  subscriber.disconnect();
+  log.info('drained; exiting');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

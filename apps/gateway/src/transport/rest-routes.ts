@@ -1,0 +1,162 @@
+// REST adapter: maps HTTP requests onto the ChatService and answers per the contract.
+import type { TemplatedApp } from 'uWebSockets.js';
+import {
+  ChatError,
+  CreateSessionBodySchema,
+  PostMessageBodySchema,
+  isValidId,
+  parseOrThrow,
+  toChatError,
+  type HealthResponse,
+  type Logger,
+  type ReplyFrame,
+} from '@chat-fleet/shared';
+import type { ChatService } from '../chat/chat-service.js';
+import type { TokenService } from '../auth/token-service.js';
+import type { SessionHub } from '../relay/session-hub.js';
+import type { GatewayMetrics } from '../metrics.js';
+import { Reply, bearerToken, parseJson, readBody, readRequest, type RequestInfo } from './http-kit.js';
+import { ReplyWaiter } from './reply-waiter.js';
+
+export interface RestDeps {
+  service: ChatService;
+  tokens: TokenService;
+  hub: SessionHub;
+  metrics: GatewayMetrics;
+  log: Logger;
+  maxBodyBytes: number;
+  replyTimeoutMs: number;
+  isOriginAllowed(origin: string): boolean;
+  health(): Promise<{ status: number; body: HealthResponse }>;
+  isDraining(): boolean;
+  /** Maps an error to what the client sees (e.g. `unavailable` while Redis is down). */
+  classify(err: unknown): ChatError;
+}
+
+type Handler = (reply: Reply, info: RequestInfo, body: Promise<Buffer> | undefined) => Promise<void>;
+
+export function mountRest(app: TemplatedApp, deps: RestDeps): void {
+  const route = (method: 'get' | 'post' | 'del', pattern: string, params: number, handler: Handler): void => {
+    app[method](pattern, (res, req) => {
+      const reply = new Reply(res);
+      const info = readRequest(res, req, params);
+      if (info.origin !== '') {
+        if (!deps.isOriginAllowed(info.origin)) {
+          reply.error(new ChatError('forbidden', `origin ${info.origin} is not allowed`));
+          return;
+        }
+        reply.allowOrigin(info.origin);
+      }
+      const body = method === 'post' ? readBody(reply, deps.maxBodyBytes) : undefined;
+      body?.catch(() => undefined);
+      handler(reply, info, body).catch((err: unknown) => {
+        const e = deps.classify(err);
+        if (e.code === 'internal') deps.log.error({ err, url: info.url }, 'request failed');
+        deps.metrics.errors.inc({ code: e.code });
+        reply.error(e);
+      });
+    });
+  };
+
+  const sessionIdParam = (info: RequestInfo): string => {
+    const id = info.params[0] ?? '';
+    if (!isValidId(id)) throw new ChatError('bad_request', 'session id must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+    return id;
+  };
+
+  route('post', '/chat/session', 0, async (reply, info, body) => {
+    const parsed = parseOrThrow(CreateSessionBodySchema, parseJson(await body!), 'session body');
+    reply.json(201, await deps.service.createSession(parsed, info.remoteAddress));
+  });
+
+  route('get', '/chat/session/:id', 1, async (reply, info) => {
+    const sessionId = sessionIdParam(info);
+    await deps.tokens.verify(bearerToken(info.authorization), sessionId);
+    reply.json(200, await deps.service.getSession(sessionId));
+  });
+
+  route('del', '/chat/session/:id', 1, async (reply, info) => {
+    const sessionId = sessionIdParam(info);
+    await deps.tokens.verify(bearerToken(info.authorization), sessionId);
+    await deps.service.deleteSession(sessionId);
+    reply.empty(204);
+  });
+
+  route('post', '/chat/message', 0, async (reply, info, body) => {
+    const parsed = parseOrThrow(PostMessageBodySchema, parseJson(await body!), 'message body');
+    await deps.tokens.verify(bearerToken(info.authorization), parsed.sessionId);
+    const sse = info.accept.includes('text/event-stream');
+    const tokens: string[] = [];
+    const waiter = new ReplyWaiter((frame: ReplyFrame, raw: string) => {
+      if (sse) reply.write(`event: ${frame.type}\ndata: ${raw}\n\n`);
+      else if (frame.type === 'token') tokens.push((frame).text);
+      else if (frame.type === 'reset') tokens.length = 0;
+    });
+    await deps.hub.join(parsed.sessionId, waiter);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const { messageId } = await deps.service.submit({ sessionId: parsed.sessionId, content: parsed.content, clientAddress: info.remoteAddress });
+      if (sse) {
+        reply.startStream(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+        reply.write(`event: ack\ndata: ${JSON.stringify({ type: 'ack', messageId })}\n\n`);
+      }
+      waiter.follow(messageId);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ChatError('unavailable', `no reply within ${deps.replyTimeoutMs} ms`)),
+          deps.replyTimeoutMs,
+        );
+      });
+      const end = await Promise.race([waiter.finished, timeout]);
+      if (sse) {
+        reply.finish();
+      } else if (end.type === 'error') {
+        throw new ChatError(end.code, end.message, end.retryAfterMs === undefined ? {} : { retryAfterMs: end.retryAfterMs });
+      } else {
+        reply.json(200, { messageId, reply: tokens.join(''), cached: end.cached, usage: end.usage, finishReason: end.finishReason });
+      }
+    } catch (err) {
+      if (!reply.streaming) throw err;
+      // The SSE stream already started: report the error as an event.
+      const e = toChatError(err);
+      reply.finish(`event: error\ndata: ${JSON.stringify({ type: 'error', code: e.code, message: e.message })}\n\n`);
+    } finally {
+      clearTimeout(timer);
+      deps.hub.leave(parsed.sessionId, waiter);
+    }
+  });
+
+  route('get', '/health', 0, async (reply) => {
+    const h = await deps.health();
+    reply.json(h.status, h.body, { 'cache-control': 'no-store' });
+  });
+
+  route('get', '/ready', 0, (reply) => {
+    if (deps.isDraining()) reply.json(503, { status: 'draining' });
+    else reply.json(200, { status: 'ready' });
+    return Promise.resolve();
+  });
+
+  route('get', '/metrics', 0, async (reply) => {
+    reply.send(200, await deps.metrics.registry.metrics(), { 'content-type': deps.metrics.registry.contentType });
+  });
+
+  app.options('/*', (res, req) => {
+    const reply = new Reply(res);
+    const origin = req.getHeader('origin');
+    if (origin !== '' && deps.isOriginAllowed(origin)) reply.allowOrigin(origin);
+    reply.send(204, '', {
+      'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+      'access-control-allow-headers': 'authorization, content-type, accept',
+      'access-control-max-age': '600',
+    });
+  });
+}
+
+/** The catch-all, mounted last. */
+export function mountNotFound(app: TemplatedApp): void {
+  app.any('/*', (res, req) => {
+    const reply = new Reply(res);
+    reply.error(new ChatError('not_found', `no route for ${req.getCaseSensitiveMethod().toUpperCase()} ${req.getUrl()}`));
+  });
+}

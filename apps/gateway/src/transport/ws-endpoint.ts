@@ -1,0 +1,282 @@
+// WebSocket adapter: authenticates the upgrade, turns frames into ChatService calls and
+// relays the session's reply frames to the socket. The chat logic never sees a uWS object.
+import type { HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
+import {
+  CLOSE_CODES,
+  ChatError,
+  isValidId,
+  newId,
+  parseClientFrame,
+  type ClientFrame,
+  type Logger,
+  type ReplyFrame,
+  type ServerFrame,
+} from '@chat-fleet/shared';
+import type { ChatService } from '../chat/chat-service.js';
+import type { TokenService } from '../auth/token-service.js';
+import type { ReplySink, SessionHub } from '../relay/session-hub.js';
+import type { GatewayMetrics } from '../metrics.js';
+import { statusLine } from './http-kit.js';
+
+export interface WsDeps {
+  service: ChatService;
+  tokens: TokenService;
+  hub: SessionHub;
+  metrics: GatewayMetrics;
+  log: Logger;
+  instance: string;
+  maxFrameBytes: number;
+  maxBackpressureBytes: number;
+  idleTimeoutSeconds: number;
+  isOriginAllowed(origin: string): boolean;
+  isDraining(): boolean;
+  classify(err: unknown): ChatError;
+  /** Session-level operations that live outside the chat service (cancel, resume). */
+  control: SessionControl;
+}
+
+/** Cancel and resume, implemented over Redis by the relay. */
+export interface SessionControl {
+  cancel(sessionId: string, messageId: string): Promise<void>;
+  resume(sessionId: string, messageId: string, afterSeq: number, attempt: number | undefined, client: WsClient): Promise<void>;
+}
+
+interface SocketData {
+  sessionId: string;
+  clientId: string;
+  remoteAddress: string;
+  client: WsClient | undefined;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** One connected socket as the relay sees it. */
+export class WsClient implements ReplySink {
+  closed = false;
+  /** Frames of replies whose `ack` this socket has not sent yet: the ack goes first. */
+  private held: Map<string, string[]> | undefined;
+
+  constructor(
+    private readonly ws: WebSocket<SocketData>,
+    readonly sessionId: string,
+    readonly clientId: string,
+    private readonly maxBuffered: number,
+  ) {}
+
+  deliver(frame: ReplyFrame, raw: string): void {
+    const held = this.held?.get(frame.messageId);
+    if (held !== undefined) held.push(raw);
+    else this.sendRaw(raw);
+  }
+
+  /** Holds this reply's frames until acked() or dropped(). */
+  holdFor(messageId: string): void {
+    (this.held ??= new Map()).set(messageId, []);
+  }
+
+  acked(messageId: string, ack: ServerFrame): void {
+    const held = this.held?.get(messageId) ?? [];
+    this.held?.delete(messageId);
+    this.send(ack);
+    for (const raw of held) this.sendRaw(raw);
+  }
+
+  dropped(messageId: string): void {
+    this.held?.delete(messageId);
+  }
+
+  send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  sendRaw(text: string): void {
+    if (this.closed) return;
+    this.ws.cork(() => {
+      this.ws.send(text, false);
+    });
+    if (this.ws.getBufferedAmount() > this.maxBuffered) {
+      // A reader that stopped reading may not grow our memory: close it; it can resume.
+      this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.end(code, reason);
+  }
+}
+
+export interface WsEndpoint {
+  /** Asks every socket to reconnect elsewhere (drain). */
+  closeAll(code: number, reason: string): void;
+  readonly count: number;
+}
+
+export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
+  const clients = new Set<WsClient>();
+
+  const refuse = (res: HttpResponse, err: ChatError): void => {
+    res.cork(() => {
+      res.writeStatus(statusLine(err.status)).writeHeader('content-type', 'application/json').end(JSON.stringify({ error: { code: err.code, message: err.message } }));
+    });
+  };
+
+  app.ws<SocketData>('/ws/:sessionId/:clientId', {
+    compression: 0,
+    // Frames above our own limit get a readable `too_large`; far above it uWS closes (1009).
+    maxPayloadLength: deps.maxFrameBytes * 4,
+    maxBackpressure: deps.maxBackpressureBytes * 2,
+    closeOnBackpressureLimit: 0,
+    idleTimeout: deps.idleTimeoutSeconds,
+    sendPingsAutomatically: true,
+
+    upgrade: (res, req, context) => {
+      const sessionId = req.getParameter(0) ?? '';
+      const clientId = req.getParameter(1) ?? '';
+      const token = new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined;
+      const origin = req.getHeader('origin');
+      const secKey = req.getHeader('sec-websocket-key');
+      const secProtocol = req.getHeader('sec-websocket-protocol');
+      const secExtensions = req.getHeader('sec-websocket-extensions');
+      const forwarded = req.getHeader('x-forwarded-for');
+      const remoteAddress = forwarded !== '' ? (forwarded.split(',')[0]?.trim() ?? '') : Buffer.from(res.getRemoteAddressAsText()).toString();
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+
+      const admit = async (): Promise<void> => {
+        if (deps.isDraining()) throw new ChatError('unavailable', 'this gateway is draining; connect to another one');
+        if (origin !== '' && !deps.isOriginAllowed(origin)) throw new ChatError('forbidden', `origin ${origin} is not allowed`);
+        if (!isValidId(sessionId) || !isValidId(clientId)) {
+          throw new ChatError('bad_request', 'session and client ids must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+        }
+        await deps.tokens.verify(token, sessionId);
+        await deps.service.requireSession(sessionId);
+      };
+
+      admit().then(
+        () => {
+          if (aborted) return;
+          res.cork(() => {
+            res.upgrade<SocketData>({ sessionId, clientId, remoteAddress, client: undefined }, secKey, secProtocol, secExtensions, context);
+          });
+        },
+        (err: unknown) => {
+          if (aborted) return;
+          const e = deps.classify(err);
+          deps.metrics.errors.inc({ code: e.code });
+          refuse(res, e);
+        },
+      );
+    },
+
+    open: (ws) => {
+      const data = ws.getUserData();
+      const client = new WsClient(ws, data.sessionId, data.clientId, deps.maxBackpressureBytes);
+      data.client = client;
+      clients.add(client);
+      deps.metrics.wsConnections.inc();
+      deps.hub.join(data.sessionId, client).then(
+        () => {
+          deps.metrics.sessionsActive.set(deps.hub.sessions);
+          client.send({ type: 'ready', sessionId: data.sessionId, clientId: data.clientId, instance: deps.instance });
+        },
+        (err: unknown) => {
+          deps.log.warn({ err, sessionId: data.sessionId }, 'could not subscribe a new socket');
+          client.send({ type: 'error', code: 'unavailable', message: 'the gateway cannot reach Redis; reconnect shortly' });
+          client.close(CLOSE_CODES.UNAVAILABLE_RECONNECT, 'unavailable');
+        },
+      );
+    },
+
+    message: (ws, message, isBinary) => {
+      const data = ws.getUserData();
+      const client = data.client;
+      if (client === undefined || client.closed) return;
+      let frame: ClientFrame;
+      try {
+        if (isBinary) throw new ChatError('bad_request', 'binary frames are not supported; send JSON text frames');
+        if (message.byteLength > deps.maxFrameBytes) {
+          throw new ChatError('too_large', `frame has ${message.byteLength} bytes; the limit is ${deps.maxFrameBytes}`);
+        }
+        let text: string;
+        try {
+          text = decoder.decode(message);
+        } catch {
+          throw new ChatError('bad_request', 'frame is not valid UTF-8');
+        }
+        frame = parseClientFrame(text);
+      } catch (err) {
+        const e = deps.classify(err);
+        deps.metrics.errors.inc({ code: e.code });
+        client.send({ type: 'error', code: e.code, message: e.message });
+        return;
+      }
+      handleFrame(deps, client, data, frame);
+    },
+
+    close: (ws) => {
+      const data = ws.getUserData();
+      const client = data.client;
+      if (client === undefined) return;
+      client.closed = true;
+      clients.delete(client);
+      deps.hub.leave(data.sessionId, client);
+      deps.metrics.wsConnections.dec();
+      deps.metrics.sessionsActive.set(deps.hub.sessions);
+    },
+  });
+
+  return {
+    closeAll(code: number, reason: string): void {
+      for (const c of [...clients]) c.close(code, reason);
+    },
+    get count(): number {
+      return clients.size;
+    },
+  };
+}
+
+function handleFrame(deps: WsDeps, client: WsClient, data: SocketData, frame: ClientFrame): void {
+  const fail = (err: unknown, extra: { id?: string; messageId?: string }): void => {
+    const e = deps.classify(err);
+    if (e.code === 'internal') deps.log.error({ err, sessionId: data.sessionId }, 'frame failed');
+    if (e.code === 'rate_limited') deps.metrics.rateLimited.inc();
+    deps.metrics.messages.inc({ result: 'rejected' });
+    deps.metrics.errors.inc({ code: e.code });
+    client.send({
+      type: 'error',
+      code: e.code,
+      message: e.message,
+      ...extra,
+      ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
+    });
+  };
+  switch (frame.type) {
+    case 'ping':
+      client.send({ type: 'pong' });
+      return;
+    case 'chat': {
+      const messageId = newId();
+      client.holdFor(messageId);
+      deps.service.submit({ sessionId: data.sessionId, messageId, content: frame.content, clientAddress: data.remoteAddress }).then(
+        () => client.acked(messageId, { type: 'ack', ...(frame.id === undefined ? {} : { id: frame.id }), messageId }),
+        (err: unknown) => {
+          client.dropped(messageId);
+          fail(err, frame.id === undefined ? {} : { id: frame.id });
+        },
+      );
+      return;
+    }
+    case 'cancel':
+      deps.control.cancel(data.sessionId, frame.messageId).catch((err: unknown) => fail(err, { messageId: frame.messageId }));
+      return;
+    case 'resume':
+      deps.control
+        .resume(data.sessionId, frame.messageId, frame.afterSeq, frame.attempt, client)
+        .catch((err: unknown) => fail(err, { messageId: frame.messageId }));
+      return;
+  }
+}

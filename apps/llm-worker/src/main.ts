@@ -1,0 +1,104 @@
+// Composition root of an LLM worker: config, Redis, the model client, the BullMQ worker.
+import { hostname } from 'node:os';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import OpenAI from 'openai';
+import {
+  SessionStore,
+  createLogger,
+  createRedis,
+  loadOrExit,
+  loadWorkerConfig,
+  redisKeys,
+  waitReady,
+  type ChatJob,
+} from '@chat-fleet/shared';
+import { ContextBuilder } from './context-builder.js';
+import { Generation } from './generation.js';
+import { WorkerMetrics } from './metrics.js';
+import { startMetricsServer } from './metrics-server.js';
+import { OpenAIModelClient } from './model-client.js';
+import { ReplyPublisher } from './reply-publisher.js';
+
+const config = loadOrExit(() => loadWorkerConfig(process.env));
+const instance = config.INSTANCE_ID ?? `worker-${hostname()}-${process.pid}`;
+const log = createLogger({ name: 'llm-worker', instance, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+const keys = redisKeys(config.REDIS_PREFIX);
+
+// Frames from hundreds of concurrent streams share one connection; auto-pipelining batches
+// the commands issued in the same tick into one write.
+const redis = createRedis(config.REDIS_URL, { name: `${instance}:commands`, autoPipelining: true });
+const bullConnection = createRedis(config.REDIS_URL, { name: `${instance}:bullmq`, forBullmq: true });
+for (const [name, client] of [['commands', redis], ['bullmq', bullConnection]] as const) {
+  client.on('error', (err: Error) => log.warn({ err: err.message, client: name }, 'redis error'));
+}
+try {
+  await waitReady(redis, 30_000);
+} catch {
+  process.stderr.write(`cannot reach Redis at ${config.REDIS_URL} (REDIS_URL)\n`);
+  process.exit(1);
+}
+
+const queue = new Queue<ChatJob>(keys.chatQueue, { connection: redis, prefix: keys.bullPrefix });
+const metrics = new WorkerMetrics({ instance }, () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'));
+const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
+const openai = new OpenAI({ baseURL: config.openaiBaseUrl, apiKey: config.openaiApiKey, maxRetries: 0, timeout: config.UPSTREAM_TIMEOUT_MS });
+const generation = new Generation(
+  sessions,
+  new ContextBuilder(sessions),
+  new OpenAIModelClient(openai),
+  new ReplyPublisher(redis, keys, { retentionSeconds: config.REPLY_RETENTION_SECONDS, maxFrames: 20_000 }),
+  metrics,
+  {
+    model: config.CHAT_MODEL,
+    maxReplyTokens: config.MAX_REPLY_TOKENS,
+    frameBatchMs: config.FRAME_BATCH_MS,
+    upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  },
+  log,
+);
+
+const worker = new Worker<ChatJob>(
+  keys.chatQueue,
+  async (job) => {
+    try {
+      await generation.run(job);
+    } catch (err) {
+      // The client already has its error frame; BullMQ must not run the job again.
+      throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
+    }
+  },
+  { connection: bullConnection, prefix: keys.bullPrefix, concurrency: config.WORKER_CONCURRENCY, autorun: true },
+);
+worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+
+const server = await startMetricsServer(config.METRICS_PORT, metrics.registry, async () => {
+  const up = await redis.ping().then(() => true, () => false);
+  return {
+    status: up ? 200 : 503,
+    body: { status: up ? 'ok' : 'degraded', redis: up ? 'up' : 'down', instance, model: config.CHAT_MODEL, baseUrl: config.openaiBaseUrl, concurrency: config.WORKER_CONCURRENCY, running: worker.isRunning() },
+  };
+}).catch((err: Error) => {
+  process.stderr.write(`${err.message} (METRICS_PORT=${config.METRICS_PORT})\n`);
+  process.exit(1);
+});
+log.info({ metricsPort: config.METRICS_PORT, model: config.CHAT_MODEL, baseUrl: config.openaiBaseUrl, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping: finishing the replies in progress');
+  const forced = setTimeout(() => {
+    log.warn('replies still running at the deadline; closing anyway');
+    void worker.close(true);
+  }, 25_000);
+  await worker.close();
+  clearTimeout(forced);
+  await queue.close().catch(() => undefined);
+  server.close();
+  redis.disconnect();
+  bullConnection.disconnect();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

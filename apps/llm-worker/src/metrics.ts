@@ -1,0 +1,39 @@
+// The worker's Prometheus metrics. Labels are bounded: never a session, user or message id.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const LLM_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120];
+export const FIRST_TOKEN_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30];
+
+export type QueueCounts = () => Promise<Record<string, number>>;
+
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly llmDuration: Histogram<'outcome'>;
+  readonly llmFirstToken: Histogram;
+  readonly llmTokens: Counter<'kind'>;
+  readonly queueWait: Histogram;
+  readonly upstreamErrors: Counter<'kind'>;
+  readonly activeGenerations: Gauge;
+
+  constructor(defaultLabels: Record<string, string>, queueCounts: QueueCounts) {
+    this.registry.setDefaultLabels(defaultLabels);
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.llmDuration = new Histogram({ name: 'llm_request_duration_seconds', help: 'Model calls from request to last token', labelNames: ['outcome'], buckets: LLM_DURATION_BUCKETS, registers });
+    this.llmFirstToken = new Histogram({ name: 'llm_first_token_seconds', help: 'Model calls from request to first token', buckets: FIRST_TOKEN_BUCKETS, registers });
+    this.llmTokens = new Counter({ name: 'llm_tokens_total', help: 'Model tokens by kind (prompt, completion)', labelNames: ['kind'], registers });
+    this.queueWait = new Histogram({ name: 'chat_queue_wait_seconds', help: 'From enqueue to a worker taking the job', buckets: FIRST_TOKEN_BUCKETS, registers });
+    this.upstreamErrors = new Counter({ name: 'llm_upstream_errors_total', help: 'Failed model calls by kind', labelNames: ['kind'], registers });
+    this.activeGenerations = new Gauge({ name: 'llm_active_generations', help: 'Replies this worker is generating now', registers });
+    new Gauge({
+      name: 'chat_queue_jobs',
+      help: 'Jobs in the chat queue by state (fleet-wide)',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const counts = await queueCounts();
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+  }
+}

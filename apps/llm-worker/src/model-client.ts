@@ -1,0 +1,53 @@
+// The model, reached through the official openai SDK with streaming.
+import type OpenAI from 'openai';
+import type { FinishReason } from '@chat-fleet/shared';
+
+export interface ModelMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface StreamRequest {
+  model: string;
+  messages: ModelMessage[];
+  maxTokens: number;
+  signal: AbortSignal;
+}
+
+export interface StreamResult {
+  finishReason: FinishReason;
+  /** Undefined when the server does not report usage. */
+  usage: { promptTokens: number; completionTokens: number } | undefined;
+}
+
+/** Streams a completion: calls `onDelta` for each piece of text, in order. */
+export interface ModelClient {
+  stream(request: StreamRequest, onDelta: (text: string) => void): Promise<StreamResult>;
+}
+
+export class OpenAIModelClient implements ModelClient {
+  constructor(private readonly client: OpenAI) {}
+
+  async stream(request: StreamRequest, onDelta: (text: string) => void): Promise<StreamResult> {
+    const stream = await this.client.chat.completions.create(
+      {
+        model: request.model,
+        messages: request.messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        max_tokens: request.maxTokens,
+      },
+      { signal: request.signal },
+    );
+    let finishReason: FinishReason = 'stop';
+    let usage: StreamResult['usage'];
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      const text = choice?.delta?.content;
+      if (text) onDelta(text);
+      if (choice?.finish_reason === 'length') finishReason = 'length';
+      if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    }
+    return { finishReason, usage };
+  }
+}

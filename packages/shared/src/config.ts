@@ -1,0 +1,214 @@
+// Configuration: parsed once from the environment at boot, frozen, passed down.
+// A bad value stops the process with one line naming the variable.
+import { z } from 'zod';
+import { DEFAULT_REDIS_PREFIX } from './redis-keys.js';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`invalid environment variable ${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const int = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const num = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const bool = (def: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      if (/^(1|true|yes|on)$/i.test(v)) return true;
+      if (/^(0|false|no|off)$/i.test(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
+const str = (def: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? def : v.trim()));
+
+const optionalStr = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = (def: string | undefined) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v === undefined || v.trim() === '' ? def : v.trim();
+      if (value === undefined) return undefined;
+      try {
+        new URL(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `expected a URL, got "${value}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const logLevel = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const value = v === undefined || v.trim() === '' ? 'info' : v.trim().toLowerCase();
+    if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+      ctx.addIssue({ code: 'custom', message: `expected one of ${LOG_LEVELS.join(', ')}, got "${v}"` });
+      return z.NEVER;
+    }
+    return value as (typeof LOG_LEVELS)[number];
+  });
+
+const commonShape = {
+  REDIS_URL: url('redis://127.0.0.1:6379').transform((v) => v ?? 'redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v === undefined || v.trim() === '' ? DEFAULT_REDIS_PREFIX : v.trim();
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: `expected 1-64 characters of A-Z, a-z, 0-9, _, . or -, got "${v}"` });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  LOG_LEVEL: logLevel,
+  LOG_PRETTY: bool(false),
+  INSTANCE_ID: optionalStr(),
+  SESSION_TTL_SECONDS: int(3600, 10, 30 * 24 * 3600),
+  /** How long a reply's frames stay in Redis for resume after the reply ends. */
+  REPLY_RETENTION_SECONDS: int(600, 10, 24 * 3600),
+};
+
+const gatewayShape = {
+  ...commonShape,
+  PORT: int(8088, 0, 65535),
+  HOST: str('0.0.0.0'),
+  AUTH_SECRET: optionalStr().refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
+  TOKEN_TTL_SECONDS: int(24 * 3600, 60, 30 * 24 * 3600),
+  CHAT_MODEL: str('gpt-4o-mini'),
+  MAX_MESSAGE_CHARS: int(8000, 1, 1_000_000),
+  /** Bytes of a WebSocket frame or a REST body; larger ones get `too_large`. */
+  MAX_FRAME_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024),
+  /** Bytes buffered for a socket that stopped reading before it is closed as a slow consumer. */
+  WS_MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
+  WS_IDLE_TIMEOUT_SECONDS: int(120, 8, 960),
+  /** How long a REST or SSE request waits for the reply before it answers `unavailable`. */
+  REPLY_TIMEOUT_MS: int(120_000, 1000, 3_600_000),
+  /** How long a draining gateway waits for sockets to leave before it exits. */
+  DRAIN_TIMEOUT_MS: int(10_000, 0, 600_000),
+  /** Comma-separated browser origins allowed to open sockets; `*` allows any. */
+  ALLOWED_ORIGINS: str('*').transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+  /** Where the built web client lives; empty serves none. */
+  WEB_ROOT: optionalStr(),
+};
+
+const workerShape = {
+  ...commonShape,
+  OPENAI_API_KEY: optionalStr(),
+  OPENAI_BASE_URL: url(undefined),
+  LLM_SIM_PORT: int(8090, 1, 65535),
+  CHAT_MODEL: str('gpt-4o-mini'),
+  METRICS_PORT: int(9464, 0, 65535),
+  /** Streams one worker process runs at once; streaming is I/O-bound, so hundreds. */
+  WORKER_CONCURRENCY: int(256, 1, 10_000),
+  /** Token deltas arriving within this window go out as one frame (0: one frame per delta). */
+  FRAME_BATCH_MS: int(0, 0, 1000),
+  MAX_REPLY_TOKENS: int(1024, 1, 128_000),
+  /** Bound on one model call, start to last token. */
+  UPSTREAM_TIMEOUT_MS: int(120_000, 1000, 3_600_000),
+};
+
+const simShape = {
+  LLM_SIM_PORT: int(8090, 0, 65535),
+  HOST: str('127.0.0.1'),
+  LOG_LEVEL: logLevel,
+  SIM_TTFT_MS: int(150, 0, 600_000),
+  SIM_TOKENS_PER_SEC: num(60, 0, 1_000_000),
+  SIM_REPLY_TOKENS: int(48, 1, 100_000),
+  SIM_FAIL_RATE: num(0, 0, 1),
+  SIM_SEED: int(42, 0, 2 ** 31 - 1),
+};
+
+const GatewayConfigSchema = z.object(gatewayShape);
+const WorkerConfigSchema = z.object(workerShape);
+const SimConfigSchema = z.object(simShape);
+
+export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>>;
+export type WorkerConfig = Readonly<z.infer<typeof WorkerConfigSchema> & { openaiBaseUrl: string; openaiApiKey: string }>;
+export type SimConfig = Readonly<z.infer<typeof SimConfigSchema>>;
+
+function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(variable, issue?.message ?? 'invalid');
+  }
+  return Object.freeze(result.data) as z.infer<T>;
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  return parse(GatewayConfigSchema, env);
+}
+
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const base = parse(WorkerConfigSchema, env);
+  // No key and no URL: the embedded simulator is the model.
+  const openaiBaseUrl =
+    base.OPENAI_BASE_URL ??
+    (base.OPENAI_API_KEY === undefined ? `http://127.0.0.1:${base.LLM_SIM_PORT}/v1` : 'https://api.openai.com/v1');
+  return Object.freeze({ ...base, openaiBaseUrl, openaiApiKey: base.OPENAI_API_KEY ?? 'sk-simulator' });
+}
+
+export function loadSimConfig(env: Env = process.env): SimConfig {
+  return parse(SimConfigSchema, env);
+}
+
+/** Runs a loader in a main.ts; on a bad value prints one line and exits. */
+export function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

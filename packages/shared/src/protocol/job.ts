@@ -1,0 +1,19 @@
+// The BullMQ job payload: everything a worker needs that is not already in Redis.
+import { z } from 'zod';
+
+export const ChatJobSchema = z.object({
+  sessionId: z.string(),
+  messageId: z.string(),
+  /** The user message this reply answers (already in the session history). */
+  userMessageId: z.string(),
+  /** Rate-limit subject: the session's userId, else the client's address. */
+  subject: z.string(),
+  model: z.string(),
+  enqueuedAt: z.number(),
+  /** W3C trace context carrier, so one trace spans gateway, queue and worker. */
+  trace: z.record(z.string(), z.string()).optional(),
+});
+
+export type ChatJob = z.infer<typeof ChatJobSchema>;
+
+export const CHAT_JOB_NAME = 'chat';

@@ -1,0 +1,73 @@
+// REST request and response bodies.
+import { z } from 'zod';
+import { IdSchema } from '../ids.js';
+import { ERROR_CODES } from '../errors.js';
+import { UsageSchema } from './usage.js';
+
+export const MetadataSchema = z
+  .record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
+  .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata keys');
+
+export const CreateSessionBodySchema = z.object({
+  userId: z.string().min(1).max(128).optional(),
+  systemPrompt: z.string().max(16_000).optional(),
+  metadata: MetadataSchema.optional(),
+});
+
+export const CreateSessionResponseSchema = z.object({
+  sessionId: z.string(),
+  token: z.string(),
+  expiresAt: z.string(),
+});
+
+export const MessageRoleSchema = z.enum(['system', 'user', 'assistant']);
+
+export const StoredMessageSchema = z.object({
+  id: z.string(),
+  role: MessageRoleSchema,
+  content: z.string(),
+  createdAt: z.string(),
+  /** Absent for whole replies; `cancelled` or `error` for partial ones. */
+  status: z.enum(['cancelled', 'error']).optional(),
+});
+
+export const SessionViewSchema = z.object({
+  sessionId: z.string(),
+  createdAt: z.string(),
+  messages: z.array(StoredMessageSchema),
+});
+
+export const PostMessageBodySchema = z.object({
+  sessionId: IdSchema,
+  content: z.string(),
+});
+
+export const PostMessageResponseSchema = z.object({
+  messageId: z.string(),
+  reply: z.string(),
+  cached: z.boolean(),
+  usage: UsageSchema,
+  finishReason: z.string().optional(),
+});
+
+export const HealthResponseSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  redis: z.enum(['up', 'down']),
+  instance: z.string(),
+  connections: z.number().int().nonnegative(),
+  sessions: z.number().int().nonnegative(),
+});
+
+export const ErrorBodySchema = z.object({
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
+});
+
+export type CreateSessionBody = z.infer<typeof CreateSessionBodySchema>;
+export type CreateSessionResponse = z.infer<typeof CreateSessionResponseSchema>;
+export type MessageRole = z.infer<typeof MessageRoleSchema>;
+export type StoredMessage = z.infer<typeof StoredMessageSchema>;
+export type SessionView = z.infer<typeof SessionViewSchema>;
+export type PostMessageBody = z.infer<typeof PostMessageBodySchema>;
+export type PostMessageResponse = z.infer<typeof PostMessageResponseSchema>;
+export type HealthResponse = z.infer<typeof HealthResponseSchema>;
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;

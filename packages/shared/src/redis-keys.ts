@@ -1,0 +1,43 @@
+// Every Redis key and channel name. Session keys share a `{sessionId}` hash tag and message
+// keys a `{messageId}` tag, so each group lands on one Redis Cluster slot.
+
+export const DEFAULT_REDIS_PREFIX = 'chat';
+
+export interface RedisKeys {
+  readonly prefix: string;
+  /** BullMQ prefix; the queue's own keys live under it. */
+  readonly bullPrefix: string;
+  readonly chatQueue: string;
+  /** Hash: userId, systemPrompt, metadata, createdAt. */
+  sessionMeta(sessionId: string): string;
+  /** List of StoredMessage JSON, oldest first. */
+  sessionHistory(sessionId: string): string;
+  /** String: the messageId of the reply in flight; guards one reply per session. */
+  sessionInflight(sessionId: string): string;
+  /** Pub/sub channel carrying every reply frame of the session. */
+  sessionChannel(sessionId: string): string;
+  /** Stream of a reply's frames (entry id `attempt-seq`), for resume. */
+  messageFrames(messageId: string): string;
+  /** Hash: sessionId, status, attempt of one reply. */
+  messageMeta(messageId: string): string;
+  /** Pub/sub channel on which cancels reach whichever worker runs the generation. */
+  readonly cancelChannel: string;
+  /** Shared signing secret when AUTH_SECRET is not set. */
+  readonly authSecret: string;
+}
+
+export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
+  return {
+    prefix,
+    bullPrefix: `${prefix}:bull`,
+    chatQueue: 'chat-replies',
+    sessionMeta: (id) => `${prefix}:s:{${id}}:meta`,
+    sessionHistory: (id) => `${prefix}:s:{${id}}:history`,
+    sessionInflight: (id) => `${prefix}:s:{${id}}:inflight`,
+    sessionChannel: (id) => `${prefix}:s:{${id}}:events`,
+    messageFrames: (id) => `${prefix}:m:{${id}}:frames`,
+    messageMeta: (id) => `${prefix}:m:{${id}}:meta`,
+    cancelChannel: `${prefix}:cancel`,
+    authSecret: `${prefix}:auth:secret`,
+  };
+}

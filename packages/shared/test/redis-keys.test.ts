@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import { redisKeys, sanitizeText } from '../src/index.js';
+
+describe('redisKeys', () => {
+  it('puts every key of a session in one cluster slot and namespaces by prefix', () => {
+    const k = redisKeys('t1');
+    const tag = (key: string): string | undefined => /\{([^}]+)\}/.exec(key)?.[1];
+    for (const key of [k.sessionMeta('abc'), k.sessionHistory('abc'), k.sessionInflight('abc'), k.sessionChannel('abc')]) {
+      expect(key.startsWith('t1:')).toBe(true);
+      expect(tag(key)).toBe('abc');
+    }
+    expect(tag(k.messageFrames('m1'))).toBe('m1');
+    expect(tag(k.messageMeta('m1'))).toBe('m1');
+    expect(new Set([k.sessionMeta('a'), k.sessionHistory('a'), k.sessionInflight('a'), k.sessionChannel('a')]).size).toBe(4);
+    expect(redisKeys().prefix).toBe('chat');
+  });
+});
+
+describe('sanitizeText', () => {
+  it('strips control and invisible characters but keeps newlines and tabs', () => {
+    expect(sanitizeText('a\u0000b\u0007c\td\ne')).toBe('abc\td\ne');
+    expect(sanitizeText('x\u202Ey\u200Bz')).toBe('xyz');
+    expect(sanitizeText('line1\r\nline2\rline3')).toBe('line1\nline2\nline3');
+  });
+
+  it('normalizes to NFC', () => {
+    expect(sanitizeText('e\u0301')).toBe('\u00e9');
+  });
+});
