@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { ChatError } from '@chat-fleet/shared';
+import type { ChatError } from '@chat-fleet/shared';
 import { TokenService } from '../src/auth/token-service.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';

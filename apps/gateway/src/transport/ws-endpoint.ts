@@ -159,9 +159,9 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
       admit().then(
         () => {
           if (aborted) return;
-          res.cork(() => {
-            res.upgrade<SocketData>({ sessionId, clientId, remoteAddress, client: undefined }, secKey, secProtocol, secExtensions, context);
-          });
+          // Not inside res.cork(): uWS can close a socket upgraded asynchronously within a cork
+          // when the upgrade reallocates it in place (uNetworking/uWebSockets#1928, fixed by #1929).
+          res.upgrade<SocketData>({ sessionId, clientId, remoteAddress, client: undefined }, secKey, secProtocol, secExtensions, context);
         },
         (err: unknown) => {
           if (aborted) return;
@@ -217,8 +217,9 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
       handleFrame(deps, client, data, frame);
     },
 
-    close: (ws) => {
+    close: (ws, code, message) => {
       const data = ws.getUserData();
+      deps.log.debug({ sessionId: data.sessionId, clientId: data.clientId, code, reason: Buffer.from(message).toString() }, 'socket closed');
       const client = data.client;
       if (client === undefined) return;
       client.closed = true;

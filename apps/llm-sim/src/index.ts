@@ -1,0 +1,13 @@
+export { startSimServer, SIM_MODELS, type SimServer, type SimServerOptions } from './sim-server.js';
+export { generateReply, replySeed, REPLY_VOCABULARY_SIZE } from './reply-generator.js';
+export {
+  SimSettingsSchema,
+  SimSettingsPatchSchema,
+  SimSettingsStore,
+  settingsFromConfig,
+  type SimSettings,
+  type SimSettingsPatch,
+} from './sim-settings.js';
+export { RequestLog, type LoggedRequest } from './request-log.js';
+export { ChatCompletionRequestSchema, ChatMessageSchema, messageText, type ChatMessage, type MessageLike } from './chat-request.js';
+export { countPromptTokens } from './prompt-tokens.js';

@@ -1,0 +1,97 @@
+// The launcher's own settings, read once from the environment; a bad value names its variable.
+import { ConfigError } from '@chat-fleet/shared';
+import { DEFAULT_REDIS_URL } from './redis-server.js';
+
+export interface LauncherConfig {
+  readonly gateways: number;
+  readonly workers: number;
+  /** First gateway port; the others count up from it. */
+  readonly port: number;
+  /** First worker metrics port; the others count up from it. */
+  readonly metricsPort: number;
+  readonly simPort: number;
+  readonly redisUrl: string;
+  /** Set: workers call OpenAI and no simulator runs. */
+  readonly openaiApiKey: string | undefined;
+  readonly authSecret: string | undefined;
+  /** Whether LOG_PRETTY was set; if not, children get LOG_PRETTY=1. */
+  readonly logPrettySet: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+function value(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = value(env, name);
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function overlaps(aStart: number, aCount: number, bStart: number, bCount: number): boolean {
+  return aCount > 0 && bCount > 0 && aStart < bStart + bCount && bStart < aStart + aCount;
+}
+
+function range(start: number, n: number): string {
+  return n === 1 ? String(start) : `${start}-${start + n - 1}`;
+}
+
+/** Throws ConfigError ("invalid environment variable X: …") on the first bad value. */
+export function parseLauncherEnv(env: Env): LauncherConfig {
+  const gateways = int(env, 'GATEWAYS', 2, 1, 64);
+  const workers = int(env, 'WORKERS', 2, 0, 64);
+  const port = int(env, 'PORT', 8088, 1, 65536 - gateways);
+  const metricsPort = int(env, 'METRICS_PORT', 9464, 1, 65536 - Math.max(workers, 1));
+  const simPort = int(env, 'LLM_SIM_PORT', 8090, 1, 65535);
+  const openaiApiKey = value(env, 'OPENAI_API_KEY');
+
+  if (overlaps(port, gateways, metricsPort, workers)) {
+    throw new ConfigError(
+      'METRICS_PORT',
+      `worker ports ${range(metricsPort, workers)} overlap gateway ports ${range(port, gateways)} (PORT)`,
+    );
+  }
+  if (openaiApiKey === undefined) {
+    if (overlaps(simPort, 1, port, gateways)) {
+      throw new ConfigError('LLM_SIM_PORT', `${simPort} is one of the gateway ports ${range(port, gateways)} (PORT)`);
+    }
+    if (overlaps(simPort, 1, metricsPort, workers)) {
+      throw new ConfigError('LLM_SIM_PORT', `${simPort} is one of the worker ports ${range(metricsPort, workers)} (METRICS_PORT)`);
+    }
+  }
+
+  const redisUrl = value(env, 'REDIS_URL') ?? DEFAULT_REDIS_URL;
+  let protocol: string;
+  try {
+    protocol = new URL(redisUrl).protocol;
+  } catch {
+    throw new ConfigError('REDIS_URL', `expected a redis:// URL, got "${redisUrl}"`);
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL', `expected a redis:// or rediss:// URL, got "${redisUrl}"`);
+  }
+
+  const authSecret = value(env, 'AUTH_SECRET');
+  if (authSecret !== undefined && authSecret.length < 32) {
+    throw new ConfigError('AUTH_SECRET', 'must be at least 32 characters');
+  }
+
+  return Object.freeze({
+    gateways,
+    workers,
+    port,
+    metricsPort,
+    simPort,
+    redisUrl,
+    openaiApiKey,
+    authSecret,
+    logPrettySet: env.LOG_PRETTY !== undefined,
+  });
+}

@@ -1,0 +1,24 @@
+// What `npm start` prints once everything is ready: every URL a person needs.
+import type { Stack } from './stack.js';
+
+export interface BannerRedis {
+  url: string;
+  /** True when the launcher started it and it is discarded on exit. */
+  private: boolean;
+}
+
+const localhost = (url: string): string => url.replace('127.0.0.1', 'localhost');
+
+export function formatStackBanner(stack: Stack, redis: BannerRedis): string {
+  const rows: [string, string][] = [];
+  const first = stack.gateways[0];
+  if (first !== undefined) rows.push(['web client', `${localhost(first.url)}/`]);
+  for (const g of stack.gateways) {
+    rows.push([g.instance, `${localhost(g.url)}   ${localhost(g.wsUrl)}/ws/{sessionId}/{clientId}?token=…`]);
+  }
+  for (const w of stack.workers) rows.push([w.instance, `${localhost(w.metricsUrl)}/metrics`]);
+  rows.push(['simulator', stack.sim === undefined ? 'off: workers call OpenAI (OPENAI_API_KEY)' : `${localhost(stack.sim.url)}/v1`]);
+  rows.push(['redis', `${redis.url} ${redis.private ? '(private, discarded on exit)' : '(external)'}`]);
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return ['', 'chat-fleet is up', ...rows.map(([k, v]) => `  ${k.padEnd(width)}${v}`), '', 'Ctrl-C stops everything', ''].join('\n');
+}

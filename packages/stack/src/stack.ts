@@ -1,0 +1,403 @@
+// The whole fleet on one machine: simulator, workers and gateways as child processes over one Redis.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { freePort, isPortFree } from './free-port.js';
+import { startProcess, type ManagedProcess, type ProcessExit } from './managed-process.js';
+import type { OutputMode } from './process-output.js';
+import { APP_SCRIPTS, REPO_ROOT, type AppScripts } from './repo-paths.js';
+
+export type StackOutput = 'inherit-prefixed' | 'silent' | { dir: string };
+
+export interface StackOptions {
+  redisUrl: string;
+  /** Default 2. */
+  gateways?: number;
+  /** Default 2. */
+  workers?: number;
+  /**
+   * `'fixed'` (default): ports not given count up from 8088 (gateways) and 9464 (workers), simulator
+   * 8090, and each must be free. `'auto'`: every port not given is a free one from the kernel, so
+   * several stacks can run at once. A port given as 0 is a free one in either mode.
+   */
+  ports?: 'fixed' | 'auto';
+  gatewayPorts?: number[];
+  metricsPorts?: number[];
+  simPort?: number;
+  /** Default true; false means the workers' env must point at a model (OPENAI_BASE_URL / OPENAI_API_KEY). */
+  useSimulator?: boolean;
+  /** Passed to every child over our own env, e.g. REDIS_PREFIX, AUTH_SECRET, LOG_LEVEL. */
+  env?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
+  workerEnv?: Record<string, string>;
+  simEnv?: Record<string, string>;
+  /** Default `'silent'`; `{ dir }` writes `<dir>/<instance>.log` per process. */
+  output?: StackOutput;
+  /** Per process; default 30 s. */
+  readyTimeoutMs?: number;
+  /** SIGTERM-to-SIGKILL grace on stop; default 15 s (a gateway drains for up to ~10 s). */
+  stopGraceMs?: number;
+  /** Called when a child that was ready exits on its own (not by stop or restart). */
+  onExit?: (instance: string, exit: ProcessExit) => void;
+  /** Aborting during start-up stops what started and rejects. */
+  signal?: AbortSignal;
+  /** Other scripts in place of the built apps; for testing the launcher itself. */
+  scripts?: Partial<AppScripts>;
+}
+
+export interface GatewayHandle {
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** `ws://127.0.0.1:<port>`; sockets live under `/ws/{sessionId}/{clientId}?token=…` (see socketUrl). */
+  readonly wsUrl: string;
+  /** INSTANCE_ID, e.g. `gateway-1`. */
+  readonly instance: string;
+  /** The current process; a new one after restart. */
+  readonly process: ManagedProcess;
+  socketUrl(sessionId: string, clientId: string, token: string): string;
+  /** SIGTERM (the gateway drains), wait, start again on the same port and wait until ready. */
+  restart(): Promise<void>;
+}
+
+export interface WorkerHandle {
+  readonly metricsPort: number;
+  /** `http://127.0.0.1:<metricsPort>` (serves /health and /metrics) */
+  readonly metricsUrl: string;
+  /** INSTANCE_ID, e.g. `worker-2`. */
+  readonly instance: string;
+  readonly process: ManagedProcess;
+  restart(): Promise<void>;
+}
+
+export interface SimHandle {
+  readonly port: number;
+  /** `http://127.0.0.1:<port>`; the OpenAI base URL is this plus `/v1`. */
+  readonly url: string;
+  readonly process: ManagedProcess;
+}
+
+export interface Stack {
+  readonly redisUrl: string;
+  /** The AUTH_SECRET every gateway shares: `env.AUTH_SECRET` or a generated one. */
+  readonly authSecret: string;
+  readonly sim: SimHandle | undefined;
+  readonly gateways: readonly GatewayHandle[];
+  /** Grows with addWorker; a killed worker stays listed with its process exited. */
+  readonly workers: readonly WorkerHandle[];
+  /** Starts one more worker (`worker-<n+1>`) and waits until it is ready. */
+  addWorker(): Promise<WorkerHandle>;
+  /** SIGTERM gateways and workers and wait, then the simulator. Idempotent. */
+  stop(): Promise<void>;
+  /** Signals every child at once without waiting (default SIGKILL); for a forced exit. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const DEFAULT_GATEWAY_PORT = 8088;
+const DEFAULT_METRICS_PORT = 9464;
+const DEFAULT_SIM_PORT = 8090;
+
+interface Context {
+  readonly readyTimeoutMs: number;
+  readonly stopGraceMs: number;
+  readonly nameWidth: number;
+  readonly output: StackOutput;
+  readonly signal: AbortSignal | undefined;
+  readonly onExit: ((instance: string, exit: ProcessExit) => void) | undefined;
+  stopping: boolean;
+}
+
+/** One child of the stack: its fixed name, script, env and readiness URL, and its current process. */
+class Member {
+  private current: ManagedProcess | undefined;
+  private restarting = false;
+
+  constructor(
+    readonly name: string,
+    private readonly script: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly healthUrl: string,
+    private readonly ctx: Context,
+  ) {}
+
+  get process(): ManagedProcess {
+    if (this.current === undefined) throw new Error(`${this.name} has not started`);
+    return this.current;
+  }
+
+  async launch(): Promise<void> {
+    const proc = await startProcess({
+      name: this.name,
+      script: this.script,
+      env: this.env,
+      cwd: REPO_ROOT,
+      output: outputFor(this.ctx.output, this.name),
+      nameWidth: this.ctx.nameWidth,
+    });
+    this.current = proc;
+    let ready = false;
+    void proc.exited.then((exit) => {
+      if (!ready || this.restarting || this.ctx.stopping || this.current !== proc) return;
+      try {
+        this.ctx.onExit?.(this.name, exit);
+      } catch {
+        // a faulty listener must not take the launcher down
+      }
+    });
+    await untilAborted(proc.waitForHttp(this.healthUrl, this.ctx.readyTimeoutMs), this.ctx.signal, this.name);
+    ready = true;
+  }
+
+  async restart(): Promise<void> {
+    if (this.ctx.stopping) throw new Error(`${this.name}: the stack is stopping`);
+    this.restarting = true;
+    try {
+      await this.stop();
+      await this.launch();
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.current?.stop('SIGTERM', this.ctx.stopGraceMs);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.current?.kill(signal);
+  }
+}
+
+function outputFor(output: StackOutput, name: string): OutputMode {
+  return typeof output === 'object' ? { file: join(output.dir, `${name}.log`) } : output;
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, name: string): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(new Error(`start-up aborted before ${name} was ready`));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error(`start-up aborted before ${name} was ready`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+type PortPlan = { port: number; owner: string };
+
+async function resolvePort(given: number | undefined, fallback: number, auto: boolean): Promise<number> {
+  const port = given ?? (auto ? 0 : fallback);
+  return port === 0 ? freePort() : port;
+}
+
+async function checkPorts(plans: PortPlan[]): Promise<void> {
+  const seen = new Map<number, string>();
+  for (const { port, owner } of plans) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${owner}: invalid port ${port}`);
+    const other = seen.get(port);
+    if (other !== undefined) throw new Error(`${owner} and ${other} were both given port ${port}`);
+    seen.set(port, owner);
+  }
+  const busy = await Promise.all(plans.map(async (p) => ((await isPortFree(p.port)) ? undefined : p)));
+  const first = busy.find((p) => p !== undefined);
+  if (first !== undefined) {
+    throw new Error(`port ${first.port} for ${first.owner} is already in use; stop what listens there or choose other ports`);
+  }
+}
+
+function checkScripts(scripts: AppScripts, useSimulator: boolean): void {
+  const needed = useSimulator ? [scripts.sim, scripts.worker, scripts.gateway] : [scripts.worker, scripts.gateway];
+  const missing = needed.filter((s) => !existsSync(s));
+  if (missing.length > 0) {
+    const names = missing.map((s) => relative(REPO_ROOT, s) || s).join(', ');
+    throw new Error(`not built: ${names} missing; run npm run build first`);
+  }
+}
+
+function count(value: number | undefined, fallback: number, what: string): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: expected a whole number, got ${n}`);
+  return n;
+}
+
+/** Starts the simulator (if used), then workers and gateways in parallel; resolves when all answer /health. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const gatewayCount = count(options.gateways, 2, 'gateways');
+  const workerCount = count(options.workers, 2, 'workers');
+  const useSimulator = options.useSimulator ?? true;
+  const auto = options.ports === 'auto';
+  const scripts: AppScripts = { ...APP_SCRIPTS, ...options.scripts };
+  checkScripts(scripts, useSimulator);
+
+  const gatewayPorts = await Promise.all(
+    Array.from({ length: gatewayCount }, (_, i) =>
+      resolvePort(options.gatewayPorts?.[i], (options.gatewayPorts?.[0] ?? DEFAULT_GATEWAY_PORT) + i, auto),
+    ),
+  );
+  const metricsPorts = await Promise.all(
+    Array.from({ length: workerCount }, (_, i) =>
+      resolvePort(options.metricsPorts?.[i], (options.metricsPorts?.[0] ?? DEFAULT_METRICS_PORT) + i, auto),
+    ),
+  );
+  // Once one worker port came from the kernel, added workers take theirs from it too.
+  const metricsAuto = auto || (options.metricsPorts ?? []).includes(0);
+  const simPort = useSimulator ? await resolvePort(options.simPort, DEFAULT_SIM_PORT, auto) : undefined;
+  await checkPorts([
+    ...(simPort === undefined ? [] : [{ port: simPort, owner: 'llm-sim' }]),
+    ...gatewayPorts.map((port, i) => ({ port, owner: `gateway-${i + 1}` })),
+    ...metricsPorts.map((port, i) => ({ port, owner: `worker-${i + 1}` })),
+  ]);
+
+  const authSecret = options.env?.AUTH_SECRET ?? randomBytes(48).toString('base64url');
+  const inherited: NodeJS.ProcessEnv = { ...process.env };
+  if (simPort !== undefined) {
+    // Point workers at our simulator even if the shell has OpenAI settings; explicit env still wins.
+    delete inherited.OPENAI_API_KEY;
+    inherited.OPENAI_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
+    inherited.LLM_SIM_PORT = String(simPort);
+  }
+  const common: NodeJS.ProcessEnv = { ...inherited, ...options.env, REDIS_URL: options.redisUrl };
+
+  const ctx: Context = {
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    stopGraceMs: options.stopGraceMs ?? 15_000,
+    nameWidth: Math.max(9, `gateway-${gatewayCount}`.length, `worker-${workerCount}`.length),
+    output: options.output ?? 'silent',
+    signal: options.signal,
+    onExit: options.onExit,
+    stopping: false,
+  };
+
+  const simMember =
+    simPort === undefined
+      ? undefined
+      : new Member(
+          'llm-sim',
+          scripts.sim,
+          { ...common, ...options.simEnv, LLM_SIM_PORT: String(simPort), INSTANCE_ID: 'llm-sim' },
+          `http://127.0.0.1:${simPort}/health`,
+          ctx,
+        );
+
+  const gatewayMember = (index: number, port: number) =>
+    new Member(
+      `gateway-${index}`,
+      scripts.gateway,
+      { ...common, ...options.gatewayEnv, AUTH_SECRET: authSecret, PORT: String(port), INSTANCE_ID: `gateway-${index}` },
+      `http://127.0.0.1:${port}/health`,
+      ctx,
+    );
+  const workerMember = (index: number, port: number) =>
+    new Member(
+      `worker-${index}`,
+      scripts.worker,
+      { ...common, ...options.workerEnv, METRICS_PORT: String(port), INSTANCE_ID: `worker-${index}` },
+      `http://127.0.0.1:${port}/health`,
+      ctx,
+    );
+
+  const gatewayMembers = gatewayPorts.map((port, i) => ({ port, member: gatewayMember(i + 1, port) }));
+  const workerMembers = metricsPorts.map((port, i) => ({ port, member: workerMember(i + 1, port) }));
+  const all: Member[] = [];
+
+  const stopMembers = async (): Promise<void> => {
+    ctx.stopping = true;
+    await Promise.all(all.filter((m) => m !== simMember).map((m) => m.stop()));
+    await simMember?.stop();
+  };
+
+  try {
+    if (simMember !== undefined) {
+      all.push(simMember);
+      await simMember.launch();
+    }
+    const rest = [...workerMembers, ...gatewayMembers].map((w) => w.member);
+    all.push(...rest);
+    const results = await Promise.allSettled(rest.map((m) => m.launch()));
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
+    if (failures.length > 0) throw new Error(failures.join('\n'));
+  } catch (err) {
+    await stopMembers();
+    throw err;
+  }
+
+  const gateways: GatewayHandle[] = gatewayMembers.map(({ port, member }) => gatewayHandle(port, member));
+  const workers: WorkerHandle[] = workerMembers.map(({ port, member }) => workerHandle(port, member));
+  let stopped: Promise<void> | undefined;
+
+  return {
+    redisUrl: options.redisUrl,
+    authSecret,
+    sim:
+      simMember === undefined || simPort === undefined
+        ? undefined
+        : {
+            port: simPort,
+            url: `http://127.0.0.1:${simPort}`,
+            get process() {
+              return simMember.process;
+            },
+          },
+    gateways,
+    workers,
+    async addWorker() {
+      if (ctx.stopping) throw new Error('the stack is stopping');
+      const used = workers.map((w) => w.metricsPort);
+      const port = metricsAuto
+        ? await freePort()
+        : await nextFreePort(Math.max((options.metricsPorts?.[0] ?? DEFAULT_METRICS_PORT) - 1, ...used) + 1);
+      const member = workerMember(workers.length + 1, port);
+      all.push(member);
+      await member.launch();
+      const handle = workerHandle(port, member);
+      workers.push(handle);
+      return handle;
+    },
+    stop() {
+      stopped ??= stopMembers();
+      return stopped;
+    },
+    kill(signal: NodeJS.Signals = 'SIGKILL') {
+      ctx.stopping = true;
+      for (const m of all) m.kill(signal);
+    },
+  };
+}
+
+async function nextFreePort(from: number): Promise<number> {
+  for (let port = from; port < Math.min(from + 100, 65536); port++) {
+    if (await isPortFree(port)) return port;
+  }
+  return freePort();
+}
+
+function gatewayHandle(port: number, member: Member): GatewayHandle {
+  const wsUrl = `ws://127.0.0.1:${port}`;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl,
+    instance: member.name,
+    get process() {
+      return member.process;
+    },
+    socketUrl: (sessionId, clientId, token) =>
+      `${wsUrl}/ws/${encodeURIComponent(sessionId)}/${encodeURIComponent(clientId)}?token=${encodeURIComponent(token)}`,
+    restart: () => member.restart(),
+  };
+}
+
+function workerHandle(port: number, member: Member): WorkerHandle {
+  return {
+    metricsPort: port,
+    metricsUrl: `http://127.0.0.1:${port}`,
+    instance: member.name,
+    get process() {
+      return member.process;
+    },
+    restart: () => member.restart(),
+  };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
