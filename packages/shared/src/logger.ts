@@ -30,7 +30,7 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { instance: options.instance, pid: process.pid },
     redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
     ...(options.pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,instance,name' } } }
       : {}),
   });
 }
