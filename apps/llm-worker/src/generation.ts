@@ -1,7 +1,6 @@
 // One reply: read the context, stream the model's answer into Redis frame by frame, store it
 // in the history and end with `done` (or `error`). Every job ends in exactly one terminal frame.
 import { APIError, APIConnectionTimeoutError, APIUserAbortError } from 'openai';
-import { encode } from 'gpt-tokenizer';
 import {
   ChatError,
   ChatJobSchema,
@@ -11,6 +10,7 @@ import {
 } from '@chat-fleet/shared';
 import type { ContextBuilder } from './context-builder.js';
 import { FrameBatcher } from './frame-batcher.js';
+import { countTextTokens } from './token-counter.js';
 import type { ModelClient } from './model-client.js';
 import type { ReplyPublisher } from './reply-publisher.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -53,7 +53,7 @@ export class Generation {
     let text = '';
     const batcher = new FrameBatcher(this.options.frameBatchMs, (t) => writer.token(t));
     try {
-      const messages = await this.context.build(data.sessionId, data.userMessageId);
+      const { messages, tokens: promptEstimate } = await this.context.build(data.sessionId, data.userMessageId);
       const result = await this.model.stream(
         { model: data.model || this.options.model, messages, maxTokens: this.options.maxReplyTokens, signal: abort.signal },
         (delta) => {
@@ -67,8 +67,8 @@ export class Generation {
       );
       batcher.flush();
       const usage = result.usage ?? {
-        promptTokens: messages.reduce((n, m) => n + encode(m.content).length, 0),
-        completionTokens: encode(text).length,
+        promptTokens: promptEstimate,
+        completionTokens: countTextTokens(text),
       };
       this.metrics.llmDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
       this.metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);

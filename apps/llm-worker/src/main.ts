@@ -44,7 +44,7 @@ const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_
 const openai = new OpenAI({ baseURL: config.openaiBaseUrl, apiKey: config.openaiApiKey, maxRetries: 0, timeout: config.UPSTREAM_TIMEOUT_MS });
 const generation = new Generation(
   sessions,
-  new ContextBuilder(sessions),
+  new ContextBuilder(sessions, config.CONTEXT_MAX_TOKENS),
   new OpenAIModelClient(openai),
   new ReplyPublisher(redis, keys, { retentionSeconds: config.REPLY_RETENTION_SECONDS, maxFrames: 20_000 }),
   metrics,

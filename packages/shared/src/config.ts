@@ -150,6 +150,8 @@ const workerShape = {
   /** Token deltas arriving within this window go out as one frame (0: one frame per delta). */
   FRAME_BATCH_MS: int(0, 0, 1000),
   MAX_REPLY_TOKENS: int(1024, 1, 128_000),
+  /** Prompt budget: oldest turns are dropped until system prompt + history fit. */
+  CONTEXT_MAX_TOKENS: int(8000, 256, 2_000_000),
   /** Bound on one model call, start to last token. */
   UPSTREAM_TIMEOUT_MS: int(120_000, 1000, 3_600_000),
 };
