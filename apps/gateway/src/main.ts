@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import {
   SessionStore,
+  UserRateLimits,
   createLogger,
   createRedis,
   loadGatewayConfig,
@@ -58,6 +59,7 @@ const service = new ChatService(
   queue,
   tokens,
   tracker,
+  new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
   { model: config.CHAT_MODEL, maxMessageChars: config.MAX_MESSAGE_CHARS, inflightTtlMs: config.REPLY_TIMEOUT_MS + 30_000 },
   log,
 );

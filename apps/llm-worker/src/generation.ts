@@ -7,6 +7,7 @@ import {
   type ErrorCode,
   type Logger,
   type SessionStore,
+  type UserRateLimits,
 } from '@chat-fleet/shared';
 import type { ContextBuilder } from './context-builder.js';
 import { FrameBatcher } from './frame-batcher.js';
@@ -33,6 +34,7 @@ export class Generation {
     private readonly model: ModelClient,
     private readonly publisher: ReplyPublisher,
     private readonly metrics: WorkerMetrics,
+    private readonly limits: UserRateLimits,
     private readonly options: GenerationOptions,
     private readonly log: Logger,
   ) {}
@@ -73,6 +75,9 @@ export class Generation {
       this.metrics.llmDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
       this.metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
       this.metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
+      await this.limits
+        .chargeTokens(data.subject, usage.promptTokens + usage.completionTokens)
+        .catch((err: unknown) => log.warn({ err }, 'could not charge tokens to the user limit'));
 
       // History first, then free the session, then `done`: a client that sees `done` can read
       // both turns and send its next message at once.

@@ -4,6 +4,7 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import OpenAI from 'openai';
 import {
   SessionStore,
+  UserRateLimits,
   createLogger,
   createRedis,
   loadOrExit,
@@ -48,6 +49,7 @@ const generation = new Generation(
   new OpenAIModelClient(openai),
   new ReplyPublisher(redis, keys, { retentionSeconds: config.REPLY_RETENTION_SECONDS, maxFrames: 20_000 }),
   metrics,
+  new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
   {
     model: config.CHAT_MODEL,
     maxReplyTokens: config.MAX_REPLY_TOKENS,

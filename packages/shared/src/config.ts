@@ -113,6 +113,10 @@ const commonShape = {
   SESSION_TTL_SECONDS: int(3600, 10, 30 * 24 * 3600),
   /** How long a reply's frames stay in Redis for resume after the reply ends. */
   REPLY_RETENTION_SECONDS: int(600, 10, 24 * 3600),
+  /** Chat messages per user per minute, across every gateway; 0 turns the limit off. */
+  RATE_LIMIT_USER_PER_MIN: int(60, 0, 1_000_000),
+  /** Model tokens (prompt + completion) per user per minute; 0 turns the limit off. */
+  RATE_LIMIT_USER_TOKENS_PER_MIN: int(40_000, 0, 1_000_000_000),
 };
 
 const gatewayShape = {

@@ -14,3 +14,4 @@ export * from './lua-scripts.js';
 export * from './session/session-store.js';
 export * from './text/sanitize.js';
 export * from './protocol/parse.js';
+export * from './rate-limits.js';

@@ -24,6 +24,8 @@ export interface RedisKeys {
   readonly cancelChannel: string;
   /** Shared signing secret when AUTH_SECRET is not set. */
   readonly authSecret: string;
+  /** Key prefix of one rate limiter's counters (rate-limiter-flexible appends the subject). */
+  rateLimit(name: string): string;
 }
 
 export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
@@ -39,5 +41,6 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     messageMeta: (id) => `${prefix}:m:{${id}}:meta`,
     cancelChannel: `${prefix}:cancel`,
     authSecret: `${prefix}:auth:secret`,
+    rateLimit: (name) => `${prefix}:rl:${name}`,
   };
 }

@@ -10,6 +10,7 @@ import {
   type Logger,
   type SessionStore,
   type SessionView,
+  type UserRateLimits,
 } from '@chat-fleet/shared';
 import type { TokenService } from '../auth/token-service.js';
 import type { ReplyQueue } from './reply-queue.js';
@@ -37,6 +38,7 @@ export class ChatService {
     private readonly queue: ReplyQueue,
     private readonly tokens: TokenService,
     private readonly tracker: ReplyTracker,
+    private readonly limits: UserRateLimits,
     private readonly options: ChatServiceOptions,
     private readonly log: Logger,
   ) {}
@@ -88,6 +90,9 @@ export class ChatService {
     const meta = await this.sessions.getMeta(input.sessionId);
     if (meta === undefined) throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
 
+    const subject = meta.userId !== undefined ? `user:${meta.userId}` : `ip:${input.clientAddress}`;
+    await this.limits.admitMessage(subject);
+
     const messageId = input.messageId ?? newId();
     const holder = await this.sessions.acquireInflight(input.sessionId, messageId, this.options.inflightTtlMs);
     if (holder !== undefined) {
@@ -106,7 +111,7 @@ export class ChatService {
         sessionId: input.sessionId,
         messageId,
         userMessageId,
-        subject: meta.userId !== undefined ? `user:${meta.userId}` : `ip:${input.clientAddress}`,
+        subject,
         model: this.options.model,
         enqueuedAt: Date.now(),
       };

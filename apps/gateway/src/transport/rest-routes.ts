@@ -52,6 +52,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): void {
       handler(reply, info, body).catch((err: unknown) => {
         const e = deps.classify(err);
         if (e.code === 'internal') deps.log.error({ err, url: info.url }, 'request failed');
+        if (e.code === 'rate_limited') deps.metrics.rateLimited.inc();
         deps.metrics.errors.inc({ code: e.code });
         reply.error(e);
       });

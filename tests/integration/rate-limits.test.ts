@@ -1,0 +1,68 @@
+// Per-user limits hold across gateways because their counters live in Redis.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Stack } from '@chat-fleet/stack';
+import { http, newSession } from '../support/chat-client.js';
+import { startTestStack } from '../support/test-stack.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  // 120 tokens a minute: a reply here costs about 40 (24 completion + the prompt).
+  stack = await startTestStack('rate-limits', { env: { RATE_LIMIT_USER_TOKENS_PER_MIN: '120' }, simEnv: { SIM_TTFT_MS: '5', SIM_TOKENS_PER_SEC: '0' } });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('rate limits shared by every gateway', () => {
+  it('lets at most 60 of 70 messages of one user through, split over both gateways', async () => {
+    const userId = `burst-${Date.now()}`;
+    // All 70 go at once, before any reply charges tokens, so only the message limit applies.
+    const sessions = await Promise.all(Array.from({ length: 70 }, (_, i) => newSession(stack.gateways[i % 2]!.url, { userId })));
+    const answers = await Promise.all(
+      sessions.map((s, i) =>
+        http<{ error?: { code: string } }>(stack.gateways[(i + 1) % 2]!.url, 'POST', '/chat/message', {
+          token: s.token,
+          headers: { accept: 'text/event-stream' },
+          body: { sessionId: s.sessionId, content: `q${i}` },
+        }),
+      ),
+    );
+    const ok = answers.filter((a) => a.status === 200);
+    const limited = answers.filter((a) => a.status === 429);
+    expect(ok.length + limited.length).toBe(70);
+    expect(ok.length).toBe(60);
+    for (const a of limited) {
+      expect(a.json.error?.code).toBe('rate_limited');
+      const retryAfter = Number(a.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    }
+    // A different user is not affected.
+    const other = await newSession(stack.gateways[0]!.url, { userId: `${userId}-other` });
+    const r = await http(stack.gateways[1]!.url, 'POST', '/chat/message', { token: other.token, headers: { accept: 'text/event-stream' }, body: { sessionId: other.sessionId, content: 'hi' } });
+    expect(r.status).toBe(200);
+  });
+
+  it('refuses messages once the user spent the token budget, on either gateway', async () => {
+    const userId = `tokens-${Date.now()}`;
+    let refused: { status: number; json: { error?: { code: string } }; headers: Headers } | undefined;
+    let accepted = 0;
+    for (let i = 0; i < 10 && refused === undefined; i++) {
+      const gw = stack.gateways[i % 2]!;
+      const s = await newSession(gw.url, { userId });
+      const r = await http<{ error?: { code: string } }>(gw.url, 'POST', '/chat/message', { token: s.token, body: { sessionId: s.sessionId, content: `question ${i}` } });
+      if (r.status === 200) accepted++;
+      else refused = r;
+    }
+    expect(accepted).toBeGreaterThanOrEqual(2);
+    expect(accepted).toBeLessThanOrEqual(4);
+    expect(refused?.status).toBe(429);
+    expect(refused?.json.error?.code).toBe('rate_limited');
+    expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const metrics = await Promise.all(stack.gateways.map((g) => http(g.url, 'GET', '/metrics')));
+    const count = metrics.reduce((n, m) => n + Number(/^chat_rate_limited_total(?:\{[^}]*\})? (\d+)/m.exec(m.text)?.[1] ?? 0), 0);
+    expect(count).toBeGreaterThanOrEqual(1);
+  });
+});
