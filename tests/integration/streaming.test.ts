@@ -222,7 +222,7 @@ describe('socket input', () => {
 });
 
 describe('health', () => {
-  it('reports ok, ready and metrics on every gateway', async () => {
+  it('reports ok, ready and metrics on every gateway and serves the web client', async () => {
     for (const gw of [A, B]) {
       const h = await http<{ status: string; redis: string; instance: string; connections: number; sessions: number }>(gw.url, 'GET', '/health');
       expect(h.status).toBe(200);
@@ -233,6 +233,10 @@ describe('health', () => {
       expect(m.text).toMatch(/^chat_messages_total\{result="accepted"/m);
       expect(m.text).toContain('chat_first_token_seconds_bucket');
     }
+    const page = await http(A.url, 'GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    for (const id of ['chat-input', 'chat-send', 'chat-stop', 'connection-status']) expect(page.text).toContain(`data-testid="${id}"`);
     const w = await http(stack.workers[0]!.metricsUrl, 'GET', '/metrics');
     expect(w.text).toMatch(/^llm_tokens_total\{kind="completion"/m);
     expect(w.text).toContain('chat_queue_jobs');

@@ -7,6 +7,7 @@ import type { TokenService } from './auth/token-service.js';
 import type { SessionHub } from './relay/session-hub.js';
 import type { GatewayMetrics } from './metrics.js';
 import { mountNotFound, mountRest } from './transport/rest-routes.js';
+import { mountStaticFiles } from './transport/static-files.js';
 import { mountWebSocket, type SessionControl, type WsEndpoint } from './transport/ws-endpoint.js';
 
 export interface GatewayParts {
@@ -19,6 +20,8 @@ export interface GatewayParts {
   control: SessionControl;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Folder of the web client served at `/`; undefined serves none. */
+  webRoot: string | undefined;
 }
 
 export interface ExtendedHealth extends HealthResponse {
@@ -69,6 +72,7 @@ export class GatewayServer {
       isDraining: () => this.draining,
       classify,
     });
+    if (parts.webRoot !== undefined) mountStaticFiles(this.app, parts.webRoot);
     mountNotFound(this.app);
   }
 

@@ -1,5 +1,6 @@
 // Composition root of a gateway: config, Redis clients, parts, listen, drain on SIGTERM.
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import {
   SessionStore,
   UserRateLimits,
@@ -73,6 +74,7 @@ const server = new GatewayServer({
   control: new UnsupportedSessionControl(),
   metrics,
   log,
+  webRoot: config.WEB_ROOT ?? fileURLToPath(new URL('../public/', import.meta.url)),
 });
 
 const port = await server.listen(config.HOST, config.PORT).catch((err: Error) => {
