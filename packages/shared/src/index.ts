@@ -15,3 +15,4 @@ export * from './session/session-store.js';
 export * from './text/sanitize.js';
 export * from './protocol/parse.js';
 export * from './rate-limits.js';
+export * from './text/scrub-pii.js';

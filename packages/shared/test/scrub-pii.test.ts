@@ -1,0 +1,169 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { scrubPii } from '../src/text/scrub-pii.js';
+import type { PiiKind } from '../src/text/scrub-pii.js';
+
+const digitCount = (s: string): number => (s.match(/\p{N}/gu) ?? []).length;
+
+describe('scrubPii replaces', () => {
+  it.each<[string, string, string]>([
+    ['email with subaddress and trailing period', 'mail me at a.b+c@example.co.uk.', 'mail me at [EMAIL].'],
+    ['email in angle brackets', 'From: Jane <jane_doe@mail.example.com>', 'From: Jane <[EMAIL]>'],
+    ['email after a colon and before a comma', 'contact:ops-team@corp.io, thanks', 'contact:[EMAIL], thanks'],
+    ['email with accented local part', 'josé.garcía@example.es', '[EMAIL]'],
+    ['email after an ellipsis', 'so...john@example.com', 'so...[EMAIL]'],
+    ['card, spaced', 'card 4111 1111 1111 1111 exp 12/27', 'card [CARD] exp 12/27'],
+    ['card, hyphenated', 'pay with 4111-1111-1111-1111.', 'pay with [CARD].'],
+    ['card, Amex ungrouped', '(378282246310005)', '([CARD])'],
+    ['card, Amex 4-6-5', 'amex: 3782 822463 10005', 'amex: [CARD]'],
+    ['card, Diners 4-6-4', '3056 930902 5904', '[CARD]'],
+    ['card, 13 digits', 'old visa 4222222222222!', 'old visa [CARD]!'],
+    ['card, 19 digits grouped', '4111 1111 1111 1111 003', '[CARD]'],
+    ['card, Mastercard 2-series', '"2223003122003222"', '"[CARD]"'],
+    ['SSN with hyphens', 'SSN 123-45-6789.', 'SSN [SSN].'],
+    ['SSN with spaces', 'ssn: 219 09 9999', 'ssn: [SSN]'],
+    ['IBAN grouped', 'IBAN DE89 3704 0044 0532 0130 00 please', 'IBAN [IBAN] please'],
+    ['IBAN compact', 'to NL91ABNA0417164300, ok', 'to [IBAN], ok'],
+    ['IBAN with a letter in the BBAN', 'FR14 2004 1010 0505 0001 3M02 606', '[IBAN]'],
+    ['IBAN whose full last group is followed by a word', 'BE68 5390 0754 7034 for rent', '[IBAN] for rent'],
+    ['IBAN in lower case', 'gb82 west 1234 5698 7654 32', '[IBAN]'],
+    ['phone, international with parentheses', 'call +1 (415) 555-2671 now', 'call [PHONE] now'],
+    ['phone, international with spaces', 'UK office: +44 20 7946 0958.', 'UK office: [PHONE].'],
+    ['phone, international with hyphens', 'Berlin +49-30-901820', 'Berlin [PHONE]'],
+    ['phone, international with trunk in parentheses', '+44 (0)20 7946 0958 (home)', '[PHONE] (home)'],
+    ['phone, international inside parentheses', '(+33 1 23 45 67 89)', '([PHONE])'],
+    ['phone, US with area code in parentheses', 'ring (415) 555-2671', 'ring [PHONE]'],
+    ['phone, US hyphenated', '415-555-2671', '[PHONE]'],
+    ['phone, US dotted', 'tel 415.555.2671;', 'tel [PHONE];'],
+    ['phone, US with country code', '1-800-555-0199', '[PHONE]'],
+    ['phone, UK national', 'dial 020 7946 0958', 'dial [PHONE]'],
+    ['phone, UK mobile', '07700 900123', '[PHONE]'],
+    ['phone, French pairs', 'appelle 06 12 34 56 78', 'appelle [PHONE]'],
+  ])('%s', (_name, input, expected) => {
+    expect(scrubPii(input).text).toBe(expected);
+  });
+});
+
+describe('scrubPii leaves alone', () => {
+  it.each<[string, string]>([
+    ['Luhn-invalid 16-digit order number', 'order 4111111111111112 shipped'],
+    ['Luhn-invalid grouped number', 'ref 1234 5678 9012 3456'],
+    ['Luhn-valid id with a non-card issuer digit', 'snowflake 1234567890123452'],
+    ['ms timestamp', 'ts 1700000000004'],
+    ['digits glued to letters', 'sku A4111111111111111'],
+    ['card-length run inside a longer run', '41111111111111111111'],
+    ['hyphenated order id', 'ORD-4111111111111111'],
+    ['ISBN', 'ISBN 978-0-306-40615-7'],
+    ['SSN with area 000', '000-12-3456'],
+    ['SSN with area 666', '666-12-3456'],
+    ['SSN with area 9xx', '912-34-5678'],
+    ['SSN with group 00', '123-00-4567'],
+    ['SSN with serial 0000', '123-45-0000'],
+    ['bare 9-digit number', 'id 123456789'],
+    ['SSN with mixed separators', '123-45 6789'],
+    ['IBAN with a bad checksum', 'DE89 3704 0044 0532 0130 01'],
+    ['IBAN-shaped word too short', 'DE89 3704 004'],
+    ['user@localhost', 'ssh user@localhost'],
+    ['@mention', 'thanks @alice.smith and @bob'],
+    ['address without a TLD', 'a@b'],
+    ['one-letter TLD', 'x@y.z'],
+    ['package specifier', 'npm i lodash@4.17.21 @types/node'],
+    ['ISO date', 'on 2024-01-15 at 12:30'],
+    ['European date and time', '15.01.2024 09:30'],
+    ['zero-padded date and time', '05.01.2024 12:30'],
+    ['timestamp', '2024-01-15T12:30:00Z'],
+    ['versions', 'upgrade 1.2.3 to v10.4.1'],
+    ['IP address and port', '192.168.1.1:8080 and 10.0.0.1'],
+    ['prices', '$1,299.00 or €1.299,00'],
+    ['hash-prefixed order number', 'order #123456789'],
+    ['order id with a year', 'ORD-2024-000123'],
+    ['year range', '1999-2004'],
+    ['short numbers', 'room 42, 7 people, 555-2671'],
+    ['US-shaped number with an invalid area code', '123-456-7890'],
+    ['phone digits glued to letters', '(415)555-2671x12'],
+    ['plus with too few digits', 'grew +15% to +1234'],
+    ['plus with too many digits', '+1234567890123456'],
+    ['plus inside an expression', 'x+1234567'],
+    ['UUID', '123e4567-e89b-12d3-a456-426614174000'],
+    ['hex digest', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+    ['placeholders', '[EMAIL] [PHONE] [CARD] [SSN] [IBAN]'],
+  ])('%s', (_name, input) => {
+    expect(scrubPii(input)).toEqual({ text: input, found: {} });
+  });
+});
+
+describe('scrubPii', () => {
+  const mixed =
+    'Hi, I am Jane (jane.doe@example.com, +1 415 555 2671). Card 4111 1111 1111 1111, ' +
+    'SSN 123-45-6789, IBAN GB82 WEST 1234 5698 7654 32; office 020 7946 0958, order #98765 of 2024-01-15.';
+
+  it('scrubs every kind in one text and counts replacements per kind', () => {
+    expect(scrubPii(mixed)).toEqual({
+      text:
+        'Hi, I am Jane ([EMAIL], [PHONE]). Card [CARD], SSN [SSN], IBAN [IBAN]; ' +
+        'office [PHONE], order #98765 of 2024-01-15.',
+      found: { EMAIL: 1, PHONE: 2, CARD: 1, SSN: 1, IBAN: 1 },
+    });
+  });
+
+  it('counts repeats of one kind and omits kinds it did not find', () => {
+    const { found } = scrubPii('a@example.com, b@example.org and c@example.net');
+    expect(found).toEqual({ EMAIL: 3 });
+    expect(Object.keys(found) as PiiKind[]).toEqual(['EMAIL']);
+  });
+
+  it('lets a card win over the phone rule', () => {
+    expect(scrubPii('+ 4111-1111-1111-1111').text).toBe('+ [CARD]');
+    expect(scrubPii('5555 5555 5555 4444').found).toEqual({ CARD: 1 });
+  });
+
+  it('leaves unicode text around matches untouched', () => {
+    expect(scrubPii('请联系john@example.com谢谢').text).toBe('请联系[EMAIL]谢谢');
+    expect(scrubPii('Напишите на иван@example.ru 🙂 или 📞 +7 495 123-45-67').text).toBe(
+      'Напишите на [EMAIL] 🙂 или 📞 [PHONE]',
+    );
+    expect(scrubPii('Grüße, Zoë — IBAN DE89370400440532013000 ✓').text).toBe('Grüße, Zoë — IBAN [IBAN] ✓');
+  });
+
+  it('is idempotent', () => {
+    const inputs = [
+      mixed,
+      'x@y.co.x@y.co',
+      '+44 02671(0123-45-6789',
+      '4111 1111 1111 1111 (415) 555-2671',
+      'GB82WEST12345698765432-415-555-2671',
+    ];
+    for (const input of inputs) {
+      const once = scrubPii(input).text;
+      expect(scrubPii(once).text).toBe(once);
+    }
+  });
+
+  const pieces = [
+    ...'0123456789 .-+()@[]#_aZé\n'.split(''),
+    ...['4111', '1111', '3704', 'DE89', 'GB82', '415', '555', '2671', '020', '123-45-6789', '+44 ', '(0)'],
+    ...['x@y.co', 'john@example.com', '378282246310005', '[CARD]', '[PHONE]', '请', 'ж'],
+  ];
+  const texty = fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((parts) => parts.join(''));
+
+  it('never throws, never adds digits and is idempotent on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 200 }), texty), (input) => {
+        const once = scrubPii(input).text;
+        expect(digitCount(once)).toBeLessThanOrEqual(digitCount(input));
+        expect(scrubPii(once).text).toBe(once);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('scrubs 100 KB of digits and separators and still finds what is embedded in it', () => {
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const noise = Array.from({ length: 50_000 }, () => '0123456789 .-()+'.charAt(Math.floor(next() * 16))).join('');
+    const input = `${noise} card 4111 1111 1111 1111 or a@example.com then ${noise}`;
+    const { text } = scrubPii(input);
+    expect(text).toContain(' card [CARD] or [EMAIL] then ');
+    expect(digitCount(text)).toBeLessThanOrEqual(digitCount(input));
+  });
+});
