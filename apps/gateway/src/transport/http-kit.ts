@@ -1,7 +1,7 @@
 // Small helpers over uWS HTTP: everything a handler needs from the request is read
 // synchronously (uWS requests die at the first await), responses are corked and abort-safe.
 import type { HttpRequest as UwsRequest, HttpResponse as UwsResponse } from 'uWebSockets.js';
-import { ChatError, ERROR_STATUS, type ErrorCode } from '@chat-fleet/shared';
+import { ChatError } from '@chat-fleet/shared';
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
@@ -40,7 +40,6 @@ export interface RequestInfo {
 export function readRequest(res: UwsResponse, req: UwsRequest, paramCount = 0): RequestInfo {
   const params: string[] = [];
   for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i) ?? '');
-  const forwarded = req.getHeader('x-forwarded-for');
   return {
     method: req.getCaseSensitiveMethod(),
     url: req.getUrl(),
@@ -50,8 +49,14 @@ export function readRequest(res: UwsResponse, req: UwsRequest, paramCount = 0): 
     accept: req.getHeader('accept'),
     contentType: req.getHeader('content-type'),
     origin: req.getHeader('origin'),
-    remoteAddress: forwarded !== '' ? (forwarded.split(',')[0]?.trim() ?? '') : Buffer.from(res.getRemoteAddressAsText()).toString(),
+    remoteAddress: clientAddress(res, req),
   };
+}
+
+/** The client's address: the first X-Forwarded-For hop behind a proxy, else the peer. Call synchronously. */
+export function clientAddress(res: UwsResponse, req: UwsRequest): string {
+  const forwarded = req.getHeader('x-forwarded-for');
+  return forwarded !== '' ? (forwarded.split(',')[0]?.trim() ?? '') : Buffer.from(res.getRemoteAddressAsText()).toString();
 }
 
 export function bearerToken(authorization: string): string | undefined {
@@ -183,8 +188,4 @@ export function parseJson(body: Buffer): unknown {
   } catch (err) {
     throw new ChatError('bad_request', `request body is not valid JSON: ${(err as Error).message}`);
   }
-}
-
-export function errorStatus(code: ErrorCode): number {
-  return ERROR_STATUS[code];
 }

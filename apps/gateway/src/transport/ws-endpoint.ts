@@ -16,7 +16,7 @@ import type { ChatService } from '../chat/chat-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ReplySink, SessionHub } from '../relay/session-hub.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { statusLine } from './http-kit.js';
+import { clientAddress, statusLine } from './http-kit.js';
 
 export interface WsDeps {
   service: ChatService;
@@ -139,8 +139,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
       const secKey = req.getHeader('sec-websocket-key');
       const secProtocol = req.getHeader('sec-websocket-protocol');
       const secExtensions = req.getHeader('sec-websocket-extensions');
-      const forwarded = req.getHeader('x-forwarded-for');
-      const remoteAddress = forwarded !== '' ? (forwarded.split(',')[0]?.trim() ?? '') : Buffer.from(res.getRemoteAddressAsText()).toString();
+      const remoteAddress = clientAddress(res, req);
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
