@@ -4,12 +4,17 @@ import { startStack, type Stack, type StackOptions } from '@chat-fleet/stack';
 
 export const SIM_DEFAULTS = { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '400', SIM_REPLY_TOKENS: '24' };
 
-export async function startTestStack(name: string, options: Partial<StackOptions> = {}): Promise<Stack> {
+export type TestStack = Stack & {
+  /** Where each process writes `<instance>.log`. */
+  readonly logDir: string;
+};
+
+export async function startTestStack(name: string, options: Partial<StackOptions> = {}): Promise<TestStack> {
   const redisUrl = process.env.REDIS_URL;
   if (!redisUrl) throw new Error('REDIS_URL is not set; the jest global setup starts a redis-server');
   const dir = new URL(`../../test-artifacts/logs/${name}-${Date.now()}/`, import.meta.url).pathname;
   mkdirSync(dir, { recursive: true });
-  return startStack({
+  const stack = await startStack({
     redisUrl,
     gateways: 2,
     workers: 1,
@@ -19,4 +24,5 @@ export async function startTestStack(name: string, options: Partial<StackOptions
     env: { REDIS_PREFIX: `t-${name}-${Math.random().toString(36).slice(2, 8)}`, LOG_LEVEL: 'debug', ...options.env },
     simEnv: { ...SIM_DEFAULTS, ...options.simEnv },
   });
+  return Object.assign(stack, { logDir: dir });
 }

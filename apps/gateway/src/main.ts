@@ -6,6 +6,7 @@ import {
   UserRateLimits,
   createLogger,
   createRedis,
+  endReplyWithError,
   loadGatewayConfig,
   loadOrExit,
   redisKeys,
@@ -49,8 +50,11 @@ const queue = new BullReplyQueue(redis, keys);
 const hub = new SessionHub(subscriber, keys, log);
 const tracker = new ReplyTracker(metrics, config.REPLY_TIMEOUT_MS, (sessionId, messageId) => {
   log.warn({ sessionId, messageId }, 'no reply in time; ending it with an error');
-  const frame = JSON.stringify({ type: 'error', code: 'unavailable', messageId, message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` });
-  Promise.all([redis.publish(keys.sessionChannel(sessionId), frame), sessions.releaseInflight(sessionId, messageId)]).catch(
+  const error = { code: 'unavailable', message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` } as const;
+  Promise.all([
+    endReplyWithError(redis, keys, { sessionId, messageId }, error, config.REPLY_RETENTION_SECONDS),
+    sessions.releaseInflight(sessionId, messageId),
+  ]).catch(
     (err: unknown) => log.error({ err, sessionId, messageId }, 'could not end a timed-out reply'),
   );
 });

@@ -27,7 +27,7 @@ export class GatewayMetrics {
     this.messages = new Counter({ name: 'chat_messages_total', help: 'Chat messages by outcome', labelNames: ['result'], registers });
     this.firstToken = new Histogram({ name: 'chat_first_token_seconds', help: 'From accepting a message to relaying its first token', buckets: FIRST_TOKEN_BUCKETS, registers });
     this.response = new Histogram({ name: 'chat_response_seconds', help: 'From accepting a message to relaying its done frame', buckets: RESPONSE_BUCKETS, registers });
-    this.cacheRequests = new Counter({ name: 'chat_cache_requests_total', help: 'Replies served from the response cache (hit) or the model (miss)', labelNames: ['result'], registers });
+    this.cacheRequests = new Counter({ name: 'chat_cache_requests_total', help: 'Replies by source: the response cache (hit), an identical request in flight (coalesced) or the model (miss)', labelNames: ['result'], registers });
     this.rateLimited = new Counter({ name: 'chat_rate_limited_total', help: 'Messages refused by a rate limit', registers });
     this.errors = new Counter({ name: 'chat_errors_total', help: 'Errors sent to clients by code', labelNames: ['code'], registers });
   }

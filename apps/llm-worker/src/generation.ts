@@ -1,19 +1,28 @@
-// One reply: read the context, stream the model's answer into Redis frame by frame, store it
-// in the history and end with `done` (or `error`). Every job ends in exactly one terminal frame.
+// One reply: read the context, then answer it from the first source that has it: the response
+// cache, an identical request already generating (coalescing), or the model. The reply is
+// streamed into Redis frame by frame, stored in the history, and ends with `done` (or `error`).
+// Every job ends in exactly one terminal frame, except one put back in the queue by the fleet's
+// model budget, which has written nothing yet.
 import { APIError, APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 import {
   ChatError,
   ChatJobSchema,
+  type ChatJob,
   type ErrorCode,
+  type FinishReason,
   type Logger,
   type SessionStore,
+  type Usage,
   type UserRateLimits,
 } from '@chat-fleet/shared';
-import type { ContextBuilder } from './context-builder.js';
+import type { BuiltContext, ContextBuilder } from './context-builder.js';
+import type { Coalescer } from './coalescer.js';
 import { FrameBatcher } from './frame-batcher.js';
-import { countTextTokens } from './token-counter.js';
+import type { ModelBudget } from './model-budget.js';
 import type { ModelClient } from './model-client.js';
-import type { ReplyPublisher } from './reply-publisher.js';
+import { requestHash, type ReplyCache } from './reply-cache.js';
+import type { ReplyPublisher, ReplyWriter } from './reply-publisher.js';
+import { countTextTokens } from './token-counter.js';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface GenerationOptions {
@@ -21,84 +30,262 @@ export interface GenerationOptions {
   maxReplyTokens: number;
   frameBatchMs: number;
   upstreamTimeoutMs: number;
+  coalesce: boolean;
+}
+
+export interface GenerationParts {
+  sessions: SessionStore;
+  context: ContextBuilder;
+  model: ModelClient;
+  publisher: ReplyPublisher;
+  metrics: WorkerMetrics;
+  limits: UserRateLimits;
+  cache: ReplyCache;
+  coalescer: Coalescer;
+  budget: ModelBudget;
 }
 
 export interface GenerationJob {
   data: unknown;
 }
 
+/** The fleet's model budget is spent: put the job back and try again after `retryAfterMs`. */
+export class BudgetExceededError extends Error {
+  constructor(
+    readonly retryAfterMs: number,
+    readonly reason: 'rpm' | 'tpm',
+  ) {
+    super(`the fleet's model budget (${reason}) is spent; retry in ${retryAfterMs} ms`);
+    this.name = 'BudgetExceededError';
+  }
+}
+
+/** A finished reply's facts, whatever its source. */
+interface Outcome {
+  usage: Usage;
+  finishReason: FinishReason;
+  cached: boolean;
+  coalesced: boolean;
+}
+
+/** Why a follower stops following and generates for itself. */
+class LeaderLost extends Error {}
+
+/**
+ * The client-facing side of one reply: the current attempt's writer and the text so far. When
+ * frames already went out and the reply must start over, `restart()` opens a new attempt that
+ * begins with `reset`.
+ */
+class ReplyOutput {
+  private writer: ReplyWriter | undefined;
+  text = '';
+  readonly chunks: string[] = [];
+
+  constructor(
+    private readonly publisher: ReplyPublisher,
+    private readonly sessionId: string,
+    private readonly messageId: string,
+  ) {}
+
+  get current(): ReplyWriter {
+    if (this.writer === undefined) throw new Error('reply output used before open()');
+    return this.writer;
+  }
+
+  get opened(): boolean {
+    return this.writer !== undefined;
+  }
+
+  async open(): Promise<void> {
+    if (this.writer !== undefined) return;
+    this.writer = await this.publisher.begin(this.sessionId, this.messageId);
+    // A job taken over after a crash: the client drops what the lost attempt sent.
+    if (this.writer.attempt > 1) this.writer.reset();
+  }
+
+  token(text: string): void {
+    this.current.token(text);
+    this.text += text;
+    this.chunks.push(text);
+  }
+
+  async restart(): Promise<void> {
+    if (this.writer === undefined || this.writer.seq === 0) return;
+    await this.writer.settled();
+    this.writer = await this.publisher.begin(this.sessionId, this.messageId);
+    this.writer.reset();
+    this.text = '';
+    this.chunks.length = 0;
+  }
+}
+
 export class Generation {
   constructor(
-    private readonly sessions: SessionStore,
-    private readonly context: ContextBuilder,
-    private readonly model: ModelClient,
-    private readonly publisher: ReplyPublisher,
-    private readonly metrics: WorkerMetrics,
-    private readonly limits: UserRateLimits,
+    private readonly parts: GenerationParts,
     private readonly options: GenerationOptions,
     private readonly log: Logger,
   ) {}
 
   /** Runs a job to its terminal frame. Resolves on `done`; errors are published, then rethrown. */
   async run(job: GenerationJob): Promise<void> {
+    const { sessions, metrics, publisher } = this.parts;
     const data = ChatJobSchema.parse(job.data);
     const log = this.log.child({ sessionId: data.sessionId, messageId: data.messageId });
-    this.metrics.queueWait.observe(Math.max(0, Date.now() - data.enqueuedAt) / 1000);
-    const writer = await this.publisher.begin(data.sessionId, data.messageId);
-    if (writer.attempt > 1) writer.reset();
-
+    metrics.queueWait.observe(Math.max(0, Date.now() - data.enqueuedAt) / 1000);
+    const out = new ReplyOutput(publisher, data.sessionId, data.messageId);
     const abort = new AbortController();
     const timeout = setTimeout(() => abort.abort(new ChatError('upstream_error', 'the model did not finish in time')), this.options.upstreamTimeoutMs);
-    this.metrics.activeGenerations.inc();
     const started = performance.now();
-    let firstAt = 0;
-    let text = '';
-    const batcher = new FrameBatcher(this.options.frameBatchMs, (t) => writer.token(t));
     try {
-      const { messages, tokens: promptEstimate } = await this.context.build(data.sessionId, data.userMessageId);
-      const result = await this.model.stream(
-        { model: data.model || this.options.model, messages, maxTokens: this.options.maxReplyTokens, signal: abort.signal },
-        (delta) => {
-          if (firstAt === 0) {
-            firstAt = performance.now();
-            this.metrics.llmFirstToken.observe((firstAt - started) / 1000);
-          }
-          text += delta;
-          batcher.push(delta);
-        },
-      );
-      batcher.flush();
-      const usage = result.usage ?? {
-        promptTokens: promptEstimate,
-        completionTokens: countTextTokens(text),
-      };
-      this.metrics.llmDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
-      this.metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
-      this.metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
-      await this.limits
-        .chargeTokens(data.subject, usage.promptTokens + usage.completionTokens)
-        .catch((err: unknown) => log.warn({ err }, 'could not charge tokens to the user limit'));
-
+      const context = await this.parts.context.build(data.sessionId, data.userMessageId);
+      const outcome = await this.answer(data, context, out, abort.signal, log);
+      metrics.replySources.inc({ source: outcome.cached ? 'cache' : outcome.coalesced ? 'coalesced' : 'model' });
       // History first, then free the session, then `done`: a client that sees `done` can read
       // both turns and send its next message at once.
-      await this.sessions.append(data.sessionId, { id: data.messageId, role: 'assistant', content: text, createdAt: new Date().toISOString() });
-      await this.sessions.releaseInflight(data.sessionId, data.messageId);
-      await writer.done(usage, result.finishReason, false);
-      log.debug({ frames: writer.seq, ms: Math.round(performance.now() - started) }, 'reply done');
+      await sessions.append(data.sessionId, { id: data.messageId, role: 'assistant', content: out.text, createdAt: new Date().toISOString() });
+      await sessions.releaseInflight(data.sessionId, data.messageId);
+      await out.current.done(outcome.usage, outcome.finishReason, outcome);
+      log.debug({ frames: out.current.seq, cached: outcome.cached, coalesced: outcome.coalesced, ms: Math.round(performance.now() - started) }, 'reply done');
     } catch (err) {
-      batcher.discard();
-      const { code, message, kind } = classify(err, abort.signal);
-      this.metrics.llmDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
-      this.metrics.upstreamErrors.inc({ kind });
+      if (err instanceof BudgetExceededError) {
+        metrics.budgetWaits.inc({ reason: err.reason });
+        throw err;
+      }
+      const { code, message } = classify(err, abort.signal);
       log.warn({ err, code }, 'reply failed');
-      await this.sessions.releaseInflight(data.sessionId, data.messageId).catch(() => undefined);
-      await writer.error(code, message).catch((e: unknown) => log.error({ err: e }, 'could not publish the error frame'));
+      await sessions.releaseInflight(data.sessionId, data.messageId).catch(() => undefined);
+      const failed = async (): Promise<void> => {
+        await out.open();
+        await out.current.error(code, message);
+      };
+      await failed().catch((e: unknown) => log.error({ err: e }, 'could not publish the error frame'));
       throw err;
     } finally {
       clearTimeout(timeout);
-      this.metrics.activeGenerations.dec();
     }
   }
+
+  private async answer(data: ChatJob, context: BuiltContext, out: ReplyOutput, signal: AbortSignal, log: Logger): Promise<Outcome> {
+    const { cache, coalescer } = this.parts;
+    const request = { model: data.model || this.options.model, maxTokens: this.options.maxReplyTokens, messages: context.messages };
+    const hash = requestHash(request);
+    const hit = await cache.get(hash);
+    if (hit !== undefined) return this.replay(hit.chunks, hit.usage, out);
+    if (!this.options.coalesce) return this.generate(data, context, request, out, signal, undefined);
+
+    const claim = await coalescer.claim(hash, { messageId: data.messageId, sessionId: data.sessionId });
+    if (claim.role === 'leader') {
+      try {
+        // The previous leader may have finished between our cache miss and our lock.
+        const late = await cache.get(hash);
+        if (late !== undefined) return this.replay(late.chunks, late.usage, out);
+        return await this.generate(data, context, request, out, signal, hash);
+      } finally {
+        await claim.release().catch((err: unknown) => log.warn({ err }, 'could not release the coalescing lock'));
+      }
+    }
+
+    await out.open();
+    try {
+      const end = await coalescer.follow(
+        hash,
+        claim.leader,
+        (frame) => {
+          if (frame.type === 'token') out.token(frame.text);
+          else if (frame.type === 'reset') throw new LeaderLost('the shared reply restarted');
+        },
+        signal,
+      );
+      if (end.type === 'done' && end.finishReason !== 'cancelled') {
+        return { usage: end.usage, finishReason: end.finishReason, cached: false, coalesced: true };
+      }
+      throw new LeaderLost(end.type === 'error' ? `the shared reply failed (${end.code})` : 'the shared reply was cancelled');
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // The reply we followed did not end well for us: answer on our own, from a clean attempt.
+      log.info({ leader: claim.leader.messageId, reason: err instanceof Error ? err.message : String(err) }, 'generating alone after following failed');
+      await out.restart();
+      return this.generate(data, context, request, out, signal, undefined);
+    }
+  }
+
+  private async replay(chunks: readonly string[], usage: Usage, out: ReplyOutput): Promise<Outcome> {
+    await out.open();
+    for (const chunk of chunks) out.token(chunk);
+    return { usage, finishReason: 'stop', cached: true, coalesced: false };
+  }
+
+  /** Calls the model. `cacheHash` set: a reply that ends on its own is stored in the cache. */
+  private async generate(
+    data: ChatJob,
+    context: BuiltContext,
+    request: { model: string; maxTokens: number },
+    out: ReplyOutput,
+    signal: AbortSignal,
+    cacheHash: string | undefined,
+  ): Promise<Outcome> {
+    const { metrics, budget, model, cache, limits } = this.parts;
+    const admission = await budget.admit(context.tokens);
+    if (!admission.admitted) {
+      if (out.opened) {
+        // Frames already went out (a follower whose leader failed): the client is waiting on
+        // this attempt, so the wait happens here rather than in the queue.
+        await sleep(admission.retryAfterMs, signal);
+        return this.generate(data, context, request, out, signal, cacheHash);
+      }
+      throw new BudgetExceededError(admission.retryAfterMs, admission.reason);
+    }
+    await out.open();
+    metrics.activeGenerations.inc();
+    const started = performance.now();
+    let firstAt = 0;
+    const batcher = new FrameBatcher(this.options.frameBatchMs, (t) => out.token(t));
+    let received = '';
+    try {
+      const result = await model.stream({ ...request, messages: context.messages, signal }, (delta) => {
+        if (firstAt === 0) {
+          firstAt = performance.now();
+          metrics.llmFirstToken.observe((firstAt - started) / 1000);
+        }
+        received += delta;
+        batcher.push(delta);
+      });
+      batcher.flush();
+      const usage = result.usage ?? { promptTokens: context.tokens, completionTokens: countTextTokens(received) };
+      metrics.llmDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
+      metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
+      metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
+      const charged = await Promise.allSettled([
+        limits.chargeTokens(data.subject, usage.promptTokens + usage.completionTokens),
+        budget.chargeCompletion(usage.completionTokens + Math.max(0, usage.promptTokens - context.tokens)),
+        cacheHash !== undefined && result.natural ? cache.put(cacheHash, out.chunks, usage) : undefined,
+      ]);
+      for (const c of charged) if (c.status === 'rejected') this.log.warn({ err: c.reason as unknown, messageId: data.messageId }, 'could not record a finished reply (limits or cache)');
+      return { usage, finishReason: result.finishReason, cached: false, coalesced: false };
+    } catch (err) {
+      batcher.discard();
+      metrics.llmDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
+      metrics.upstreamErrors.inc({ kind: classify(err, signal).kind });
+      throw err;
+    } finally {
+      metrics.activeGenerations.dec();
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function classify(err: unknown, signal: AbortSignal): { code: ErrorCode; message: string; kind: string } {

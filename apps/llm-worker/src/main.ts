@@ -1,8 +1,9 @@
 // Composition root of an LLM worker: config, Redis, the model client, the BullMQ worker.
 import { hostname } from 'node:os';
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
 import OpenAI from 'openai';
 import {
+  ChannelSubscriber,
   SessionStore,
   UserRateLimits,
   createLogger,
@@ -14,7 +15,10 @@ import {
   type ChatJob,
 } from '@chat-fleet/shared';
 import { ContextBuilder } from './context-builder.js';
-import { Generation } from './generation.js';
+import { Coalescer } from './coalescer.js';
+import { BudgetExceededError, Generation } from './generation.js';
+import { ModelBudget } from './model-budget.js';
+import { ReplyCache } from './reply-cache.js';
 import { WorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { OpenAIModelClient } from './model-client.js';
@@ -29,7 +33,9 @@ const keys = redisKeys(config.REDIS_PREFIX);
 // the commands issued in the same tick into one write.
 const redis = createRedis(config.REDIS_URL, { name: `${instance}:commands`, autoPipelining: true });
 const bullConnection = createRedis(config.REDIS_URL, { name: `${instance}:bullmq`, forBullmq: true });
-for (const [name, client] of [['commands', redis], ['bullmq', bullConnection]] as const) {
+// Coalesced replies follow their leader's frames live; ioredis re-subscribes after a reconnect.
+const subscriber = createRedis(config.REDIS_URL, { name: `${instance}:subscriber` });
+for (const [name, client] of [['commands', redis], ['bullmq', bullConnection], ['subscriber', subscriber]] as const) {
   client.on('error', (err: Error) => log.warn({ err: err.message, client: name }, 'redis error'));
 }
 try {
@@ -44,17 +50,23 @@ const metrics = new WorkerMetrics({ instance }, () => queue.getJobCounts('waitin
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const openai = new OpenAI({ baseURL: config.openaiBaseUrl, apiKey: config.openaiApiKey, maxRetries: 0, timeout: config.UPSTREAM_TIMEOUT_MS });
 const generation = new Generation(
-  sessions,
-  new ContextBuilder(sessions, config.CONTEXT_MAX_TOKENS),
-  new OpenAIModelClient(openai),
-  new ReplyPublisher(redis, keys, { retentionSeconds: config.REPLY_RETENTION_SECONDS, maxFrames: 20_000 }),
-  metrics,
-  new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
+  {
+    sessions,
+    context: new ContextBuilder(sessions, config.CONTEXT_MAX_TOKENS),
+    model: new OpenAIModelClient(openai),
+    publisher: new ReplyPublisher(redis, keys, { retentionSeconds: config.REPLY_RETENTION_SECONDS, maxFrames: 20_000 }),
+    metrics,
+    limits: new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
+    cache: new ReplyCache(redis, keys, config.CACHE_TTL_SECONDS),
+    coalescer: new Coalescer(redis, new ChannelSubscriber(subscriber), keys, { leaseMs: config.UPSTREAM_TIMEOUT_MS + 30_000, idleCheckMs: 1000 }),
+    budget: new ModelBudget(redis, keys, { requestsPerMinute: config.LLM_MAX_RPM, tokensPerMinute: config.LLM_MAX_TPM, windowSeconds: config.LLM_BUDGET_WINDOW_SECONDS }),
+  },
   {
     model: config.CHAT_MODEL,
     maxReplyTokens: config.MAX_REPLY_TOKENS,
     frameBatchMs: config.FRAME_BATCH_MS,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    coalesce: config.COALESCE,
   },
   log,
 );
@@ -65,6 +77,12 @@ const worker = new Worker<ChatJob>(
     try {
       await generation.run(job);
     } catch (err) {
+      if (err instanceof BudgetExceededError) {
+        // Over the fleet's model budget: the job goes back to the queue and every worker
+        // pauses taking jobs until the window has room (BullMQ's manual rate limit).
+        await worker.rateLimit(err.retryAfterMs);
+        throw new RateLimitError();
+      }
       // The client already has its error frame; BullMQ must not run the job again.
       throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
     }
@@ -100,6 +118,7 @@ async function shutdown(signal: string): Promise<void> {
   server.close();
   redis.disconnect();
   bullConnection.disconnect();
+  subscriber.disconnect();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -14,6 +14,8 @@ export class WorkerMetrics {
   readonly queueWait: Histogram;
   readonly upstreamErrors: Counter<'kind'>;
   readonly activeGenerations: Gauge;
+  readonly replySources: Counter<'source'>;
+  readonly budgetWaits: Counter<'reason'>;
 
   constructor(defaultLabels: Record<string, string>, queueCounts: QueueCounts) {
     this.registry.setDefaultLabels(defaultLabels);
@@ -24,6 +26,8 @@ export class WorkerMetrics {
     this.llmTokens = new Counter({ name: 'llm_tokens_total', help: 'Model tokens by kind (prompt, completion)', labelNames: ['kind'], registers });
     this.queueWait = new Histogram({ name: 'chat_queue_wait_seconds', help: 'From enqueue to a worker taking the job', buckets: FIRST_TOKEN_BUCKETS, registers });
     this.upstreamErrors = new Counter({ name: 'llm_upstream_errors_total', help: 'Failed model calls by kind', labelNames: ['kind'], registers });
+    this.replySources = new Counter({ name: 'llm_replies_total', help: 'Replies by source: model, cache, coalesced (followed an identical call)', labelNames: ['source'], registers });
+    this.budgetWaits = new Counter({ name: 'llm_budget_waits_total', help: 'Jobs put back in the queue by the fleet model budget (rpm, tpm)', labelNames: ['reason'], registers });
     this.activeGenerations = new Gauge({ name: 'llm_active_generations', help: 'Replies this worker is generating now', registers });
     new Gauge({
       name: 'chat_queue_jobs',

@@ -1,6 +1,6 @@
 // The model, reached through the official openai SDK with streaming.
 import type OpenAI from 'openai';
-import type { FinishReason } from '@chat-fleet/shared';
+import { ChatError, type FinishReason } from '@chat-fleet/shared';
 
 export interface ModelMessage {
   role: 'system' | 'user' | 'assistant';
@@ -16,6 +16,8 @@ export interface StreamRequest {
 
 export interface StreamResult {
   finishReason: FinishReason;
+  /** The model said `stop`: the reply ended on its own (only such replies are cached). */
+  natural: boolean;
   /** Undefined when the server does not report usage. */
   usage: { promptTokens: number; completionTokens: number } | undefined;
 }
@@ -39,15 +41,18 @@ export class OpenAIModelClient implements ModelClient {
       },
       { signal: request.signal },
     );
-    let finishReason: FinishReason = 'stop';
+    let reason: string | null | undefined;
     let usage: StreamResult['usage'];
     for await (const chunk of stream) {
       const choice = chunk.choices[0];
       const text = choice?.delta?.content;
       if (text) onDelta(text);
-      if (choice?.finish_reason === 'length') finishReason = 'length';
+      if (choice?.finish_reason) reason = choice.finish_reason;
       if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
     }
-    return { finishReason, usage };
+    if (reason === undefined || reason === null) {
+      throw new ChatError('upstream_error', 'the model stream ended without a finish reason (cut off)');
+    }
+    return { finishReason: reason === 'length' ? 'length' : 'stop', natural: reason === 'stop', usage };
   }
 }

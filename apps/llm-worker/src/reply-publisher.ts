@@ -1,7 +1,7 @@
 // Writes a reply's frames to Redis: each frame is appended to the reply's stream (for resume)
 // and published on the session's channel (for live delivery), in order, on one connection.
 import type { Redis } from 'ioredis';
-import type { ErrorCode, FinishReason, RedisKeys, ReplyFrame, Usage } from '@chat-fleet/shared';
+import { encodeEnvelope, type ErrorCode, type FinishReason, type RedisKeys, type ReplyFrame, type Usage } from '@chat-fleet/shared';
 
 export interface ReplyPublisherOptions {
   /** Seconds a finished reply's frames stay readable for resume. */
@@ -74,9 +74,17 @@ export class ReplyWriter {
   }
 
   /** The terminal frame of a reply; resolves once every frame is in Redis. */
-  async done(usage: Usage, finishReason: FinishReason, cached: boolean): Promise<void> {
+  async done(usage: Usage, finishReason: FinishReason, source: { cached: boolean; coalesced?: boolean }): Promise<void> {
     this.finalize(finishReason === 'cancelled' ? 'cancelled' : 'done');
-    this.write(this.seqNo + 1, { type: 'done', messageId: this.messageId, seq: this.seqNo, cached, usage, finishReason });
+    this.write(this.seqNo + 1, {
+      type: 'done',
+      messageId: this.messageId,
+      seq: this.seqNo,
+      cached: source.cached,
+      usage,
+      finishReason,
+      ...(source.coalesced === true ? { coalesced: true } : {}),
+    });
     await this.settled();
   }
 
@@ -109,7 +117,7 @@ export class ReplyWriter {
     this.track(this.redis.xadd(this.streamKey, 'MAXLEN', '~', this.options.maxFrames, `${this.attempt}-${entrySeq}`, 'f', json));
     // A bound on the stream's life from its first entry, in case the worker dies before done.
     if (entrySeq <= 1) this.track(this.redis.expire(this.streamKey, this.options.retentionSeconds + 3600));
-    this.track(this.redis.publish(this.channel, json));
+    this.track(this.redis.publish(this.channel, encodeEnvelope({ attempt: this.attempt, seq: entrySeq }, json)));
   }
 
   private track(p: Promise<unknown>): void {

@@ -158,6 +158,16 @@ const workerShape = {
   CONTEXT_MAX_TOKENS: int(8000, 256, 2_000_000),
   /** Bound on one model call, start to last token. */
   UPSTREAM_TIMEOUT_MS: int(120_000, 1000, 3_600_000),
+  /** Response cache lifetime in seconds; 0 turns the cache off. */
+  CACHE_TTL_SECONDS: int(1800, 0, 30 * 24 * 3600),
+  /** Identical requests in flight at once share one model call (across every worker). */
+  COALESCE: bool(true),
+  /** Model requests per minute for the whole fleet; jobs wait in the queue past it. 0: no limit. */
+  LLM_MAX_RPM: int(0, 0, 10_000_000),
+  /** Model tokens (prompt + completion) per minute for the whole fleet; 0: no limit. */
+  LLM_MAX_TPM: int(0, 0, 10_000_000_000),
+  /** Window the fleet budget is counted over; the limits scale to it (RPM 600 over 10 s: 100). */
+  LLM_BUDGET_WINDOW_SECONDS: int(60, 1, 3600),
 };
 
 const simShape = {

@@ -16,3 +16,7 @@ export * from './text/sanitize.js';
 export * from './protocol/parse.js';
 export * from './rate-limits.js';
 export * from './text/scrub-pii.js';
+export * from './relay/frame-envelope.js';
+export * from './relay/channel-subscriber.js';
+export * from './relay/follow-reply.js';
+export * from './relay/terminal-error.js';

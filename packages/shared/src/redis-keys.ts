@@ -26,6 +26,10 @@ export interface RedisKeys {
   readonly authSecret: string;
   /** Key prefix of one rate limiter's counters (rate-limiter-flexible appends the subject). */
   rateLimit(name: string): string;
+  /** String: a finished reply stored under the hash of what the model was asked. */
+  replyCache(hash: string): string;
+  /** String: the messageId and sessionId of the reply now generating for this request hash. */
+  coalesceLock(hash: string): string;
 }
 
 export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
@@ -42,5 +46,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     cancelChannel: `${prefix}:cancel`,
     authSecret: `${prefix}:auth:secret`,
     rateLimit: (name) => `${prefix}:rl:${name}`,
+    replyCache: (hash) => `${prefix}:cache:${hash}`,
+    coalesceLock: (hash) => `${prefix}:co:${hash}`,
   };
 }

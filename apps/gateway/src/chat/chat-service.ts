@@ -4,6 +4,8 @@ import {
   ChatError,
   newId,
   sanitizeText,
+  scrubPii,
+  type PiiKind,
   type ChatJob,
   type CreateSessionBody,
   type CreateSessionResponse,
@@ -49,7 +51,7 @@ export class ChatService {
       sessionId,
       userId: body.userId,
       clientAddress,
-      systemPrompt: body.systemPrompt === undefined ? undefined : sanitizeText(body.systemPrompt),
+      systemPrompt: body.systemPrompt === undefined ? undefined : scrubPii(sanitizeText(body.systemPrompt)).text,
       metadata: body.metadata,
       createdAt: new Date().toISOString(),
     });
@@ -79,13 +81,16 @@ export class ChatService {
   /**
    * Accepts a user message: stores it in the history and queues its reply. Resolves with the
    * reply's messageId once queued; every accepted message later ends in `done` or `error`.
+   * Personal data is replaced by placeholders here, before the history, the queue or a log
+   * line sees the text; `scrubbed` counts the replacements per kind.
    */
-  async submit(input: SubmitInput): Promise<{ messageId: string }> {
-    const content = sanitizeText(input.content);
-    if (content.length > this.options.maxMessageChars) {
-      throw new ChatError('too_large', `message has ${content.length} characters; the limit is ${this.options.maxMessageChars}`);
+  async submit(input: SubmitInput): Promise<{ messageId: string; scrubbed: Partial<Record<PiiKind, number>> }> {
+    const sanitized = sanitizeText(input.content);
+    if (sanitized.length > this.options.maxMessageChars) {
+      throw new ChatError('too_large', `message has ${sanitized.length} characters; the limit is ${this.options.maxMessageChars}`);
     }
-    if (content.trim() === '') throw new ChatError('bad_request', 'message content is empty');
+    if (sanitized.trim() === '') throw new ChatError('bad_request', 'message content is empty');
+    const { text: content, found: scrubbed } = scrubPii(sanitized);
 
     const meta = await this.sessions.getMeta(input.sessionId);
     if (meta === undefined) throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
@@ -121,6 +126,6 @@ export class ChatService {
       await this.sessions.releaseInflight(input.sessionId, messageId).catch(() => undefined);
       throw err;
     }
-    return { messageId };
+    return { messageId, scrubbed };
   }
 }

@@ -51,7 +51,7 @@ export class ReplyTracker {
         return;
       case 'done':
         this.finish(frame.messageId, t, frame.finishReason === 'cancelled' ? 'cancelled' : 'completed');
-        this.metrics.cacheRequests.inc({ result: frame.cached ? 'hit' : 'miss' });
+        this.metrics.cacheRequests.inc({ result: frame.cached ? 'hit' : frame.coalesced === true ? 'coalesced' : 'miss' });
         return;
       case 'error':
         this.finish(frame.messageId, t, 'failed');

@@ -1,7 +1,7 @@
 // Relays reply frames from Redis pub/sub to the sinks (sockets, SSE and REST waiters) this
 // gateway holds. One subscription per session with at least one local sink.
 import type { Redis } from 'ioredis';
-import type { Logger, RedisKeys, ReplyFrame } from '@chat-fleet/shared';
+import { decodeEnvelope, type Logger, type RedisKeys, type ReplyFrame } from '@chat-fleet/shared';
 
 /** Something that receives every reply frame of a session, in publish order. */
 export interface ReplySink {
@@ -95,9 +95,15 @@ export class SessionHub {
     return e === undefined ? [] : [...e.sinks];
   }
 
-  private onMessage(channel: string, raw: string): void {
+  private onMessage(channel: string, message: string): void {
     const e = this.byChannel.get(channel);
     if (e === undefined) return;
+    const envelope = decodeEnvelope(message);
+    if (envelope === undefined) {
+      this.log.error({ channel }, 'dropping a message without a frame envelope from Redis');
+      return;
+    }
+    const raw = envelope.json;
     let frame: ReplyFrame;
     try {
       // Published only by our workers; parsed once here for routing, forwarded as `raw`.

@@ -96,10 +96,11 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): void {
     await deps.hub.join(parsed.sessionId, waiter);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const { messageId } = await deps.service.submit({ sessionId: parsed.sessionId, content: parsed.content, clientAddress: info.remoteAddress });
+      const { messageId, scrubbed } = await deps.service.submit({ sessionId: parsed.sessionId, content: parsed.content, clientAddress: info.remoteAddress });
+      const scrubbedField = Object.keys(scrubbed).length === 0 ? {} : { scrubbed };
       if (sse) {
         reply.startStream(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-        reply.write(`event: ack\ndata: ${JSON.stringify({ type: 'ack', messageId })}\n\n`);
+        reply.write(`event: ack\ndata: ${JSON.stringify({ type: 'ack', messageId, ...scrubbedField })}\n\n`);
       }
       waiter.follow(messageId);
       const timeout = new Promise<never>((_, reject) => {
@@ -114,7 +115,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): void {
       } else if (end.type === 'error') {
         throw new ChatError(end.code, end.message, end.retryAfterMs === undefined ? {} : { retryAfterMs: end.retryAfterMs });
       } else {
-        reply.json(200, { messageId, reply: tokens.join(''), cached: end.cached, usage: end.usage, finishReason: end.finishReason });
+        reply.json(200, { messageId, reply: tokens.join(''), cached: end.cached, usage: end.usage, finishReason: end.finishReason, ...scrubbedField });
       }
     } catch (err) {
       if (!reply.streaming) throw err;

@@ -262,7 +262,13 @@ function handleFrame(deps: WsDeps, client: WsClient, data: SocketData, frame: Cl
       const messageId = newId();
       client.holdFor(messageId);
       deps.service.submit({ sessionId: data.sessionId, messageId, content: frame.content, clientAddress: data.remoteAddress }).then(
-        () => client.acked(messageId, { type: 'ack', ...(frame.id === undefined ? {} : { id: frame.id }), messageId }),
+        ({ scrubbed }) =>
+          client.acked(messageId, {
+            type: 'ack',
+            ...(frame.id === undefined ? {} : { id: frame.id }),
+            messageId,
+            ...(Object.keys(scrubbed).length === 0 ? {} : { scrubbed }),
+          }),
         (err: unknown) => {
           client.dropped(messageId);
           fail(err, frame.id === undefined ? {} : { id: frame.id });

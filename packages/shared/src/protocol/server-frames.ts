@@ -14,6 +14,8 @@ export const AckFrameSchema = z.object({
   type: z.literal('ack'),
   id: z.string().optional(),
   messageId: z.string(),
+  /** Extension: personal data replaced by placeholders in this message, counted per kind. */
+  scrubbed: z.partialRecord(z.enum(['EMAIL', 'PHONE', 'CARD', 'SSN', 'IBAN']), z.number().int().positive()).optional(),
 });
 
 export const TokenFrameSchema = z.object({
@@ -30,6 +32,8 @@ export const DoneFrameSchema = z.object({
   cached: z.boolean(),
   usage: UsageSchema,
   finishReason: FinishReasonSchema,
+  /** Extension: the reply was shared with an identical request in flight (one model call for both). */
+  coalesced: z.boolean().optional(),
 });
 
 export const ResetFrameSchema = z.object({

@@ -1,0 +1,86 @@
+// Identical requests in flight at once share one model call, across every worker. The first
+// takes a lock in Redis naming its reply; the others follow that reply's frames (stored stream
+// plus live channel) and mirror them into their own replies.
+import type { Redis } from 'ioredis';
+import type {
+  ChannelSubscriber} from '@chat-fleet/shared';
+import {
+  followReply,
+  withScripts,
+  type ChatScripts,
+  type FramePosition,
+  type RedisKeys,
+  type ReplyFrame,
+  type TerminalReplyFrame,
+} from '@chat-fleet/shared';
+
+export interface LeaderRef {
+  messageId: string;
+  sessionId: string;
+}
+
+export type Claim = { role: 'leader'; release: () => Promise<void> } | { role: 'follower'; leader: LeaderRef };
+
+export interface CoalescerOptions {
+  /** Upper bound on one generation; the lock expires after it even if its holder died. */
+  leaseMs: number;
+  /** How often a follower that hears nothing checks that the leader still holds the lock. */
+  idleCheckMs: number;
+}
+
+export class Coalescer {
+  private readonly redis: Redis & ChatScripts;
+
+  constructor(
+    redis: Redis,
+    private readonly subscriber: ChannelSubscriber,
+    private readonly keys: RedisKeys,
+    private readonly options: CoalescerOptions,
+  ) {
+    this.redis = withScripts(redis);
+  }
+
+  /** Leader when nobody runs this request (or when the lock is already this reply's, after a crash). */
+  async claim(hash: string, self: LeaderRef): Promise<Claim> {
+    const key = this.keys.coalesceLock(hash);
+    const value = `${self.messageId} ${self.sessionId}`;
+    const [[, set] = [null, null], [, holder] = [null, null]] =
+      (await this.redis.multi().set(key, value, 'PX', this.options.leaseMs, 'NX').get(key).exec()) ?? [];
+    const release = async (): Promise<void> => {
+      await this.redis.releaseIfOwner(key, value);
+    };
+    if (set === 'OK' || holder === value) return { role: 'leader', release };
+    const [messageId, sessionId] = typeof holder === 'string' ? holder.split(' ') : [];
+    if (messageId === undefined || sessionId === undefined) {
+      // The lock expired between SET and GET: nobody leads; take it.
+      return this.claim(hash, self);
+    }
+    return { role: 'follower', leader: { messageId, sessionId } };
+  }
+
+  /**
+   * Follows the leader's reply from its start; `onFrame` gets each of its frames once, in order.
+   * Rejects (FollowStalledError) if the leader stops without a terminal frame and lets go of
+   * the lock, and when `signal` aborts.
+   */
+  follow(
+    hash: string,
+    leader: LeaderRef,
+    onFrame: (frame: ReplyFrame, position: FramePosition) => void,
+    signal: AbortSignal,
+  ): Promise<TerminalReplyFrame> {
+    const key = this.keys.coalesceLock(hash);
+    const value = `${leader.messageId} ${leader.sessionId}`;
+    return followReply({
+      redis: this.redis,
+      subscribe: (channel, listener) => this.subscriber.subscribe(channel, listener),
+      keys: this.keys,
+      sessionId: leader.sessionId,
+      messageId: leader.messageId,
+      onFrame,
+      signal,
+      idleCheckMs: this.options.idleCheckMs,
+      isAlive: async () => (await this.redis.get(key)) === value,
+    });
+  }
+}

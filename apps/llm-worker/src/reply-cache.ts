@@ -1,0 +1,67 @@
+// Exact-match response cache in Redis. The key is a hash of everything that decides the reply:
+// the model, the reply-length cap and the whole context sent (system prompt included). Only
+// replies that ended on their own (`stop`) are stored; failed, cancelled and cut ones never.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { UsageSchema, type RedisKeys, type Usage } from '@chat-fleet/shared';
+import type { ModelMessage } from './model-client.js';
+
+const CachedReplySchema = z.object({
+  /** The reply's token frames' texts, in order, as first streamed. */
+  chunks: z.array(z.string()),
+  usage: UsageSchema,
+  createdAt: z.string(),
+});
+
+export type CachedReply = z.infer<typeof CachedReplySchema>;
+
+export interface RequestShape {
+  model: string;
+  maxTokens: number;
+  messages: readonly ModelMessage[];
+}
+
+/** The identity of a model request: equal hashes mean the model would be asked the same thing. */
+export function requestHash(request: RequestShape): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([request.model, request.maxTokens, request.messages.map((m) => [m.role, m.content])]));
+  return h.digest('base64url');
+}
+
+export class ReplyCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  get enabled(): boolean {
+    return this.ttlSeconds > 0;
+  }
+
+  /** The stored reply, or undefined; a corrupt entry counts as a miss and is removed. */
+  async get(hash: string): Promise<CachedReply | undefined> {
+    if (!this.enabled) return undefined;
+    const raw = await this.redis.get(this.keys.replyCache(hash));
+    if (raw === null) return undefined;
+    const parsed = CachedReplySchema.safeParse(safeJson(raw));
+    if (parsed.success) return parsed.data;
+    await this.redis.del(this.keys.replyCache(hash));
+    return undefined;
+  }
+
+  async put(hash: string, chunks: readonly string[], usage: Usage): Promise<void> {
+    if (!this.enabled || chunks.length === 0) return;
+    const value: CachedReply = { chunks: [...chunks], usage, createdAt: new Date().toISOString() };
+    await this.redis.set(this.keys.replyCache(hash), JSON.stringify(value), 'EX', this.ttlSeconds);
+  }
+}
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}

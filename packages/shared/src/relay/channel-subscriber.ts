@@ -1,0 +1,71 @@
+// Many listeners over one subscriber connection: a channel is subscribed while it has at least
+// one listener. Subscribe and unsubscribe of a channel are serialized so they cannot interleave.
+import type { Redis } from 'ioredis';
+
+export type ChannelListener = (message: string) => void;
+
+interface Channel {
+  listeners: Set<ChannelListener>;
+  subscribed: boolean;
+  op: Promise<void>;
+}
+
+export class ChannelSubscriber {
+  private readonly channels = new Map<string, Channel>();
+
+  constructor(private readonly subscriber: Redis) {
+    subscriber.on('message', (channel: string, message: string) => {
+      const c = this.channels.get(channel);
+      if (c === undefined) return;
+      for (const listener of c.listeners) listener(message);
+    });
+  }
+
+  /** Resolves once the channel is subscribed (no later message is missed) with an unsubscribe. */
+  async subscribe(channel: string, listener: ChannelListener): Promise<() => void> {
+    let c = this.channels.get(channel);
+    if (c === undefined) {
+      c = { listeners: new Set(), subscribed: false, op: Promise.resolve() };
+      this.channels.set(channel, c);
+    }
+    const entry = c;
+    entry.listeners.add(listener);
+    entry.op = entry.op.then(async () => {
+      if (entry.subscribed || entry.listeners.size === 0) return;
+      await this.subscriber.subscribe(channel);
+      entry.subscribed = true;
+    });
+    try {
+      await entry.op;
+    } catch (err) {
+      entry.op = Promise.resolve();
+      this.remove(channel, entry, listener);
+      throw err;
+    }
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.remove(channel, entry, listener);
+    };
+  }
+
+  /** Channels with at least one listener. */
+  get size(): number {
+    return this.channels.size;
+  }
+
+  private remove(channel: string, entry: Channel, listener: ChannelListener): void {
+    entry.listeners.delete(listener);
+    if (entry.listeners.size > 0) return;
+    entry.op = entry.op
+      .then(async () => {
+        if (entry.listeners.size > 0) return;
+        if (this.channels.get(channel) === entry) this.channels.delete(channel);
+        if (!entry.subscribed) return;
+        entry.subscribed = false;
+        await this.subscriber.unsubscribe(channel);
+      })
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,268 @@
+// Issue 3: what every replica shares through Redis. The response cache and coalescing save
+// model calls (counted in the simulator's own request log), personal data never reaches the
+// model, the history or the logs, and failed or cut replies are never cached.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Stack } from '@chat-fleet/stack';
+import { connect, expectSeqs, http, newSession, replyOf, sendChat, type TestSocket } from '../support/chat-client.js';
+import { startTestStack, type TestStack } from '../support/test-stack.js';
+
+interface SimRequest {
+  at: string;
+  model: string;
+  messages: Array<{ role: string; content: string }>;
+}
+
+let stack: TestStack;
+
+async function simRequests(s: Stack = stack): Promise<SimRequest[]> {
+  const r = await http<SimRequest[]>(s.sim!.url, 'GET', '/_sim/requests?limit=1000');
+  return r.json;
+}
+
+/** Model calls whose last message is `content`. */
+async function callsFor(content: string, s: Stack = stack): Promise<number> {
+  return (await simRequests(s)).filter((r) => r.messages.at(-1)?.content === content).length;
+}
+
+async function simConfig(body: Record<string, unknown>, s: Stack = stack): Promise<void> {
+  const r = await http(s.sim!.url, 'POST', '/_sim/config', { body });
+  expect(r.status).toBe(200);
+}
+
+/** Opens a session on `gateway`, asks `content` once over a socket and waits for the reply. */
+async function askOnce(gateway: number, content: string, s: Stack = stack, session: Record<string, unknown> = {}) {
+  const gw = s.gateways[gateway]!;
+  const sess = await newSession(gw.url, session);
+  const socket = await connect(gw.wsUrl, sess.sessionId, 'c', sess.token);
+  try {
+    const sent = await sendChat(socket, content);
+    if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
+    const end = await socket.until(
+      (fs) => fs.find((f) => (f.type === 'done' || f.type === 'error') && 'messageId' in f && f.messageId === sent.messageId),
+      20_000,
+      'the end of the reply',
+    );
+    return { session: sess, messageId: sent.messageId, end, reply: replyOf(socket.frames, sent.messageId), frames: socket.frames };
+  } finally {
+    socket.close();
+  }
+}
+
+beforeAll(async () => {
+  stack = await startTestStack('shared-state', { workers: 2, simEnv: { SIM_TTFT_MS: '40' } });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('response cache', () => {
+  it('answers the same question in a fresh session on the other gateway from the cache, with no model call', async () => {
+    const q = `What is the capital of France? ${Date.now()}`;
+    const first = await askOnce(0, q);
+    expect(first.end).toMatchObject({ type: 'done', cached: false, finishReason: 'stop' });
+    const second = await askOnce(1, q);
+    expect(second.end).toMatchObject({ type: 'done', cached: true, finishReason: 'stop' });
+
+    expect(second.reply!.text).toBe(first.reply!.text);
+    expectSeqs(second.reply!.seqs);
+    expect(second.reply!.seqs.length).toBe(first.reply!.seqs.length);
+    expect(second.reply!.done.usage).toEqual(first.reply!.done.usage);
+    expect(await callsFor(q)).toBe(1);
+
+    // The cached reply is part of the second session like any other.
+    const h = await http<{ messages: Array<{ role: string; content: string }> }>(stack.gateways[1]!.url, 'GET', `/chat/session/${second.session.sessionId}`, {
+      token: second.session.token,
+    });
+    expect(h.json.messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', q],
+      ['assistant', first.reply!.text],
+    ]);
+
+    // The gateway counts where replies came from.
+    const metrics = await http(stack.gateways[1]!.url, 'GET', '/metrics');
+    expect(metrics.text).toMatch(/chat_cache_requests_total\{[^}]*result="hit"[^}]*\} [1-9]/);
+  });
+
+  it('keys the cache on the system prompt: a different one asks the model again', async () => {
+    const q = `Name a colour. ${Date.now()}`;
+    await askOnce(0, q, stack, { systemPrompt: 'You are terse.' });
+    const other = await askOnce(1, q, stack, { systemPrompt: 'You are verbose.' });
+    expect(other.end).toMatchObject({ type: 'done', cached: false });
+    const same = await askOnce(1, q, stack, { systemPrompt: 'You are terse.' });
+    expect(same.end).toMatchObject({ type: 'done', cached: true });
+    expect(await callsFor(q)).toBe(2);
+  });
+
+  it('never caches a failed reply', async () => {
+    const q = `Will this fail? ${Date.now()}`;
+    await simConfig({ failRate: 1, failStatus: 500 });
+    try {
+      const failed = await askOnce(0, q);
+      expect(failed.end).toMatchObject({ type: 'error', code: 'upstream_error' });
+    } finally {
+      await simConfig({ failRate: 0 });
+    }
+    const retried = await askOnce(1, q);
+    expect(retried.end).toMatchObject({ type: 'done', cached: false, finishReason: 'stop' });
+    expect(await callsFor(q)).toBe(2);
+  });
+});
+
+describe('coalescing', () => {
+  it('makes one model call for eight identical questions sent at once from eight sessions on two gateways', async () => {
+    await simConfig({ ttftMs: 400 });
+    const q = `Explain coalescing in one line. ${Date.now()}`;
+    try {
+      const sockets: Array<{ socket: TestSocket; gateway: number }> = [];
+      for (let i = 0; i < 8; i++) {
+        const gw = stack.gateways[i % 2]!;
+        const s = await newSession(gw.url);
+        sockets.push({ socket: await connect(gw.wsUrl, s.sessionId, 'c', s.token), gateway: i % 2 });
+      }
+      const sent = await Promise.all(sockets.map(({ socket }) => sendChat(socket, q)));
+      const replies = await Promise.all(
+        sent.map((m, i) => {
+          if (!('messageId' in m)) throw new Error(`refused: ${JSON.stringify(m.error)}`);
+          return sockets[i]!.socket.until((fs) => replyOf(fs, m.messageId), 20_000, 'done');
+        }),
+      );
+      for (const { socket } of sockets) socket.close();
+
+      expect(await callsFor(q)).toBe(1);
+      const text = replies[0]!.text;
+      expect(text.length).toBeGreaterThan(0);
+      for (const r of replies) {
+        expectSeqs(r.seqs);
+        expect(r.text).toBe(text);
+        expect(r.done).toMatchObject({ finishReason: 'stop', cached: false });
+        expect(r.done.seq).toBe(r.seqs.length);
+      }
+      // One leader asked the model; seven followed it.
+      expect(replies.filter((r) => r.done.coalesced === true)).toHaveLength(7);
+    } finally {
+      await simConfig({ ttftMs: 40 });
+    }
+  });
+});
+
+describe('personal data', () => {
+  const email = 'jane.doe@example.com';
+  const card = '4111 1111 1111 1111';
+  const phone = '+1 415 555 0134';
+  const orderNo = '1234 5678 9012 3456';
+
+  it('replaces e-mail, card and phone numbers before the model, the history and the logs see them, and keeps near-misses', async () => {
+    const content = `Mail ${email}, card ${card}, call ${phone}. Order ${orderNo} ${Date.now()}`;
+    const asked = await askOnce(0, content);
+    expect(asked.end).toMatchObject({ type: 'done' });
+    const ack = asked.frames.find((f) => f.type === 'ack');
+    expect(ack).toMatchObject({ scrubbed: { EMAIL: 1, CARD: 1, PHONE: 1 } });
+
+    const seen = (await simRequests()).map((r) => r.messages.at(-1)?.content ?? '').find((c) => c.startsWith('Mail [EMAIL]'));
+    expect(seen).toBeDefined();
+    expect(seen).toContain('card [CARD]');
+    expect(seen).toContain('call [PHONE]');
+    // Fails the Luhn check: an order number, not a card.
+    expect(seen).toContain(`Order ${orderNo}`);
+    for (const raw of [email, card, phone]) expect(seen).not.toContain(raw);
+
+    const h = await http<{ messages: Array<{ role: string; content: string }> }>(stack.gateways[1]!.url, 'GET', `/chat/session/${asked.session.sessionId}`, {
+      token: asked.session.token,
+    });
+    expect(h.json.messages[0]!.content).toBe(seen);
+
+    const logs = readdirSync(stack.logDir).map((f) => readFileSync(join(stack.logDir, f), 'utf8')).join('\n');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const raw of [email, card, phone]) expect(logs).not.toContain(raw);
+  });
+
+  it('scrubs the system prompt too', async () => {
+    const q = `Hello there ${Date.now()}`;
+    await askOnce(1, q, stack, { systemPrompt: `Escalate to ${email} or 078-05-1120.` });
+    const req = (await simRequests()).find((r) => r.messages.at(-1)?.content === q);
+    expect(req?.messages[0]).toEqual({ role: 'system', content: 'Escalate to [EMAIL] or [SSN].' });
+  });
+});
+
+describe('cache off', () => {
+  let small: Stack;
+
+  beforeAll(async () => {
+    small = await startTestStack('cache-off', { gateways: 1, env: { CACHE_TTL_SECONDS: '0' }, workerEnv: { COALESCE: 'false' } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  it('asks the model every time when CACHE_TTL_SECONDS is 0', async () => {
+    const q = `No cache please ${Date.now()}`;
+    for (let i = 0; i < 2; i++) {
+      const r = await askOnce(0, q, small);
+      expect(r.end).toMatchObject({ type: 'done', cached: false });
+    }
+    expect(await callsFor(q, small)).toBe(2);
+  });
+});
+
+describe('cut replies', () => {
+  let cut: Stack;
+
+  beforeAll(async () => {
+    // Replies of 24 tokens capped at 8: every reply ends with finishReason "length".
+    cut = await startTestStack('cut-replies', { gateways: 1, workerEnv: { MAX_REPLY_TOKENS: '8' } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await cut?.stop();
+  });
+
+  it('never caches a reply cut at the length cap', async () => {
+    const q = `Tell me a long story ${Date.now()}`;
+    for (let i = 0; i < 2; i++) {
+      const r = await askOnce(0, q, cut);
+      expect(r.end).toMatchObject({ type: 'done', cached: false, finishReason: 'length', seq: 8 });
+    }
+    expect(await callsFor(q, cut)).toBe(2);
+  });
+});
+
+describe('fleet model budget', () => {
+  let budget: Stack;
+
+  beforeAll(async () => {
+    // 60 requests a minute counted over 2 s windows: 2 model calls per window, fleet-wide.
+    budget = await startTestStack('model-budget', {
+      gateways: 1,
+      workers: 2,
+      workerEnv: { LLM_MAX_RPM: '60', LLM_BUDGET_WINDOW_SECONDS: '2' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await budget?.stop();
+  });
+
+  it('holds jobs in the queue past LLM_MAX_RPM across both workers, then answers every one whole', async () => {
+    const stamp = Date.now();
+    const questions = Array.from({ length: 6 }, (_, i) => `Budget question ${i} ${stamp}`);
+    const results = await Promise.all(questions.map((q) => askOnce(0, q, budget)));
+    for (const r of results) {
+      expect(r.end).toMatchObject({ type: 'done', finishReason: 'stop', cached: false });
+      expectSeqs(r.reply!.seqs);
+    }
+    const times = (await simRequests(budget))
+      .filter((r) => questions.includes(r.messages.at(-1)?.content ?? ''))
+      .map((r) => Date.parse(r.at))
+      .sort((a, b) => a - b);
+    expect(times).toHaveLength(6);
+    // Six calls at two per 2 s window need three windows: the last starts at least 4 s after the first.
+    expect(times[5]! - times[0]!).toBeGreaterThanOrEqual(3500);
+    const waits = await Promise.all(budget.workers.map(async (w) => (await http(w.metricsUrl, 'GET', '/metrics')).text));
+    const waited = waits.reduce((n, text) => n + Number(/llm_budget_waits_total\{[^}]*reason="rpm"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0), 0);
+    expect(waited).toBeGreaterThan(0);
+  });
+});
