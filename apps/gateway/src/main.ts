@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
+  ChannelSubscriber,
   SessionStore,
   UserRateLimits,
   createLogger,
@@ -47,7 +48,7 @@ const metrics = new GatewayMetrics({ instance });
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const tokens = new TokenService(await resolveAuthSecret(config.AUTH_SECRET, redis, keys.authSecret), config.TOKEN_TTL_SECONDS);
 const queue = new BullReplyQueue(redis, keys);
-const hub = new SessionHub(subscriber, keys, log);
+const hub = new SessionHub(new ChannelSubscriber(subscriber), keys, log);
 const tracker = new ReplyTracker(metrics, config.REPLY_TIMEOUT_MS, (sessionId, messageId) => {
   log.warn({ sessionId, messageId }, 'no reply in time; ending it with an error');
   const error = { code: 'unavailable', message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` } as const;

@@ -1,7 +1,7 @@
 // Relays reply frames from Redis pub/sub to the sinks (sockets, SSE and REST waiters) this
-// gateway holds. One subscription per session with at least one local sink.
-import type { Redis } from 'ioredis';
-import { decodeEnvelope, type Logger, type RedisKeys, type ReplyFrame } from '@chat-fleet/shared';
+// gateway holds. One subscription per session with at least one local sink, all over one
+// subscriber connection.
+import { decodeEnvelope, type ChannelSubscriber, type Logger, type RedisKeys, type ReplyFrame } from '@chat-fleet/shared';
 
 /** Something that receives every reply frame of a session, in publish order. */
 export interface ReplySink {
@@ -12,29 +12,26 @@ export interface ReplySink {
 interface Entry {
   sessionId: string;
   sinks: Set<ReplySink>;
-  subscribed: boolean;
-  /** Serializes SUBSCRIBE/UNSUBSCRIBE for the channel so joins and leaves cannot interleave. */
-  op: Promise<void>;
+  /** The channel subscription; resolves once SUBSCRIBE is acknowledged. */
+  subscription: Promise<() => void>;
 }
 
 export type FrameObserver = (sessionId: string, frame: ReplyFrame) => void;
 
 export class SessionHub {
-  private readonly byChannel = new Map<string, Entry>();
+  private readonly bySession = new Map<string, Entry>();
   private readonly observers: FrameObserver[] = [];
   private sinkCount = 0;
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly channels: ChannelSubscriber,
     private readonly keys: RedisKeys,
     private readonly log: Logger,
-  ) {
-    subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
-  }
+  ) {}
 
   /** Number of sessions with at least one local sink. */
   get sessions(): number {
-    return this.byChannel.size;
+    return this.bySession.size;
   }
 
   get sinks(): number {
@@ -48,59 +45,48 @@ export class SessionHub {
 
   /** Adds a sink; resolves once the session's channel is subscribed, so no later frame is missed. */
   async join(sessionId: string, sink: ReplySink): Promise<void> {
-    const channel = this.keys.sessionChannel(sessionId);
-    let entry = this.byChannel.get(channel);
+    let entry = this.bySession.get(sessionId);
     if (entry === undefined) {
-      entry = { sessionId, sinks: new Set(), subscribed: false, op: Promise.resolve() };
-      this.byChannel.set(channel, entry);
+      const created: Entry = { sessionId, sinks: new Set(), subscription: Promise.resolve(() => undefined) };
+      created.subscription = this.channels.subscribe(this.keys.sessionChannel(sessionId), (message) => this.onMessage(created, message));
+      created.subscription.catch(() => undefined);
+      this.bySession.set(sessionId, created);
+      entry = created;
     }
     if (!entry.sinks.has(sink)) {
       entry.sinks.add(sink);
       this.sinkCount++;
     }
-    const e = entry;
-    e.op = e.op.then(async () => {
-      if (e.subscribed || e.sinks.size === 0) return;
-      await this.subscriber.subscribe(channel);
-      e.subscribed = true;
-    });
     try {
-      await e.op;
+      await entry.subscription;
     } catch (err) {
-      e.op = Promise.resolve();
       this.leave(sessionId, sink);
       throw err;
     }
   }
 
   leave(sessionId: string, sink: ReplySink): void {
-    const channel = this.keys.sessionChannel(sessionId);
-    const e = this.byChannel.get(channel);
+    const e = this.bySession.get(sessionId);
     if (e === undefined || !e.sinks.delete(sink)) return;
     this.sinkCount--;
     if (e.sinks.size > 0) return;
-    e.op = e.op
-      .then(async () => {
-        if (e.sinks.size > 0 || !e.subscribed) return;
-        e.subscribed = false;
-        if (this.byChannel.get(channel) === e) this.byChannel.delete(channel);
-        await this.subscriber.unsubscribe(channel);
-      })
-      .catch((err: unknown) => this.log.warn({ err, sessionId }, 'unsubscribe failed'));
+    this.bySession.delete(sessionId);
+    e.subscription.then(
+      (unsubscribe) => unsubscribe(),
+      (err: unknown) => this.log.debug({ err, sessionId }, 'the subscription had failed'),
+    );
   }
 
   /** Every sink of a session held here (e.g. to close them when the session is deleted). */
   sinksOf(sessionId: string): ReplySink[] {
-    const e = this.byChannel.get(this.keys.sessionChannel(sessionId));
+    const e = this.bySession.get(sessionId);
     return e === undefined ? [] : [...e.sinks];
   }
 
-  private onMessage(channel: string, message: string): void {
-    const e = this.byChannel.get(channel);
-    if (e === undefined) return;
+  private onMessage(e: Entry, message: string): void {
     const envelope = decodeEnvelope(message);
     if (envelope === undefined) {
-      this.log.error({ channel }, 'dropping a message without a frame envelope from Redis');
+      this.log.error({ sessionId: e.sessionId }, 'dropping a message without a frame envelope from Redis');
       return;
     }
     const raw = envelope.json;
@@ -109,7 +95,7 @@ export class SessionHub {
       // Published only by our workers; parsed once here for routing, forwarded as `raw`.
       frame = JSON.parse(raw) as ReplyFrame;
     } catch (err) {
-      this.log.error({ err, channel }, 'dropping a malformed frame from Redis');
+      this.log.error({ err, sessionId: e.sessionId }, 'dropping a malformed frame from Redis');
       return;
     }
     for (const observe of this.observers) observe(e.sessionId, frame);

@@ -32,6 +32,7 @@ export class ChannelSubscriber {
     entry.listeners.add(listener);
     entry.op = entry.op.then(async () => {
       if (entry.subscribed || entry.listeners.size === 0) return;
+      await this.ready();
       await this.subscriber.subscribe(channel);
       entry.subscribed = true;
     });
@@ -48,6 +49,30 @@ export class ChannelSubscriber {
       done = true;
       this.remove(channel, entry, listener);
     };
+  }
+
+  /**
+   * A SUBSCRIBE sent before ioredis's ready check (INFO) puts the connection in subscriber mode
+   * and fails that check, so the first one waits for `ready`. Later reconnects re-subscribe by
+   * themselves.
+   */
+  private async ready(): Promise<void> {
+    const s = this.subscriber;
+    if (s.status === 'ready') return;
+    if (s.status === 'wait') await s.connect().catch(() => undefined);
+    if ((s.status as string) === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const onReady = (): void => {
+        s.off('end', onEnd);
+        resolve();
+      };
+      const onEnd = (): void => {
+        s.off('ready', onReady);
+        reject(new Error('the Redis subscriber connection closed'));
+      };
+      s.once('ready', onReady);
+      s.once('end', onEnd);
+    });
   }
 
   /** Channels with at least one listener. */
