@@ -4,6 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { redisKeys } from '@chat-fleet/shared';
 import type { Stack } from '@chat-fleet/stack';
 import { connect, expectSeqs, http, newSession, replyOf, sendChat, type TestSocket } from '../support/chat-client.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
@@ -56,6 +58,31 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+});
+
+describe('session context', () => {
+  it('renews the session TTL in Redis when the session is used, on any gateway', async () => {
+    const redis = new Redis(process.env.REDIS_URL!);
+    try {
+      const keys = redisKeys(stack.prefix);
+      const asked = await askOnce(0, `Remember me ${Date.now()}`);
+      const meta = keys.sessionMeta(asked.session.sessionId);
+      const history = keys.sessionHistory(asked.session.sessionId);
+      for (const key of [meta, history]) {
+        const ttl = await redis.ttl(key);
+        expect(ttl).toBeGreaterThan(3500);
+        expect(ttl).toBeLessThanOrEqual(3600);
+      }
+      await redis.expire(meta, 30);
+      await redis.expire(history, 30);
+      const r = await http(stack.gateways[1]!.url, 'GET', `/chat/session/${asked.session.sessionId}`, { token: asked.session.token });
+      expect(r.status).toBe(200);
+      expect(await redis.ttl(meta)).toBeGreaterThan(3500);
+      expect(await redis.ttl(history)).toBeGreaterThan(3500);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
 
 describe('response cache', () => {
@@ -144,6 +171,57 @@ describe('coalescing', () => {
       expect(replies.filter((r) => r.done.coalesced === true)).toHaveLength(7);
     } finally {
       await simConfig({ ttftMs: 40 });
+    }
+  });
+});
+
+describe('coalescing when the shared call fails', () => {
+  it('lets the followers start over on their own and finish whole while the leader reports its error', async () => {
+    const q = `This call breaks after three tokens ${Date.now()}`;
+    await simConfig({ ttftMs: 300, failRate: 1, failAfterTokens: 3 });
+    try {
+      const sockets: TestSocket[] = [];
+      for (let i = 0; i < 3; i++) {
+        const gw = stack.gateways[i % 2]!;
+        const s = await newSession(gw.url);
+        sockets.push(await connect(gw.wsUrl, s.sessionId, 'c', s.token));
+      }
+      const sent = await Promise.all(sockets.map((socket) => sendChat(socket, q)));
+      // Once the first (failing) call reached the model, later calls succeed.
+      for (let i = 0; i < 100 && (await callsFor(q)) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await callsFor(q)).toBe(1);
+      await simConfig({ failRate: 0 });
+      const ends = await Promise.all(
+        sent.map((m, i) => {
+          if (!('messageId' in m)) throw new Error(`refused: ${JSON.stringify(m.error)}`);
+          return sockets[i]!.until(
+            (fs) => fs.find((f) => (f.type === 'done' || f.type === 'error') && 'messageId' in f && f.messageId === m.messageId),
+            20_000,
+            'the end',
+          );
+        }),
+      );
+      for (const socket of sockets) socket.close();
+      const errors = ends.filter((e) => e.type === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ code: 'upstream_error' });
+      const followers = sent.filter((_, i) => ends[i]!.type === 'done');
+      expect(followers).toHaveLength(2);
+      for (let i = 0; i < 3; i++) {
+        const m = sent[i]!;
+        if (!('messageId' in m) || ends[i]!.type !== 'done') continue;
+        const frames = sockets[i]!.frames.filter((f) => 'messageId' in f && f.messageId === m.messageId);
+        // It had mirrored the leader's three tokens, so it starts over with a reset.
+        expect(frames.filter((f) => f.type === 'token' && frames.indexOf(f) < frames.findIndex((x) => x.type === 'reset'))).toHaveLength(3);
+        const reply = replyOf(sockets[i]!.frames, m.messageId)!;
+        expectSeqs(reply.seqs);
+        expect(reply.seqs.length).toBe(24);
+        expect(reply.done).toMatchObject({ finishReason: 'stop', cached: false });
+        expect(reply.done.coalesced).toBeUndefined();
+      }
+      expect(await callsFor(q)).toBe(3);
+    } finally {
+      await simConfig({ ttftMs: 40, failRate: 0, failAfterTokens: 0 });
     }
   });
 });

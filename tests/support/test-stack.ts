@@ -7,6 +7,8 @@ export const SIM_DEFAULTS = { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '400', SIM_
 export type TestStack = Stack & {
   /** Where each process writes `<instance>.log`. */
   readonly logDir: string;
+  /** The REDIS_PREFIX every process of this stack uses. */
+  readonly prefix: string;
 };
 
 export async function startTestStack(name: string, options: Partial<StackOptions> = {}): Promise<TestStack> {
@@ -14,6 +16,7 @@ export async function startTestStack(name: string, options: Partial<StackOptions
   if (!redisUrl) throw new Error('REDIS_URL is not set; the jest global setup starts a redis-server');
   const dir = new URL(`../../test-artifacts/logs/${name}-${Date.now()}/`, import.meta.url).pathname;
   mkdirSync(dir, { recursive: true });
+  const prefix = options.env?.REDIS_PREFIX ?? `t-${name}-${Math.random().toString(36).slice(2, 8)}`;
   const stack = await startStack({
     redisUrl,
     gateways: 2,
@@ -21,8 +24,8 @@ export async function startTestStack(name: string, options: Partial<StackOptions
     ports: 'auto',
     output: { dir },
     ...options,
-    env: { REDIS_PREFIX: `t-${name}-${Math.random().toString(36).slice(2, 8)}`, LOG_LEVEL: 'debug', ...options.env },
+    env: { LOG_LEVEL: 'debug', ...options.env, REDIS_PREFIX: prefix },
     simEnv: { ...SIM_DEFAULTS, ...options.simEnv },
   });
-  return Object.assign(stack, { logDir: dir });
+  return Object.assign(stack, { logDir: dir, prefix });
 }

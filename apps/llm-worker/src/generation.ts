@@ -11,6 +11,7 @@ import {
   type ErrorCode,
   type FinishReason,
   type Logger,
+  type ModelBudget,
   type SessionStore,
   type Usage,
   type UserRateLimits,
@@ -18,7 +19,6 @@ import {
 import type { BuiltContext, ContextBuilder } from './context-builder.js';
 import type { Coalescer } from './coalescer.js';
 import { FrameBatcher } from './frame-batcher.js';
-import type { ModelBudget } from './model-budget.js';
 import type { ModelClient } from './model-client.js';
 import { requestHash, type ReplyCache } from './reply-cache.js';
 import type { ReplyPublisher, ReplyWriter } from './reply-publisher.js';

@@ -4,6 +4,7 @@ import { Queue, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
 import OpenAI from 'openai';
 import {
   ChannelSubscriber,
+  ModelBudget,
   SessionStore,
   UserRateLimits,
   createLogger,
@@ -17,7 +18,6 @@ import {
 import { ContextBuilder } from './context-builder.js';
 import { Coalescer } from './coalescer.js';
 import { BudgetExceededError, Generation } from './generation.js';
-import { ModelBudget } from './model-budget.js';
 import { ReplyCache } from './reply-cache.js';
 import { WorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';

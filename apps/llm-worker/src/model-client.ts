@@ -1,5 +1,5 @@
 // The model, reached through the official openai SDK with streaming.
-import type OpenAI from 'openai';
+import { APIError, type OpenAI } from 'openai';
 import { ChatError, type FinishReason } from '@chat-fleet/shared';
 
 export interface ModelMessage {
@@ -43,12 +43,18 @@ export class OpenAIModelClient implements ModelClient {
     );
     let reason: string | null | undefined;
     let usage: StreamResult['usage'];
-    for await (const chunk of stream) {
-      const choice = chunk.choices[0];
-      const text = choice?.delta?.content;
-      if (text) onDelta(text);
-      if (choice?.finish_reason) reason = choice.finish_reason;
-      if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    try {
+      for await (const chunk of stream) {
+        const choice = chunk.choices[0];
+        const text = choice?.delta?.content;
+        if (text) onDelta(text);
+        if (choice?.finish_reason) reason = choice.finish_reason;
+        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+      }
+    } catch (err) {
+      // The body broke mid-stream (fetch's "terminated", a reset socket): not an API answer.
+      if (err instanceof APIError || request.signal.aborted) throw err;
+      throw new ChatError('upstream_error', `the connection to the model broke mid-reply (${err instanceof Error ? err.message : 'unknown error'})`);
     }
     if (reason === undefined || reason === null) {
       throw new ChatError('upstream_error', 'the model stream ended without a finish reason (cut off)');

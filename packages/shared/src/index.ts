@@ -15,6 +15,7 @@ export * from './session/session-store.js';
 export * from './text/sanitize.js';
 export * from './protocol/parse.js';
 export * from './rate-limits.js';
+export * from './model-budget.js';
 export * from './text/scrub-pii.js';
 export * from './relay/frame-envelope.js';
 export * from './relay/channel-subscriber.js';

@@ -3,7 +3,8 @@
 // it back in the queue (BullMQ's manual rate limit) until the window has room.
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { ChatError, type RedisKeys } from '@chat-fleet/shared';
+import { ChatError } from './errors.js';
+import type { RedisKeys } from './redis-keys.js';
 
 export interface ModelBudgetOptions {
   requestsPerMinute: number;
