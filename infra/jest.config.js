@@ -1,0 +1,7 @@
+import base from '../jest.config.base.js';
+
+export default {
+  ...base,
+  displayName: '@chat-fleet/infra',
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+};
