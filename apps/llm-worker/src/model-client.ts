@@ -27,6 +27,18 @@ export interface ModelClient {
   stream(request: StreamRequest, onDelta: (text: string) => void): Promise<StreamResult>;
 }
 
+/**
+ * The model's answer broke off after it began: the body failed mid-stream (fetch's "terminated",
+ * a reset socket) or ended without a finish reason. Code `upstream_error`, like any upstream
+ * failure; the subclass lets a retry policy tell it from a final answer.
+ */
+export class UpstreamBrokenError extends ChatError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('upstream_error', message, options);
+    this.name = 'UpstreamBrokenError';
+  }
+}
+
 export class OpenAIModelClient implements ModelClient {
   constructor(private readonly client: OpenAI) {}
 
@@ -54,10 +66,12 @@ export class OpenAIModelClient implements ModelClient {
     } catch (err) {
       // The body broke mid-stream (fetch's "terminated", a reset socket): not an API answer.
       if (err instanceof APIError || request.signal.aborted) throw err;
-      throw new ChatError('upstream_error', `the connection to the model broke mid-reply (${err instanceof Error ? err.message : 'unknown error'})`);
+      throw new UpstreamBrokenError(`the connection to the model broke mid-reply (${err instanceof Error ? err.message : 'unknown error'})`, { cause: err });
     }
     if (reason === undefined || reason === null) {
-      throw new ChatError('upstream_error', 'the model stream ended without a finish reason (cut off)');
+      const message = 'the model stream ended without a finish reason (cut off)';
+      // An abort ends the SDK's iteration quietly: the caller's doing, not a broken upstream.
+      throw request.signal.aborted ? new ChatError('upstream_error', message) : new UpstreamBrokenError(message);
     }
     return { finishReason: reason === 'length' ? 'length' : 'stop', natural: reason === 'stop', usage };
   }
