@@ -5,6 +5,7 @@ import { CLOSE_CODES, ChatError, type GatewayConfig, type HealthResponse, type L
 import type { ChatService } from './chat/chat-service.js';
 import type { TokenService } from './auth/token-service.js';
 import type { SessionHub } from './relay/session-hub.js';
+import type { StoredReader } from './relay/reply-gate.js';
 import type { GatewayMetrics } from './metrics.js';
 import { mountNotFound, mountRest } from './transport/rest-routes.js';
 import { mountStaticFiles } from './transport/static-files.js';
@@ -18,6 +19,7 @@ export interface GatewayParts {
   tokens: TokenService;
   hub: SessionHub;
   control: SessionControl;
+  storedFrames: StoredReader;
   metrics: GatewayMetrics;
   log: Logger;
   /** Folder of the web client served at `/`; undefined serves none. */
@@ -58,6 +60,8 @@ export class GatewayServer {
       isDraining: () => this.draining,
       classify,
       control: parts.control,
+      storedFrames: parts.storedFrames,
+      resumeGraceMs: config.RESUME_GRACE_MS,
     });
     mountRest(this.app, {
       service: parts.service,

@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
   ChannelSubscriber,
+  ReplyMeta,
   SessionStore,
+  readStoredFrames,
   UserRateLimits,
   createLogger,
   createRedis,
@@ -20,7 +22,7 @@ import { BullReplyQueue } from './chat/reply-queue.js';
 import { ReplyTracker } from './chat/reply-tracker.js';
 import { GatewayMetrics } from './metrics.js';
 import { SessionHub } from './relay/session-hub.js';
-import { UnsupportedSessionControl } from './relay/session-control.js';
+import { RedisSessionControl } from './relay/session-control.js';
 import { GatewayServer } from './gateway-server.js';
 
 const config = loadOrExit(() => loadGatewayConfig(process.env));
@@ -48,6 +50,8 @@ const metrics = new GatewayMetrics({ instance });
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const tokens = new TokenService(await resolveAuthSecret(config.AUTH_SECRET, redis, keys.authSecret), config.TOKEN_TTL_SECONDS);
 const queue = new BullReplyQueue(redis, keys);
+// A reply's meta lives as long as its frames may be resumed, counted from acceptance.
+const replies = new ReplyMeta(redis, keys, config.REPLY_TIMEOUT_MS / 1000 + config.REPLY_RETENTION_SECONDS + 3600);
 const hub = new SessionHub(new ChannelSubscriber(subscriber), keys, log);
 const tracker = new ReplyTracker(metrics, config.REPLY_TIMEOUT_MS, (sessionId, messageId) => {
   log.warn({ sessionId, messageId }, 'no reply in time; ending it with an error');
@@ -66,6 +70,7 @@ const service = new ChatService(
   tokens,
   tracker,
   new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
+  replies,
   { model: config.CHAT_MODEL, maxMessageChars: config.MAX_MESSAGE_CHARS, inflightTtlMs: config.REPLY_TIMEOUT_MS + 30_000 },
   log,
 );
@@ -76,7 +81,14 @@ const server = new GatewayServer({
   service,
   tokens,
   hub,
-  control: new UnsupportedSessionControl(),
+  control: new RedisSessionControl(redis, keys, replies, sessions, (id) => queue.removeQueued(id), config.REPLY_RETENTION_SECONDS, log),
+  storedFrames: (messageId, after, onEntry) => {
+    let last = after;
+    return readStoredFrames(redis, keys.messageFrames(messageId), () => last, (position, json) => {
+      last = position;
+      return onEntry(position, json);
+    });
+  },
   metrics,
   log,
   webRoot: config.WEB_ROOT ?? fileURLToPath(new URL('../public/', import.meta.url)),

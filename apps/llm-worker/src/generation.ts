@@ -16,6 +16,7 @@ import {
   type Usage,
   type UserRateLimits,
 } from '@chat-fleet/shared';
+import { ReplyCancelled, type CancelWatch } from './cancel-watch.js';
 import type { BuiltContext, ContextBuilder } from './context-builder.js';
 import type { Coalescer } from './coalescer.js';
 import { FrameBatcher } from './frame-batcher.js';
@@ -43,6 +44,7 @@ export interface GenerationParts {
   cache: ReplyCache;
   coalescer: Coalescer;
   budget: ModelBudget;
+  cancels: CancelWatch;
 }
 
 export interface GenerationJob {
@@ -135,18 +137,24 @@ export class Generation {
     const out = new ReplyOutput(publisher, data.sessionId, data.messageId);
     const abort = new AbortController();
     const timeout = setTimeout(() => abort.abort(new ChatError('upstream_error', 'the model did not finish in time')), this.options.upstreamTimeoutMs);
+    const unwatch = await this.parts.cancels.watch(data.messageId, abort);
     const started = performance.now();
+    let context: BuiltContext | undefined;
     try {
-      const context = await this.parts.context.build(data.sessionId, data.userMessageId);
+      context = await this.parts.context.build(data.sessionId, data.userMessageId);
       const outcome = await this.answer(data, context, out, abort.signal, log);
       metrics.replySources.inc({ source: outcome.cached ? 'cache' : outcome.coalesced ? 'coalesced' : 'model' });
-      // History first, then free the session, then `done`: a client that sees `done` can read
-      // both turns and send its next message at once.
-      await sessions.append(data.sessionId, { id: data.messageId, role: 'assistant', content: out.text, createdAt: new Date().toISOString() });
-      await sessions.releaseInflight(data.sessionId, data.messageId);
-      await out.current.done(outcome.usage, outcome.finishReason, outcome);
+      await this.finish(data, out, outcome, undefined);
       log.debug({ frames: out.current.seq, cached: outcome.cached, coalesced: outcome.coalesced, ms: Math.round(performance.now() - started) }, 'reply done');
     } catch (err) {
+      if (abort.signal.reason instanceof ReplyCancelled) {
+        // The user stopped it: keep what was sent, marked as cancelled, and end with `done`.
+        const usage = { promptTokens: context?.tokens ?? 0, completionTokens: countTextTokens(out.text) };
+        await out.open();
+        await this.finish(data, out, { usage, finishReason: 'cancelled', cached: false, coalesced: false }, 'cancelled');
+        log.debug({ frames: out.current.seq }, 'reply cancelled');
+        return;
+      }
       if (err instanceof BudgetExceededError) {
         metrics.budgetWaits.inc({ reason: err.reason });
         throw err;
@@ -162,7 +170,25 @@ export class Generation {
       throw err;
     } finally {
       clearTimeout(timeout);
+      unwatch();
     }
+  }
+
+  /**
+   * History first, then free the session, then `done`: a client that sees `done` can read both
+   * turns and send its next message at once.
+   */
+  private async finish(data: ChatJob, out: ReplyOutput, outcome: Outcome, status: 'cancelled' | undefined): Promise<void> {
+    const { sessions } = this.parts;
+    await sessions.append(data.sessionId, {
+      id: data.messageId,
+      role: 'assistant',
+      content: out.text,
+      createdAt: new Date().toISOString(),
+      ...(status === undefined ? {} : { status }),
+    });
+    await sessions.releaseInflight(data.sessionId, data.messageId);
+    await out.current.done(outcome.usage, outcome.finishReason, outcome);
   }
 
   private async answer(data: ChatJob, context: BuiltContext, out: ReplyOutput, signal: AbortSignal, log: Logger): Promise<Outcome> {
@@ -263,9 +289,11 @@ export class Generation {
       for (const c of charged) if (c.status === 'rejected') this.log.warn({ err: c.reason as unknown, messageId: data.messageId }, 'could not record a finished reply (limits or cache)');
       return { usage, finishReason: result.finishReason, cached: false, coalesced: false };
     } catch (err) {
-      batcher.discard();
-      metrics.llmDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
-      metrics.upstreamErrors.inc({ kind: classify(err, signal).kind });
+      // Cancelled: what the model said so far goes out; otherwise it is thrown away.
+      if (signal.reason instanceof ReplyCancelled) batcher.flush();
+      else batcher.discard();
+      metrics.llmDuration.observe({ outcome: signal.reason instanceof ReplyCancelled ? 'cancelled' : 'error' }, (performance.now() - started) / 1000);
+      if (!(signal.reason instanceof ReplyCancelled)) metrics.upstreamErrors.inc({ kind: classify(err, signal).kind });
       throw err;
     } finally {
       metrics.activeGenerations.dec();

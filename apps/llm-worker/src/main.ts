@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import {
   ChannelSubscriber,
   ModelBudget,
+  ReplyMeta,
   SessionStore,
   UserRateLimits,
   createLogger,
@@ -16,6 +17,7 @@ import {
   type ChatJob,
 } from '@chat-fleet/shared';
 import { ContextBuilder } from './context-builder.js';
+import { CancelWatch } from './cancel-watch.js';
 import { Coalescer } from './coalescer.js';
 import { BudgetExceededError, Generation } from './generation.js';
 import { ReplyCache } from './reply-cache.js';
@@ -49,6 +51,9 @@ const queue = new Queue<ChatJob>(keys.chatQueue, { connection: redis, prefix: ke
 const metrics = new WorkerMetrics({ instance }, () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'));
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const openai = new OpenAI({ baseURL: config.openaiBaseUrl, apiKey: config.openaiApiKey, maxRetries: 0, timeout: config.UPSTREAM_TIMEOUT_MS });
+const channels = new ChannelSubscriber(subscriber);
+const cancels = new CancelWatch(channels, keys, new ReplyMeta(redis, keys, config.REPLY_RETENTION_SECONDS + 3600));
+await cancels.start();
 const generation = new Generation(
   {
     sessions,
@@ -58,7 +63,8 @@ const generation = new Generation(
     metrics,
     limits: new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
     cache: new ReplyCache(redis, keys, config.CACHE_TTL_SECONDS),
-    coalescer: new Coalescer(redis, new ChannelSubscriber(subscriber), keys, { leaseMs: config.UPSTREAM_TIMEOUT_MS + 30_000, idleCheckMs: 1000 }),
+    coalescer: new Coalescer(redis, channels, keys, { leaseMs: config.UPSTREAM_TIMEOUT_MS + 30_000, idleCheckMs: 1000 }),
+    cancels,
     budget: new ModelBudget(redis, keys, { requestsPerMinute: config.LLM_MAX_RPM, tokensPerMinute: config.LLM_MAX_TPM, windowSeconds: config.LLM_BUDGET_WINDOW_SECONDS }),
   },
   {

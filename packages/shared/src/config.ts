@@ -138,6 +138,8 @@ const gatewayShape = {
   DRAIN_TIMEOUT_MS: int(10_000, 0, 600_000),
   /** Comma-separated browser origins allowed to open sockets; `*` allows any. */
   ALLOWED_ORIGINS: str('*').transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+  /** How long a socket holds a reply it first sees mid-stream, waiting for the client's resume, before it catches up from the start. */
+  RESUME_GRACE_MS: int(1500, 0, 60_000),
   /** Where the built web client lives; empty serves none. */
   WEB_ROOT: optionalStr(),
 };

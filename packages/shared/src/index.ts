@@ -21,3 +21,4 @@ export * from './relay/frame-envelope.js';
 export * from './relay/channel-subscriber.js';
 export * from './relay/follow-reply.js';
 export * from './relay/terminal-error.js';
+export * from './relay/reply-meta.js';

@@ -10,6 +10,7 @@ import {
   type CreateSessionBody,
   type CreateSessionResponse,
   type Logger,
+  type ReplyMeta,
   type SessionStore,
   type SessionView,
   type UserRateLimits,
@@ -41,6 +42,7 @@ export class ChatService {
     private readonly tokens: TokenService,
     private readonly tracker: ReplyTracker,
     private readonly limits: UserRateLimits,
+    private readonly replies: ReplyMeta,
     private readonly options: ChatServiceOptions,
     private readonly log: Logger,
   ) {}
@@ -112,6 +114,7 @@ export class ChatService {
         createdAt: new Date().toISOString(),
       });
       if (!appended) throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
+      await this.replies.register(messageId, input.sessionId);
       const job: ChatJob = {
         sessionId: input.sessionId,
         messageId,

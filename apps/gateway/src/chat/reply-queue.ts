@@ -7,6 +7,8 @@ import { CHAT_JOB_NAME, type ChatJob, type RedisKeys } from '@chat-fleet/shared'
 export interface ReplyQueue {
   enqueue(job: ChatJob): Promise<void>;
   depth(): Promise<number>;
+  /** Takes a job out of the queue if no worker holds it yet; true when removed. */
+  removeQueued(messageId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,15 @@ export class BullReplyQueue implements ReplyQueue {
 
   async depth(): Promise<number> {
     return this.queue.getJobCountByTypes('waiting', 'prioritized', 'delayed');
+  }
+
+  async removeQueued(messageId: string): Promise<boolean> {
+    const job = await this.queue.getJob(messageId);
+    if (job === undefined) return false;
+    const state = await job.getState();
+    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children') return false;
+    // Atomic in Redis: 0 when a worker locked the job in the meantime.
+    return (await this.queue.remove(messageId)) === 1;
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,63 @@
-// Cancel and resume for a session's replies.
-import { ChatError } from '@chat-fleet/shared';
-import type { SessionControl } from '../transport/ws-endpoint.js';
+// Cancel and resume for a session's replies, over Redis, so they work wherever the reply runs
+// and wherever the client reconnects.
+import type { Redis } from 'ioredis';
+import {
+  ChatError,
+  endReplyCancelled,
+  isFinished,
+  type Logger,
+  type RedisKeys,
+  type ReplyMeta,
+  type SessionStore,
+} from '@chat-fleet/shared';
+import type { SessionControl, WsClient } from '../transport/ws-endpoint.js';
 
-/** Placeholder until cross-replica cancel and resume land: answers a clear error. */
-export class UnsupportedSessionControl implements SessionControl {
-  cancel(): Promise<void> {
-    return Promise.reject(new ChatError('bad_request', 'cancel is not supported by this gateway version'));
+/** Removes a job that no worker has taken yet; true when it was removed. */
+export type RemoveQueuedJob = (messageId: string) => Promise<boolean>;
+
+export class RedisSessionControl implements SessionControl {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly replies: ReplyMeta,
+    private readonly sessions: SessionStore,
+    private readonly removeQueued: RemoveQueuedJob,
+    private readonly retentionSeconds: number,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Stops a reply. A queued one is taken out of the queue and ended here; a running one is
+   * aborted by its worker (the mark in Redis covers a worker that starts it just now), which
+   * ends it with `done` `cancelled` and keeps the partial text. A finished one: nothing to do.
+   */
+  async cancel(sessionId: string, messageId: string): Promise<void> {
+    const info = await this.owned(sessionId, messageId);
+    if (isFinished(info.status)) return;
+    await this.replies.requestCancel(messageId);
+    if (info.status === 'queued' && (await this.removeQueued(messageId))) {
+      await endReplyCancelled(this.redis, this.keys, { sessionId, messageId }, this.retentionSeconds);
+      await this.sessions.append(sessionId, { id: messageId, role: 'assistant', content: '', status: 'cancelled', createdAt: new Date().toISOString() });
+      await this.sessions.releaseInflight(sessionId, messageId);
+      this.log.debug({ sessionId, messageId }, 'cancelled a queued reply');
+      return;
+    }
+    await this.redis.publish(this.keys.cancelChannel, messageId);
   }
 
-  resume(): Promise<void> {
-    return Promise.reject(new ChatError('bad_request', 'resume is not supported by this gateway version'));
+  async resume(sessionId: string, messageId: string, afterSeq: number, attempt: number | undefined, client: WsClient): Promise<void> {
+    await this.owned(sessionId, messageId);
+    // Without `attempt`, afterSeq counts in the first attempt: a client that missed a restart
+    // then gets the `reset` and the new attempt whole.
+    await client.gate.resume(messageId, { attempt: attempt ?? 1, seq: afterSeq });
+  }
+
+  /** The reply's meta; `not_found` for an unknown, expired or other session's reply. */
+  private async owned(sessionId: string, messageId: string) {
+    const info = await this.replies.get(messageId);
+    if (info === undefined || info.sessionId !== sessionId) {
+      throw new ChatError('not_found', `reply ${messageId} is not in this session or has expired`);
+    }
+    return info;
   }
 }

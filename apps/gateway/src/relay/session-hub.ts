@@ -1,12 +1,15 @@
 // Relays reply frames from Redis pub/sub to the sinks (sockets, SSE and REST waiters) this
 // gateway holds. One subscription per session with at least one local sink, all over one
 // subscriber connection.
-import { decodeEnvelope, type ChannelSubscriber, type Logger, type RedisKeys, type ReplyFrame } from '@chat-fleet/shared';
+import { decodeEnvelope, type ChannelSubscriber, type FramePosition, type Logger, type RedisKeys, type ReplyFrame } from '@chat-fleet/shared';
 
 /** Something that receives every reply frame of a session, in publish order. */
 export interface ReplySink {
-  /** `raw` is the frame's JSON exactly as published, so it can be forwarded without re-encoding. */
-  deliver(frame: ReplyFrame, raw: string): void;
+  /**
+   * `raw` is the frame's JSON exactly as published, so it can be forwarded without re-encoding;
+   * `position` is its place in the reply's stream (attempt, seq).
+   */
+  deliver(frame: ReplyFrame, raw: string, position: FramePosition): void;
 }
 
 interface Entry {
@@ -101,7 +104,7 @@ export class SessionHub {
     for (const observe of this.observers) observe(e.sessionId, frame);
     for (const sink of e.sinks) {
       try {
-        sink.deliver(frame, raw);
+        sink.deliver(frame, raw, envelope.position);
       } catch (err) {
         this.log.error({ err, sessionId: e.sessionId }, 'a sink failed to take a frame');
       }

@@ -8,6 +8,7 @@ import {
   newId,
   parseClientFrame,
   type ClientFrame,
+  type FramePosition,
   type Logger,
   type ReplyFrame,
   type ServerFrame,
@@ -15,6 +16,7 @@ import {
 import type { ChatService } from '../chat/chat-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ReplySink, SessionHub } from '../relay/session-hub.js';
+import { ReplyGate, type StoredReader } from '../relay/reply-gate.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { clientAddress, statusLine } from './http-kit.js';
 
@@ -33,6 +35,10 @@ export interface WsDeps {
   classify(err: unknown): ChatError;
   /** Session-level operations that live outside the chat service (cancel, resume). */
   control: SessionControl;
+  /** Reads a reply's stored frames (resume, catch-up). */
+  storedFrames: StoredReader;
+  /** How long a reply first seen mid-stream waits for the client's `resume` before catching up. */
+  resumeGraceMs: number;
 }
 
 /** Cancel and resume, implemented over Redis by the relay. */
@@ -55,16 +61,27 @@ export class WsClient implements ReplySink {
   closed = false;
   /** Frames of replies whose `ack` this socket has not sent yet: the ack goes first. */
   private held: Map<string, string[]> | undefined;
+  /** Orders each reply's frames for this socket: once each, by position, live or stored. */
+  readonly gate: ReplyGate;
 
   constructor(
     private readonly ws: WebSocket<SocketData>,
     readonly sessionId: string,
     readonly clientId: string,
     private readonly maxBuffered: number,
-  ) {}
+    stored: StoredReader,
+    graceMs: number,
+    onGateError: (err: unknown, messageId: string) => void,
+  ) {
+    this.gate = new ReplyGate((messageId, raw) => this.emit(messageId, raw), stored, { graceMs }, onGateError);
+  }
 
-  deliver(frame: ReplyFrame, raw: string): void {
-    const held = this.held?.get(frame.messageId);
+  deliver(frame: ReplyFrame, raw: string, position: FramePosition): void {
+    this.gate.live(frame, raw, position);
+  }
+
+  private emit(messageId: string, raw: string): void {
+    const held = this.held?.get(messageId);
     if (held !== undefined) held.push(raw);
     else this.sendRaw(raw);
   }
@@ -103,6 +120,7 @@ export class WsClient implements ReplySink {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.gate.close();
     this.ws.end(code, reason);
   }
 }
@@ -173,7 +191,10 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
 
     open: (ws) => {
       const data = ws.getUserData();
-      const client = new WsClient(ws, data.sessionId, data.clientId, deps.maxBackpressureBytes);
+      const client = new WsClient(ws, data.sessionId, data.clientId, deps.maxBackpressureBytes, deps.storedFrames, deps.resumeGraceMs, (err, messageId) => {
+        deps.log.warn({ err, sessionId: data.sessionId, messageId }, 'could not read stored frames');
+        client.send({ type: 'error', code: 'unavailable', messageId, message: 'could not read the reply from Redis; send resume again' });
+      });
       data.client = client;
       clients.add(client);
       deps.metrics.wsConnections.inc();
@@ -222,6 +243,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
       const client = data.client;
       if (client === undefined) return;
       client.closed = true;
+      client.gate.close();
       clients.delete(client);
       deps.hub.leave(data.sessionId, client);
       deps.metrics.wsConnections.dec();

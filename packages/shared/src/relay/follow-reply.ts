@@ -46,6 +46,29 @@ export class FollowStalledError extends Error {
 
 const PAGE = 500;
 
+/**
+ * Reads a reply's stored frames after `from()` (re-read before each page), oldest first, until
+ * the stream ends or `onEntry` returns false.
+ */
+export async function readStoredFrames(
+  redis: Redis,
+  streamKey: string,
+  from: () => FramePosition,
+  onEntry: (position: FramePosition, json: string) => boolean,
+): Promise<void> {
+  for (;;) {
+    const last = from();
+    const start = last.seq < 0 ? `${last.attempt}-0` : `(${formatPosition(last)}`;
+    const entries = await redis.xrange(streamKey, start, '+', 'COUNT', PAGE);
+    for (const [id, fields] of entries) {
+      const position = parsePosition(id);
+      const json = fields[1];
+      if (position !== undefined && json !== undefined && !onEntry(position, json)) return;
+    }
+    if (entries.length < PAGE) return;
+  }
+}
+
 /** Resolves with the reply's terminal frame (`done` or `error`). */
 export async function followReply(options: FollowReplyOptions): Promise<TerminalReplyFrame> {
   const { redis, keys, messageId, onFrame, signal } = options;
@@ -95,16 +118,10 @@ export async function followReply(options: FollowReplyOptions): Promise<Terminal
     if (env !== undefined) take(env.position, env.json);
   };
   const readStored = async (): Promise<void> => {
-    for (;;) {
-      const from = last.seq < 0 ? `${last.attempt}-0` : `(${formatPosition(last)}`;
-      const entries = await redis.xrange(streamKey, from, '+', 'COUNT', PAGE);
-      for (const [id, fields] of entries) {
-        const position = parsePosition(id);
-        const json = fields[1];
-        if (position !== undefined && json !== undefined) take(position, json);
-      }
-      if (entries.length < PAGE || terminal !== undefined || failure !== undefined) return;
-    }
+    await readStoredFrames(redis, streamKey, () => last, (position, json) => {
+      take(position, json);
+      return terminal === undefined && failure === undefined;
+    });
   };
 
   const unsubscribe = await options.subscribe(keys.sessionChannel(options.sessionId), onLive);
