@@ -22,6 +22,7 @@ import type { Coalescer } from './coalescer.js';
 import { FrameBatcher } from './frame-batcher.js';
 import type { ModelClient } from './model-client.js';
 import { requestHash, type ReplyCache } from './reply-cache.js';
+import { abortableSleep, isRetryableUpstreamError } from './retrying-model-client.js';
 import type { ReplyPublisher, ReplyWriter } from './reply-publisher.js';
 import { countTextTokens } from './token-counter.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -32,6 +33,8 @@ export interface GenerationOptions {
   frameBatchMs: number;
   upstreamTimeoutMs: number;
   coalesce: boolean;
+  /** Times a reply whose model stream broke after text went out is started over (with `reset`). */
+  maxRestarts: number;
 }
 
 export interface GenerationParts {
@@ -250,18 +253,41 @@ export class Generation {
     signal: AbortSignal,
     cacheHash: string | undefined,
   ): Promise<Outcome> {
-    const { metrics, budget, model, cache, limits } = this.parts;
+    const { budget } = this.parts;
     const admission = await budget.admit(context.tokens);
     if (!admission.admitted) {
       if (out.opened) {
         // Frames already went out (a follower whose leader failed): the client is waiting on
         // this attempt, so the wait happens here rather than in the queue.
-        await sleep(admission.retryAfterMs, signal);
+        await abortableSleep(admission.retryAfterMs, signal);
         return this.generate(data, context, request, out, signal, cacheHash);
       }
       throw new BudgetExceededError(admission.retryAfterMs, admission.reason);
     }
     await out.open();
+    for (let restarts = 0; ; restarts++) {
+      try {
+        return await this.streamOnce(data, context, request, out, signal, cacheHash);
+      } catch (err) {
+        // Broke after text went out (the client wrapper retries only before the first token):
+        // start the reply over with a `reset`, a bounded number of times.
+        if (signal.aborted || out.current.seq === 0 || restarts >= this.options.maxRestarts || !isRetryableUpstreamError(err)) throw err;
+        this.log.info({ messageId: data.messageId, err: err instanceof Error ? err.message : String(err), restarts: restarts + 1 }, 'model stream broke mid-reply; restarting it');
+        this.parts.metrics.replyRestarts.inc();
+        await out.restart();
+      }
+    }
+  }
+
+  private async streamOnce(
+    data: ChatJob,
+    context: BuiltContext,
+    request: { model: string; maxTokens: number },
+    out: ReplyOutput,
+    signal: AbortSignal,
+    cacheHash: string | undefined,
+  ): Promise<Outcome> {
+    const { metrics, budget, model, cache, limits } = this.parts;
     metrics.activeGenerations.inc();
     const started = performance.now();
     let firstAt = 0;
@@ -299,21 +325,6 @@ export class Generation {
       metrics.activeGenerations.dec();
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function classify(err: unknown, signal: AbortSignal): { code: ErrorCode; message: string; kind: string } {

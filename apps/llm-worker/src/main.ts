@@ -21,6 +21,7 @@ import { CancelWatch } from './cancel-watch.js';
 import { Coalescer } from './coalescer.js';
 import { BudgetExceededError, Generation } from './generation.js';
 import { ReplyCache } from './reply-cache.js';
+import { RetryingModelClient } from './retrying-model-client.js';
 import { WorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { OpenAIModelClient } from './model-client.js';
@@ -58,7 +59,14 @@ const generation = new Generation(
   {
     sessions,
     context: new ContextBuilder(sessions, config.CONTEXT_MAX_TOKENS),
-    model: new OpenAIModelClient(openai),
+    model: new RetryingModelClient(new OpenAIModelClient(openai), {
+      maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
+      deadlineMs: config.UPSTREAM_TIMEOUT_MS,
+      onRetry: (info) => {
+        metrics.upstreamRetries.inc({ kind: info.kind });
+        log.info({ attempt: info.attempt, delayMs: info.delayMs, kind: info.kind }, 'retrying the model call');
+      },
+    }),
     publisher: new ReplyPublisher(redis, keys, { retentionSeconds: config.REPLY_RETENTION_SECONDS, maxFrames: 20_000 }),
     metrics,
     limits: new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
@@ -73,6 +81,7 @@ const generation = new Generation(
     frameBatchMs: config.FRAME_BATCH_MS,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     coalesce: config.COALESCE,
+    maxRestarts: Math.max(0, config.UPSTREAM_MAX_ATTEMPTS - 1),
   },
   log,
 );

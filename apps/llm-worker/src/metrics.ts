@@ -16,6 +16,8 @@ export class WorkerMetrics {
   readonly activeGenerations: Gauge;
   readonly replySources: Counter<'source'>;
   readonly budgetWaits: Counter<'reason'>;
+  readonly upstreamRetries: Counter<'kind'>;
+  readonly replyRestarts: Counter;
 
   constructor(defaultLabels: Record<string, string>, queueCounts: QueueCounts) {
     this.registry.setDefaultLabels(defaultLabels);
@@ -28,6 +30,8 @@ export class WorkerMetrics {
     this.upstreamErrors = new Counter({ name: 'llm_upstream_errors_total', help: 'Failed model calls by kind', labelNames: ['kind'], registers });
     this.replySources = new Counter({ name: 'llm_replies_total', help: 'Replies by source: model, cache, coalesced (followed an identical call)', labelNames: ['source'], registers });
     this.budgetWaits = new Counter({ name: 'llm_budget_waits_total', help: 'Jobs put back in the queue by the fleet model budget (rpm, tpm)', labelNames: ['reason'], registers });
+    this.upstreamRetries = new Counter({ name: 'llm_upstream_retries_total', help: 'Model calls retried before their first token, by the failure that caused it', labelNames: ['kind'], registers });
+    this.replyRestarts = new Counter({ name: 'llm_reply_restarts_total', help: 'Replies started over (reset) after the model stream broke mid-reply', registers });
     this.activeGenerations = new Gauge({ name: 'llm_active_generations', help: 'Replies this worker is generating now', registers });
     new Gauge({
       name: 'chat_queue_jobs',

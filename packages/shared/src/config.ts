@@ -160,6 +160,8 @@ const workerShape = {
   CONTEXT_MAX_TOKENS: int(8000, 256, 2_000_000),
   /** Bound on one model call, start to last token. */
   UPSTREAM_TIMEOUT_MS: int(120_000, 1000, 3_600_000),
+  /** Tries of one model call on retryable failures (429, 5xx, time-outs, broken streams). */
+  UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
   /** Response cache lifetime in seconds; 0 turns the cache off. */
   CACHE_TTL_SECONDS: int(1800, 0, 30 * 24 * 3600),
   /** Identical requests in flight at once share one model call (across every worker). */
