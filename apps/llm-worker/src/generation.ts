@@ -73,6 +73,14 @@ interface Outcome {
   coalesced: boolean;
 }
 
+/** The abort reason of an attempt whose stream refused its frames: a newer attempt writes the reply. */
+class Superseded extends Error {
+  constructor() {
+    super('a newer attempt took this reply over');
+    this.name = 'Superseded';
+  }
+}
+
 /** Why a follower stops following and generates for itself. */
 class LeaderLost extends Error {}
 
@@ -90,6 +98,7 @@ class ReplyOutput {
     private readonly publisher: ReplyPublisher,
     private readonly sessionId: string,
     private readonly messageId: string,
+    private readonly onFenced: () => void,
   ) {}
 
   get current(): ReplyWriter {
@@ -103,7 +112,7 @@ class ReplyOutput {
 
   async open(): Promise<void> {
     if (this.writer !== undefined) return;
-    this.writer = await this.publisher.begin(this.sessionId, this.messageId);
+    this.writer = await this.publisher.begin(this.sessionId, this.messageId, this.onFenced);
     // A job taken over after a crash: the client drops what the lost attempt sent.
     if (this.writer.attempt > 1) this.writer.reset();
   }
@@ -117,7 +126,7 @@ class ReplyOutput {
   async restart(): Promise<void> {
     if (this.writer === undefined || this.writer.seq === 0) return;
     await this.writer.settled();
-    this.writer = await this.publisher.begin(this.sessionId, this.messageId);
+    this.writer = await this.publisher.begin(this.sessionId, this.messageId, this.onFenced);
     this.writer.reset();
     this.text = '';
     this.chunks.length = 0;
@@ -137,8 +146,8 @@ export class Generation {
     const data = ChatJobSchema.parse(job.data);
     const log = this.log.child({ sessionId: data.sessionId, messageId: data.messageId });
     metrics.queueWait.observe(Math.max(0, Date.now() - data.enqueuedAt) / 1000);
-    const out = new ReplyOutput(publisher, data.sessionId, data.messageId);
     const abort = new AbortController();
+    const out = new ReplyOutput(publisher, data.sessionId, data.messageId, () => abort.abort(new Superseded()));
     const timeout = setTimeout(() => abort.abort(new ChatError('upstream_error', 'the model did not finish in time')), this.options.upstreamTimeoutMs);
     const unwatch = await this.parts.cancels.watch(data.messageId, abort);
     const started = performance.now();
@@ -150,6 +159,11 @@ export class Generation {
       await this.finish(data, out, outcome, undefined);
       log.debug({ frames: out.current.seq, cached: outcome.cached, coalesced: outcome.coalesced, ms: Math.round(performance.now() - started) }, 'reply done');
     } catch (err) {
+      if (abort.signal.reason instanceof Superseded) {
+        // Another worker runs this reply now (our lock expired): leave everything to it.
+        log.warn('stopped: a newer attempt took this reply over');
+        throw err;
+      }
       if (abort.signal.reason instanceof ReplyCancelled) {
         // The user stopped it: keep what was sent, marked as cancelled, and end with `done`.
         const usage = { promptTokens: context?.tokens ?? 0, completionTokens: countTextTokens(out.text) };

@@ -102,7 +102,17 @@ const worker = new Worker<ChatJob>(
       throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
     }
   },
-  { connection: bullConnection, prefix: keys.bullPrefix, concurrency: config.WORKER_CONCURRENCY, autorun: true },
+  {
+    connection: bullConnection,
+    prefix: keys.bullPrefix,
+    concurrency: config.WORKER_CONCURRENCY,
+    autorun: true,
+    // Stalled-job recovery: a dead worker's jobs go back to the queue once their lock expires,
+    // checked every half lock; a job that stalls twice more fails (the gateway then ends it).
+    lockDuration: config.WORKER_LOCK_MS,
+    stalledInterval: Math.max(500, Math.floor(config.WORKER_LOCK_MS / 2)),
+    maxStalledCount: 2,
+  },
 );
 worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
 

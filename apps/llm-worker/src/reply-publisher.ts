@@ -21,7 +21,7 @@ export class ReplyPublisher {
    * Starts the next attempt at a reply. The attempt number comes from Redis, so a generation
    * taken over after a crash never reuses its predecessor's frame ids.
    */
-  async begin(sessionId: string, messageId: string): Promise<ReplyWriter> {
+  async begin(sessionId: string, messageId: string, onFenced: () => void = () => undefined): Promise<ReplyWriter> {
     const meta = this.keys.messageMeta(messageId);
     const [[err, attempt] = [null, 1]] =
       (await this.redis
@@ -31,7 +31,7 @@ export class ReplyPublisher {
         .expire(meta, this.options.retentionSeconds + 3600)
         .exec()) ?? [];
     if (err) throw err;
-    return new ReplyWriter(this.redis, this.keys, this.options, sessionId, messageId, Number(attempt));
+    return new ReplyWriter(this.redis, this.keys, this.options, sessionId, messageId, Number(attempt), onFenced);
   }
 }
 
@@ -54,6 +54,8 @@ export class ReplyWriter {
     readonly sessionId: string,
     readonly messageId: string,
     readonly attempt: number,
+    /** Called once when the stream refuses a frame: a newer attempt (or an outside end) took over. */
+    private readonly onFenced: () => void = () => undefined,
   ) {
     this.streamKey = keys.messageFrames(messageId);
     this.channel = keys.sessionChannel(sessionId);
@@ -122,7 +124,10 @@ export class ReplyWriter {
 
   private track(p: Promise<unknown>): void {
     const guarded = p.catch((err: unknown) => {
+      const first = this.failure === undefined;
       this.failure ??= err instanceof Error ? err : new Error(`redis write failed: ${JSON.stringify(err)}`);
+      // XADD ids must grow: a refused id means this attempt is no longer the reply's writer.
+      if (first && err instanceof Error && /equal or smaller/i.test(err.message)) this.onFenced();
     });
     this.last = guarded;
   }

@@ -160,6 +160,11 @@ const workerShape = {
   CONTEXT_MAX_TOKENS: int(8000, 256, 2_000_000),
   /** Bound on one model call, start to last token. */
   UPSTREAM_TIMEOUT_MS: int(120_000, 1000, 3_600_000),
+  /**
+   * BullMQ job lock: a worker that dies (SIGKILL, lost host) holds its replies this long at
+   * most before another worker takes them up again (with `reset`). Renewed every half of it.
+   */
+  WORKER_LOCK_MS: int(15_000, 1000, 600_000),
   /** Tries of one model call on retryable failures (429, 5xx, time-outs, broken streams). */
   UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
   /** Response cache lifetime in seconds; 0 turns the cache off. */

@@ -1,0 +1,194 @@
+// The fault suite: real processes killed, drained and cut off from Redis mid-reply. Every
+// accepted message must end whole (token seq 1..n exactly once after the last reset, then
+// done) or, where the fault makes that impossible, in a clear error; never in silence.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startRedisServer, type RedisServer, type Stack } from '@chat-fleet/stack';
+import { connect, expectSeqs, http, newSession, replyOf, sendChat, type Frame, type Session, type TestSocket } from '../support/chat-client.js';
+import { startTestStack } from '../support/test-stack.js';
+
+const tokensOf = (frames: Frame[], messageId: string) =>
+  frames.flatMap((f) => (f.type === 'token' && f.messageId === messageId ? [f] : []));
+
+/** Frames of one reply as a client that reconnects sees them: earlier sockets' plus the new ones. */
+function wholeReply(parts: Frame[][], messageId: string, tokens: number) {
+  const frames = parts.flat().filter((f) => 'messageId' in f && f.messageId === messageId);
+  const reply = replyOf(frames, messageId);
+  if (reply === undefined) throw new Error(`no done for ${messageId}: ${JSON.stringify(frames.slice(-3))}`);
+  expectSeqs(reply.seqs);
+  expect(reply.seqs).toHaveLength(tokens);
+  expect(reply.done).toMatchObject({ finishReason: 'stop', seq: tokens });
+  return reply;
+}
+
+async function gauge(url: string, name: string): Promise<number> {
+  const text = (await http(url, 'GET', '/metrics')).text;
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+  return m === null ? 0 : Number(m[1]);
+}
+
+describe('a worker killed mid-stream', () => {
+  let stack: Stack;
+  const TOKENS = 40;
+
+  beforeAll(async () => {
+    stack = await startTestStack('fault-worker-kill', {
+      workers: 2,
+      workerEnv: { WORKER_LOCK_MS: '1500' },
+      simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '20', SIM_REPLY_TOKENS: String(TOKENS) },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('has its replies taken up by the other worker: reset, then whole', async () => {
+    const sockets: Array<{ socket: TestSocket; messageId: string }> = [];
+    for (let i = 0; i < 6; i++) {
+      const gw = stack.gateways[i % 2]!;
+      const s = await newSession(gw.url);
+      const socket = await connect(gw.wsUrl, s.sessionId, 'c', s.token);
+      const sent = await sendChat(socket, `Survive a crash ${i} ${Date.now()}`);
+      if (!('messageId' in sent)) throw new Error('refused');
+      sockets.push({ socket, messageId: sent.messageId });
+    }
+    await Promise.all(sockets.map(({ socket, messageId }) => socket.until((fs) => tokensOf(fs, messageId).length >= 3 || undefined, 10_000, 'tokens')));
+    // Kill the worker that runs the most replies right now.
+    const active = await Promise.all(stack.workers.map((w) => gauge(w.metricsUrl, 'llm_active_generations')));
+    const victim = active[0]! >= active[1]! ? 0 : 1;
+    expect(active[victim]).toBeGreaterThan(0);
+    stack.workers[victim]!.process.kill('SIGKILL');
+
+    const replies = await Promise.all(sockets.map(({ socket, messageId }) => socket.until((fs) => replyOf(fs, messageId), 30_000, 'done after the crash')));
+    let resets = 0;
+    for (const [i, r] of replies.entries()) {
+      expectSeqs(r.seqs);
+      expect(r.seqs).toHaveLength(TOKENS);
+      expect(r.done).toMatchObject({ finishReason: 'stop', seq: TOKENS });
+      const { socket, messageId } = sockets[i]!;
+      if (socket.frames.some((f) => f.type === 'reset' && f.messageId === messageId)) resets++;
+      socket.close();
+    }
+    expect(resets).toBe(active[victim]);
+  });
+});
+
+describe('a gateway drained with sockets open', () => {
+  let stack: Stack;
+  const TOKENS = 40;
+
+  beforeAll(async () => {
+    stack = await startTestStack('fault-drain', {
+      workers: 1,
+      gatewayEnv: { DRAIN_TIMEOUT_MS: '2000' },
+      simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '40', SIM_REPLY_TOKENS: String(TOKENS) },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('tells every socket to reconnect (4000), exits cleanly, and the clients resume on the other gateway whole', async () => {
+    const A = stack.gateways[0]!;
+    const B = stack.gateways[1]!;
+    const clients: Array<{ session: Session; socket: TestSocket; messageId: string }> = [];
+    for (let i = 0; i < 5; i++) {
+      const session = await newSession(A.url);
+      const socket = await connect(A.wsUrl, session.sessionId, 'c', session.token);
+      const sent = await sendChat(socket, `Drain me ${i} ${Date.now()}`);
+      if (!('messageId' in sent)) throw new Error('refused');
+      clients.push({ session, socket, messageId: sent.messageId });
+    }
+    await Promise.all(clients.map(({ socket, messageId }) => socket.until((fs) => tokensOf(fs, messageId).length >= 3 || undefined, 10_000, 'tokens')));
+
+    A.process.kill('SIGTERM');
+    for (const { socket } of clients) {
+      await socket.until(() => socket.closed, 5_000, 'close').catch(() => undefined);
+      expect(socket.closed?.code).toBe(4000);
+    }
+    const exit = await A.process.exited;
+    expect(exit.code).toBe(0);
+
+    const resumed = await Promise.all(
+      clients.map(async ({ session, socket, messageId }) => {
+        const seen = tokensOf(socket.frames, messageId);
+        const again = await connect(B.wsUrl, session.sessionId, 'c', session.token);
+        again.send({ type: 'resume', messageId, afterSeq: seen.at(-1)?.seq ?? 0 });
+        await again.until((fs) => fs.find((f) => f.type === 'done' && f.messageId === messageId), 15_000, 'done on B');
+        again.close();
+        return wholeReply([socket.frames, again.frames], messageId, TOKENS);
+      }),
+    );
+    expect(resumed).toHaveLength(5);
+  });
+});
+
+describe('a Redis outage', () => {
+  let redis: RedisServer;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    const saved = process.env.REDIS_URL;
+    process.env.REDIS_URL = redis.url;
+    try {
+      stack = await startTestStack('fault-redis', { workers: 1 });
+    } finally {
+      process.env.REDIS_URL = saved;
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await redis?.stop();
+  });
+
+  it('degrades health, refuses messages with unavailable, then recovers by itself on every process', async () => {
+    const before = await newSession(stack.gateways[0]!.url);
+    const socket = await connect(stack.gateways[1]!.wsUrl, before.sessionId, 'c', before.token);
+    const ok = await sendChat(socket, 'Before the outage');
+    if (!('messageId' in ok)) throw new Error('refused');
+    await socket.until((fs) => replyOf(fs, ok.messageId), 15_000, 'first reply');
+
+    await redis.stop();
+    for (const gw of stack.gateways) {
+      const h = await http<{ status: string; redis: string }>(gw.url, 'GET', '/health');
+      expect(h.status).toBe(503);
+      expect(h.json).toMatchObject({ status: 'degraded', redis: 'down' });
+    }
+    const during = await http<{ error: { code: string } }>(stack.gateways[0]!.url, 'POST', '/chat/session', { body: {} });
+    expect(during.status).toBe(503);
+    expect(during.json.error.code).toBe('unavailable');
+    // A socket that stays open gets a clear answer to a chat sent now.
+    if (!socket.closed) {
+      socket.send({ type: 'chat', id: 'during', content: 'During the outage' });
+      const answer = await socket.until((fs) => fs.find((f) => f.type === 'error' && 'id' in f && f.id === 'during') ?? (socket.closed ? true : undefined), 10_000, 'an answer');
+      if (answer !== true) expect(answer).toMatchObject({ code: 'unavailable' });
+    }
+
+    // Redis comes back empty on the same port; every process reconnects by itself.
+    const again = await startRedisServer({ port: redis.port });
+    redis = again;
+    for (const gw of stack.gateways) {
+      for (let i = 0; i < 100; i++) {
+        if ((await http(gw.url, 'GET', '/health')).status === 200) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await http(gw.url, 'GET', '/health')).status).toBe(200);
+    }
+    for (const [i, gw] of stack.gateways.entries()) {
+      const s = await newSession(gw.url);
+      const other = stack.gateways[(i + 1) % 2]!;
+      const fresh = await connect(other.wsUrl, s.sessionId, 'c', s.token);
+      const sent = await sendChat(fresh, `After the outage ${i} ${Date.now()}`);
+      if (!('messageId' in sent)) throw new Error(`refused after recovery: ${JSON.stringify(sent.error)}`);
+      const reply = await fresh.until((fs) => replyOf(fs, sent.messageId), 20_000, 'a reply after recovery');
+      expectSeqs(reply.seqs);
+      expect(reply.seqs).toHaveLength(24);
+      fresh.close();
+    }
+    for (const p of [...stack.gateways.map((g) => g.process), ...stack.workers.map((w) => w.process)]) expect(p.running).toBe(true);
+    socket.close();
+  });
+});
