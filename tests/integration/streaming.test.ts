@@ -209,11 +209,32 @@ describe('socket input', () => {
       sock.send({ type: 'dance' });
       sock.send({ type: 'chat', content: 42 });
       sock.send({ type: 'chat', content: 'y'.repeat(8001) });
+      // A binary frame, a frame over MAX_FRAME_BYTES (64 KiB), a bad id.
+      sock.ws.send(Buffer.from('{"type":"ping"}'), { binary: true });
+      sock.send({ type: 'chat', content: 'z'.repeat(70_000) });
+      sock.send({ type: 'resume', messageId: 'bad id!', afterSeq: 0 });
       sock.send({ type: 'ping' });
       await sock.until((fs) => fs.find((f) => f.type === 'pong'));
       const errors = sock.frames.filter((f) => f.type === 'error');
-      expect(errors.map((e) => (e.type === 'error' ? e.code : ''))).toEqual(['bad_request', 'bad_request', 'bad_request', 'too_large']);
+      expect(errors.map((e) => (e.type === 'error' ? e.code : ''))).toEqual([
+        'bad_request',
+        'bad_request',
+        'bad_request',
+        'too_large',
+        'bad_request',
+        'too_large',
+        'bad_request',
+      ]);
       for (const e of errors) expect(e.type === 'error' && e.message.length > 5).toBe(true);
+      expect(sock.closed).toBeUndefined();
+
+      // Invalid UTF-8 in a text frame fails the connection (RFC 6455 §8.1): that socket only.
+      const broken = await connect(B.wsUrl, s.sessionId, 'c2', s.token);
+      broken.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+      await broken.until(() => broken.closed, 5_000, 'close').catch(() => undefined);
+      expect(broken.closed).toBeDefined();
+      sock.send({ type: 'ping' });
+      await sock.until((fs) => fs.filter((f) => f.type === 'pong').length === 2 || undefined, 5_000, 'second pong');
       expect(sock.closed).toBeUndefined();
     } finally {
       sock.close();
