@@ -192,3 +192,51 @@ describe('a Redis outage', () => {
     socket.close();
   });
 });
+
+describe('a reader that stops reading', () => {
+  let stack: Stack;
+  const TOKENS = 100_000;
+
+  beforeAll(async () => {
+    // A long reply as fast as the model can: about 7 MB of frames, more than the loopback
+    // socket buffers hold (4 MB send, 128 KB receive for a reader that never reads).
+    stack = await startTestStack('fault-slow-reader', {
+      gateways: 2,
+      workers: 1,
+      gatewayEnv: { WS_MAX_BACKPRESSURE_BYTES: '16384' },
+      workerEnv: { MAX_REPLY_TOKENS: String(TOKENS), REPLY_MAX_FRAMES: String(TOKENS + 1000) },
+      simEnv: { SIM_TTFT_MS: '10', SIM_TOKENS_PER_SEC: '0', SIM_REPLY_TOKENS: String(TOKENS) },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('is closed as a slow consumer (4001) and can resume the reply whole on the other gateway', async () => {
+    const A = stack.gateways[0]!;
+    const s = await newSession(A.url);
+    const stalled = await connect(A.wsUrl, s.sessionId, 'c', s.token);
+    const sent = await sendChat(stalled, `A very long answer ${Date.now()}`);
+    if (!('messageId' in sent)) throw new Error('refused');
+    // Stop reading: the kernel buffers fill, then the gateway's.
+    const raw = (stalled.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    raw.pause();
+    const watcher = await connect(stack.gateways[1]!.wsUrl, s.sessionId, 'w', s.token);
+    await watcher.until((fs) => replyOf(fs, sent.messageId), 30_000, 'the reply on a healthy socket');
+    await new Promise((r) => setTimeout(r, 200));
+    raw.resume();
+    await stalled.until(() => stalled.closed, 10_000, 'close').catch(() => undefined);
+    expect(stalled.closed?.code).toBe(4001);
+
+    const seen = tokensOf(stalled.frames, sent.messageId);
+    expectSeqs(seen.map((f) => f.seq));
+    expect(seen.length).toBeLessThan(TOKENS);
+    const again = await connect(stack.gateways[1]!.wsUrl, s.sessionId, 'c', s.token);
+    again.send({ type: 'resume', messageId: sent.messageId, afterSeq: seen.at(-1)?.seq ?? 0 });
+    await again.until((fs) => fs.find((f) => f.type === 'done' && f.messageId === sent.messageId), 20_000, 'done after resume');
+    wholeReply([stalled.frames, again.frames], sent.messageId, TOKENS);
+    again.close();
+    watcher.close();
+  });
+});

@@ -67,7 +67,7 @@ const generation = new Generation(
         log.info({ attempt: info.attempt, delayMs: info.delayMs, kind: info.kind }, 'retrying the model call');
       },
     }),
-    publisher: new ReplyPublisher(redis, keys, { retentionSeconds: config.REPLY_RETENTION_SECONDS, maxFrames: 20_000 }),
+    publisher: new ReplyPublisher(redis, keys, { retentionSeconds: config.REPLY_RETENTION_SECONDS, maxFrames: config.REPLY_MAX_FRAMES }),
     metrics,
     limits: new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
     cache: new ReplyCache(redis, keys, config.CACHE_TTL_SECONDS),

@@ -165,6 +165,8 @@ const workerShape = {
    * most before another worker takes them up again (with `reset`). Renewed every half of it.
    */
   WORKER_LOCK_MS: int(15_000, 1000, 600_000),
+  /** Frames kept per reply for resume (the stream is capped at about this many). */
+  REPLY_MAX_FRAMES: int(20_000, 100, 10_000_000),
   /** Tries of one model call on retryable failures (429, 5xx, time-outs, broken streams). */
   UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
   /** Response cache lifetime in seconds; 0 turns the cache off. */
