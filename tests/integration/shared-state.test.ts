@@ -85,6 +85,21 @@ describe('session context', () => {
   });
 });
 
+describe('client address', () => {
+  it('ignores a client-sent X-Forwarded-For unless TRUSTED_PROXY_HOPS says a proxy sets it', async () => {
+    const redis = new Redis(process.env.REDIS_URL!);
+    try {
+      const r = await http<{ sessionId: string }>(stack.gateways[0]!.url, 'POST', '/chat/session', { body: {}, headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expect(r.status).toBe(201);
+      const address = await redis.hget(redisKeys(stack.prefix).sessionMeta(r.json.sessionId), 'clientAddress');
+      expect(address).not.toContain('203.0.113.9');
+      expect(address).toMatch(/127\.0\.0\.1/);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
 describe('response cache', () => {
   it('answers the same question in a fresh session on the other gateway from the cache, with no model call', async () => {
     const q = `What is the capital of France? ${Date.now()}`;

@@ -47,6 +47,7 @@ export class GatewayServer {
     const isOriginAllowed = (origin: string): boolean => allowAll || config.ALLOWED_ORIGINS.includes(origin);
     const classify = (err: unknown): ChatError => this.classify(err);
     this.ws = mountWebSocket(this.app, {
+      trustedProxyHops: config.TRUSTED_PROXY_HOPS,
       service: parts.service,
       tokens: parts.tokens,
       hub: parts.hub,
@@ -64,6 +65,7 @@ export class GatewayServer {
       resumeGraceMs: config.RESUME_GRACE_MS,
     });
     mountRest(this.app, {
+      trustedProxyHops: config.TRUSTED_PROXY_HOPS,
       service: parts.service,
       tokens: parts.tokens,
       hub: parts.hub,

@@ -138,6 +138,11 @@ const gatewayShape = {
   DRAIN_TIMEOUT_MS: int(10_000, 0, 600_000),
   /** Comma-separated browser origins allowed to open sockets; `*` allows any. */
   ALLOWED_ORIGINS: str('*').transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+  /**
+   * Proxies (load balancers) in front of the gateway that append to X-Forwarded-For. 0: the
+   * header is ignored and the peer address is the client's (the rate-limit subject without a userId).
+   */
+  TRUSTED_PROXY_HOPS: int(0, 0, 10),
   /** How long a socket holds a reply it first sees mid-stream, waiting for the client's resume, before it catches up from the start. */
   RESUME_GRACE_MS: int(1500, 0, 60_000),
   /** Where the built web client lives; empty serves none. */

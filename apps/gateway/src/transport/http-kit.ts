@@ -37,7 +37,7 @@ export interface RequestInfo {
   remoteAddress: string;
 }
 
-export function readRequest(res: UwsResponse, req: UwsRequest, paramCount = 0): RequestInfo {
+export function readRequest(res: UwsResponse, req: UwsRequest, paramCount = 0, trustedProxyHops = 0): RequestInfo {
   const params: string[] = [];
   for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i) ?? '');
   return {
@@ -49,14 +49,21 @@ export function readRequest(res: UwsResponse, req: UwsRequest, paramCount = 0): 
     accept: req.getHeader('accept'),
     contentType: req.getHeader('content-type'),
     origin: req.getHeader('origin'),
-    remoteAddress: clientAddress(res, req),
+    remoteAddress: clientAddress(res, req, trustedProxyHops),
   };
 }
 
-/** The client's address: the first X-Forwarded-For hop behind a proxy, else the peer. Call synchronously. */
-export function clientAddress(res: UwsResponse, req: UwsRequest): string {
-  const forwarded = req.getHeader('x-forwarded-for');
-  return forwarded !== '' ? (forwarded.split(',')[0]?.trim() ?? '') : Buffer.from(res.getRemoteAddressAsText()).toString();
+/**
+ * The client's address. With no trusted proxy it is the peer's; behind `trustedProxyHops`
+ * proxies it is the X-Forwarded-For entry the outermost trusted proxy appended, so a client
+ * cannot choose its own address by sending the header. Call synchronously.
+ */
+export function clientAddress(res: UwsResponse, req: UwsRequest, trustedProxyHops = 0): string {
+  const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
+  if (trustedProxyHops <= 0) return peer;
+  const hops = req.getHeader('x-forwarded-for').split(',').map((h) => h.trim()).filter(Boolean);
+  if (hops.length === 0) return peer;
+  return hops[Math.max(0, hops.length - trustedProxyHops)] ?? peer;
 }
 
 export function bearerToken(authorization: string): string | undefined {

@@ -19,6 +19,8 @@ import { Reply, bearerToken, parseJson, readBody, readRequest, type RequestInfo 
 import { ReplyWaiter } from './reply-waiter.js';
 
 export interface RestDeps {
+  /** Proxies in front of the gateway whose X-Forwarded-For entries are trusted. */
+  trustedProxyHops: number;
   service: ChatService;
   tokens: TokenService;
   hub: SessionHub;
@@ -39,7 +41,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): void {
   const route = (method: 'get' | 'post' | 'del', pattern: string, params: number, handler: Handler): void => {
     app[method](pattern, (res, req) => {
       const reply = new Reply(res);
-      const info = readRequest(res, req, params);
+      const info = readRequest(res, req, params, deps.trustedProxyHops);
       if (info.origin !== '') {
         if (!deps.isOriginAllowed(info.origin)) {
           reply.error(new ChatError('forbidden', `origin ${info.origin} is not allowed`));

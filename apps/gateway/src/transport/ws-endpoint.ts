@@ -21,6 +21,8 @@ import type { GatewayMetrics } from '../metrics.js';
 import { clientAddress, statusLine } from './http-kit.js';
 
 export interface WsDeps {
+  /** Proxies in front of the gateway whose X-Forwarded-For entries are trusted. */
+  trustedProxyHops: number;
   service: ChatService;
   tokens: TokenService;
   hub: SessionHub;
@@ -157,7 +159,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
       const secKey = req.getHeader('sec-websocket-key');
       const secProtocol = req.getHeader('sec-websocket-protocol');
       const secExtensions = req.getHeader('sec-websocket-extensions');
-      const remoteAddress = clientAddress(res, req);
+      const remoteAddress = clientAddress(res, req, deps.trustedProxyHops);
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
