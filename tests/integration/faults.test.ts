@@ -3,11 +3,8 @@
 // done) or, where the fault makes that impossible, in a clear error; never in silence.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startRedisServer, type RedisServer, type Stack } from '@chat-fleet/stack';
-import { connect, expectSeqs, http, newSession, replyOf, sendChat, type Frame, type Session, type TestSocket } from '../support/chat-client.js';
+import { connect, expectSeqs, http, newSession, replyOf, sendChat, startChat, tokensOf, type Frame, type OpenChat } from '../support/chat-client.js';
 import { startTestStack } from '../support/test-stack.js';
-
-const tokensOf = (frames: Frame[], messageId: string) =>
-  frames.flatMap((f) => (f.type === 'token' && f.messageId === messageId ? [f] : []));
 
 /** Frames of one reply as a client that reconnects sees them: earlier sockets' plus the new ones. */
 function wholeReply(parts: Frame[][], messageId: string, tokens: number) {
@@ -43,15 +40,8 @@ describe('a worker killed mid-stream', () => {
   });
 
   it('has its replies taken up by the other worker: reset, then whole', async () => {
-    const sockets: Array<{ socket: TestSocket; messageId: string }> = [];
-    for (let i = 0; i < 6; i++) {
-      const gw = stack.gateways[i % 2]!;
-      const s = await newSession(gw.url);
-      const socket = await connect(gw.wsUrl, s.sessionId, 'c', s.token);
-      const sent = await sendChat(socket, `Survive a crash ${i} ${Date.now()}`);
-      if (!('messageId' in sent)) throw new Error('refused');
-      sockets.push({ socket, messageId: sent.messageId });
-    }
+    const sockets: OpenChat[] = [];
+    for (let i = 0; i < 6; i++) sockets.push(await startChat(stack.gateways[i % 2]!, `Survive a crash ${i} ${Date.now()}`));
     await Promise.all(sockets.map(({ socket, messageId }) => socket.until((fs) => tokensOf(fs, messageId).length >= 3 || undefined, 10_000, 'tokens')));
     // Kill the worker that runs the most replies right now.
     const active = await Promise.all(stack.workers.map((w) => gauge(w.metricsUrl, 'llm_active_generations')));
@@ -92,14 +82,8 @@ describe('a gateway drained with sockets open', () => {
   it('tells every socket to reconnect (4000), exits cleanly, and the clients resume on the other gateway whole', async () => {
     const A = stack.gateways[0]!;
     const B = stack.gateways[1]!;
-    const clients: Array<{ session: Session; socket: TestSocket; messageId: string }> = [];
-    for (let i = 0; i < 5; i++) {
-      const session = await newSession(A.url);
-      const socket = await connect(A.wsUrl, session.sessionId, 'c', session.token);
-      const sent = await sendChat(socket, `Drain me ${i} ${Date.now()}`);
-      if (!('messageId' in sent)) throw new Error('refused');
-      clients.push({ session, socket, messageId: sent.messageId });
-    }
+    const clients: OpenChat[] = [];
+    for (let i = 0; i < 5; i++) clients.push(await startChat(A, `Drain me ${i} ${Date.now()}`));
     await Promise.all(clients.map(({ socket, messageId }) => socket.until((fs) => tokensOf(fs, messageId).length >= 3 || undefined, 10_000, 'tokens')));
 
     A.process.kill('SIGTERM');

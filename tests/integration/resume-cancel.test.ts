@@ -1,7 +1,7 @@
 // Resume on any gateway and cancel across replicas: no frame lost, doubled or reordered.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Stack } from '@chat-fleet/stack';
-import { connect, expectSeqs, http, newSession, replyOf, sendChat, type Frame, type TestSocket } from '../support/chat-client.js';
+import { connect, expectSeqs, http, newSession, replyOf, sendChat, startChat, tokensOf, type TestSocket } from '../support/chat-client.js';
 import { startTestStack } from '../support/test-stack.js';
 
 let stack: Stack;
@@ -20,17 +20,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const tokensOf = (frames: Frame[], messageId: string) =>
-  frames.flatMap((f) => (f.type === 'token' && f.messageId === messageId ? [f] : []));
-
-async function startReply(gateway: number, content: string) {
-  const gw = stack.gateways[gateway]!;
-  const s = await newSession(gw.url);
-  const socket = await connect(gw.wsUrl, s.sessionId, 'phone', s.token);
-  const sent = await sendChat(socket, content);
-  if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
-  return { session: s, socket, messageId: sent.messageId };
-}
+const startReply = (gateway: number, content: string) => startChat(stack.gateways[gateway]!, content, 'phone');
 
 describe('resume', () => {
   it('continues a reply on the other gateway after the socket drops mid-stream, each frame exactly once', async () => {

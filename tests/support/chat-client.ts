@@ -158,3 +158,23 @@ export function expectSeqs(seqs: number[]): void {
     if (s !== i + 1) throw new Error(`seq ${s} at position ${i + 1}: ${JSON.stringify(seqs)}`);
   });
 }
+
+/** The token frames of one reply among a socket's frames, in arrival order. */
+export function tokensOf(frames: Frame[], messageId: string): Array<Extract<Frame, { type: 'token' }>> {
+  return frames.flatMap((f) => (f.type === 'token' && f.messageId === messageId ? [f] : []));
+}
+
+export interface OpenChat {
+  session: Session;
+  socket: TestSocket;
+  messageId: string;
+}
+
+/** Opens a session and a socket (as `clientId`) on `gateway` and sends one accepted chat. */
+export async function startChat(gateway: { url: string; wsUrl: string }, content: string, clientId = 'c'): Promise<OpenChat> {
+  const session = await newSession(gateway.url);
+  const socket = await connect(gateway.wsUrl, session.sessionId, clientId, session.token);
+  const sent = await sendChat(socket, content);
+  if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
+  return { session, socket, messageId: sent.messageId };
+}

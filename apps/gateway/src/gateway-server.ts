@@ -1,11 +1,10 @@
 // Builds the gateway's uWS app from its parts; owns listen, drain and health.
 import uWS from 'uWebSockets.js';
 import type { Redis } from 'ioredis';
-import { CLOSE_CODES, ChatError, type GatewayConfig, type HealthResponse, type Logger } from '@chat-fleet/shared';
+import { CLOSE_CODES, ChatError, type GatewayConfig, type HealthResponse, type Logger, type StoredReader } from '@chat-fleet/shared';
 import type { ChatService } from './chat/chat-service.js';
 import type { TokenService } from './auth/token-service.js';
 import type { SessionHub } from './relay/session-hub.js';
-import type { StoredReader } from './relay/reply-gate.js';
 import type { GatewayMetrics } from './metrics.js';
 import { mountNotFound, mountRest } from './transport/rest-routes.js';
 import { mountStaticFiles } from './transport/static-files.js';

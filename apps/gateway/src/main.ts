@@ -5,7 +5,7 @@ import {
   ChannelSubscriber,
   ReplyMeta,
   SessionStore,
-  readStoredFrames,
+  storedFrameReader,
   UserRateLimits,
   createLogger,
   createRedis,
@@ -82,13 +82,7 @@ const server = new GatewayServer({
   tokens,
   hub,
   control: new RedisSessionControl(redis, keys, replies, sessions, (id) => queue.removeQueued(id), config.REPLY_RETENTION_SECONDS, log),
-  storedFrames: (messageId, after, onEntry) => {
-    let last = after;
-    return readStoredFrames(redis, keys.messageFrames(messageId), () => last, (position, json) => {
-      last = position;
-      return onEntry(position, json);
-    });
-  },
+  storedFrames: storedFrameReader(redis, keys),
   metrics,
   log,
   webRoot: config.WEB_ROOT ?? fileURLToPath(new URL('../public/', import.meta.url)),

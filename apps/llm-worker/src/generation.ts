@@ -81,6 +81,17 @@ class Superseded extends Error {
   }
 }
 
+/** One model request for one reply, as generate() and streamOnce() pass it along. */
+interface ModelCall {
+  data: ChatJob;
+  context: BuiltContext;
+  request: { model: string; maxTokens: number; messages: BuiltContext['messages'] };
+  out: ReplyOutput;
+  signal: AbortSignal;
+  /** Set: a reply that ends on its own is stored in the cache under it. */
+  cacheHash: string | undefined;
+}
+
 /** Why a follower stops following and generates for itself. */
 class LeaderLost extends Error {}
 
@@ -91,7 +102,7 @@ class LeaderLost extends Error {}
  */
 class ReplyOutput {
   private writer: ReplyWriter | undefined;
-  text = '';
+  /** The current attempt's token frame texts, in order (what a cache entry stores). */
   readonly chunks: string[] = [];
 
   constructor(
@@ -117,9 +128,13 @@ class ReplyOutput {
     if (this.writer.attempt > 1) this.writer.reset();
   }
 
+  /** The current attempt's text so far. */
+  get text(): string {
+    return this.chunks.join('');
+  }
+
   token(text: string): void {
     this.current.token(text);
-    this.text += text;
     this.chunks.push(text);
   }
 
@@ -128,7 +143,6 @@ class ReplyOutput {
     await this.writer.settled();
     this.writer = await this.publisher.begin(this.sessionId, this.messageId, this.onFenced);
     this.writer.reset();
-    this.text = '';
     this.chunks.length = 0;
   }
 }
@@ -214,7 +228,8 @@ export class Generation {
     const hash = requestHash(request);
     const hit = await cache.get(hash);
     if (hit !== undefined) return this.replay(hit.chunks, hit.usage, out);
-    if (!this.options.coalesce) return this.generate(data, context, request, out, signal, undefined);
+    const call: ModelCall = { data, context, request, out, signal, cacheHash: undefined };
+    if (!this.options.coalesce) return this.generate(call);
 
     const claim = await coalescer.claim(hash, { messageId: data.messageId, sessionId: data.sessionId });
     if (claim.role === 'leader') {
@@ -222,7 +237,7 @@ export class Generation {
         // The previous leader may have finished between our cache miss and our lock.
         const late = await cache.get(hash);
         if (late !== undefined) return this.replay(late.chunks, late.usage, out);
-        return await this.generate(data, context, request, out, signal, hash);
+        return await this.generate({ ...call, cacheHash: hash });
       } finally {
         await claim.release().catch((err: unknown) => log.warn({ err }, 'could not release the coalescing lock'));
       }
@@ -248,7 +263,7 @@ export class Generation {
       // The reply we followed did not end well for us: answer on our own, from a clean attempt.
       log.info({ leader: claim.leader.messageId, reason: err instanceof Error ? err.message : String(err) }, 'generating alone after following failed');
       await out.restart();
-      return this.generate(data, context, request, out, signal, undefined);
+      return this.generate(call);
     }
   }
 
@@ -258,66 +273,50 @@ export class Generation {
     return { usage, finishReason: 'stop', cached: true, coalesced: false };
   }
 
-  /** Calls the model. `cacheHash` set: a reply that ends on its own is stored in the cache. */
-  private async generate(
-    data: ChatJob,
-    context: BuiltContext,
-    request: { model: string; maxTokens: number },
-    out: ReplyOutput,
-    signal: AbortSignal,
-    cacheHash: string | undefined,
-  ): Promise<Outcome> {
-    const { budget } = this.parts;
-    const admission = await budget.admit(context.tokens);
+  /** Calls the model within the fleet's budget, restarting a reply broken mid-stream. */
+  private async generate(call: ModelCall): Promise<Outcome> {
+    const { out, signal } = call;
+    const admission = await this.parts.budget.admit(call.context.tokens);
     if (!admission.admitted) {
       if (out.opened) {
         // Frames already went out (a follower whose leader failed): the client is waiting on
         // this attempt, so the wait happens here rather than in the queue.
         await abortableSleep(admission.retryAfterMs, signal);
-        return this.generate(data, context, request, out, signal, cacheHash);
+        return this.generate(call);
       }
       throw new BudgetExceededError(admission.retryAfterMs, admission.reason);
     }
     await out.open();
     for (let restarts = 0; ; restarts++) {
       try {
-        return await this.streamOnce(data, context, request, out, signal, cacheHash);
+        return await this.streamOnce(call);
       } catch (err) {
         // Broke after text went out (the client wrapper retries only before the first token):
         // start the reply over with a `reset`, a bounded number of times.
         if (signal.aborted || out.current.seq === 0 || restarts >= this.options.maxRestarts || !isRetryableUpstreamError(err)) throw err;
-        this.log.info({ messageId: data.messageId, err: err instanceof Error ? err.message : String(err), restarts: restarts + 1 }, 'model stream broke mid-reply; restarting it');
+        this.log.info({ messageId: call.data.messageId, err: err instanceof Error ? err.message : String(err), restarts: restarts + 1 }, 'model stream broke mid-reply; restarting it');
         this.parts.metrics.replyRestarts.inc();
         await out.restart();
       }
     }
   }
 
-  private async streamOnce(
-    data: ChatJob,
-    context: BuiltContext,
-    request: { model: string; maxTokens: number },
-    out: ReplyOutput,
-    signal: AbortSignal,
-    cacheHash: string | undefined,
-  ): Promise<Outcome> {
+  private async streamOnce({ data, context, request, out, signal, cacheHash }: ModelCall): Promise<Outcome> {
     const { metrics, budget, model, cache, limits } = this.parts;
     metrics.activeGenerations.inc();
     const started = performance.now();
     let firstAt = 0;
     const batcher = new FrameBatcher(this.options.frameBatchMs, (t) => out.token(t));
-    let received = '';
     try {
-      const result = await model.stream({ ...request, messages: context.messages, signal }, (delta) => {
+      const result = await model.stream({ ...request, signal }, (delta) => {
         if (firstAt === 0) {
           firstAt = performance.now();
           metrics.llmFirstToken.observe((firstAt - started) / 1000);
         }
-        received += delta;
         batcher.push(delta);
       });
       batcher.flush();
-      const usage = result.usage ?? { promptTokens: context.tokens, completionTokens: countTextTokens(received) };
+      const usage = result.usage ?? { promptTokens: context.tokens, completionTokens: countTextTokens(out.text) };
       metrics.llmDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
       metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
       metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);

@@ -20,5 +20,6 @@ export * from './text/scrub-pii.js';
 export * from './relay/frame-envelope.js';
 export * from './relay/channel-subscriber.js';
 export * from './relay/follow-reply.js';
-export * from './relay/terminal-error.js';
+export * from './relay/end-reply.js';
+export * from './relay/reply-gate.js';
 export * from './relay/reply-meta.js';

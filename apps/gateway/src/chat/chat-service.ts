@@ -107,14 +107,11 @@ export class ChatService {
     }
     try {
       const userMessageId = newId();
-      const appended = await this.sessions.append(input.sessionId, {
-        id: userMessageId,
-        role: 'user',
-        content,
-        createdAt: new Date().toISOString(),
-      });
+      const [appended] = await Promise.all([
+        this.sessions.append(input.sessionId, { id: userMessageId, role: 'user', content, createdAt: new Date().toISOString() }),
+        this.replies.register(messageId, input.sessionId),
+      ]);
       if (!appended) throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
-      await this.replies.register(messageId, input.sessionId);
       const job: ChatJob = {
         sessionId: input.sessionId,
         messageId,

@@ -8,15 +8,16 @@ import {
   newId,
   parseClientFrame,
   type ClientFrame,
+  ReplyGate,
   type FramePosition,
   type Logger,
   type ReplyFrame,
   type ServerFrame,
+  type StoredReader,
 } from '@chat-fleet/shared';
 import type { ChatService } from '../chat/chat-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ReplySink, SessionHub } from '../relay/session-hub.js';
-import { ReplyGate, type StoredReader } from '../relay/reply-gate.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { clientAddress, statusLine } from './http-kit.js';
 
@@ -75,7 +76,7 @@ export class WsClient implements ReplySink {
     graceMs: number,
     onGateError: (err: unknown, messageId: string) => void,
   ) {
-    this.gate = new ReplyGate((messageId, raw) => this.emit(messageId, raw), stored, { graceMs }, onGateError);
+    this.gate = new ReplyGate((frame, raw) => this.emit(frame.messageId, raw), stored, { graceMs }, onGateError);
   }
 
   deliver(frame: ReplyFrame, raw: string, position: FramePosition): void {

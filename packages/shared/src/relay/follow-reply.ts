@@ -1,18 +1,11 @@
 // Reads one reply from a position on: the frames already in its Redis Stream, then the live
 // ones from pub/sub, with no gap and no duplicate. The channel is subscribed before the stream
-// is read and live frames are held until the stored ones are through, so a frame written while
-// the stream is being read arrives exactly once (its position says whether it was seen).
+// is read, and a ReplyGate merges stored and live frames by position, as it does for sockets.
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis-keys.js';
 import type { ReplyFrame } from '../protocol/server-frames.js';
-import {
-  START_POSITION,
-  comparePositions,
-  decodeEnvelope,
-  formatPosition,
-  parsePosition,
-  type FramePosition,
-} from './frame-envelope.js';
+import { START_POSITION, decodeEnvelope, formatPosition, parsePosition, type FramePosition } from './frame-envelope.js';
+import { ReplyGate, type StoredReader } from './reply-gate.js';
 
 export type TerminalReplyFrame = Extract<ReplyFrame, { type: 'done' | 'error' }>;
 
@@ -47,109 +40,107 @@ export class FollowStalledError extends Error {
 const PAGE = 500;
 
 /**
- * Reads a reply's stored frames after `from()` (re-read before each page), oldest first, until
- * the stream ends or `onEntry` returns false.
+ * Reads a reply's stored frames after `after`, oldest first, a page at a time, until the stream
+ * ends or `onEntry` returns false.
  */
 export async function readStoredFrames(
   redis: Redis,
   streamKey: string,
-  from: () => FramePosition,
+  after: FramePosition,
   onEntry: (position: FramePosition, json: string) => boolean,
 ): Promise<void> {
+  let last = after;
   for (;;) {
-    const last = from();
     const start = last.seq < 0 ? `${last.attempt}-0` : `(${formatPosition(last)}`;
     const entries = await redis.xrange(streamKey, start, '+', 'COUNT', PAGE);
     for (const [id, fields] of entries) {
       const position = parsePosition(id);
       const json = fields[1];
-      if (position !== undefined && json !== undefined && !onEntry(position, json)) return;
+      if (position === undefined || json === undefined) continue;
+      last = position;
+      if (!onEntry(position, json)) return;
     }
     if (entries.length < PAGE) return;
   }
 }
 
+/** A StoredReader over the reply streams under `keys`. */
+export function storedFrameReader(redis: Redis, keys: RedisKeys): StoredReader {
+  return (messageId, after, onEntry) => readStoredFrames(redis, keys.messageFrames(messageId), after, onEntry);
+}
+
 /** Resolves with the reply's terminal frame (`done` or `error`). */
 export async function followReply(options: FollowReplyOptions): Promise<TerminalReplyFrame> {
-  const { redis, keys, messageId, onFrame, signal } = options;
+  const { messageId, onFrame, signal } = options;
   signal?.throwIfAborted();
-  const streamKey = keys.messageFrames(messageId);
   let last = options.after ?? START_POSITION;
   let terminal: TerminalReplyFrame | undefined;
   let failure: unknown;
-  let loading = true;
-  const held: string[] = [];
   let heardSince = false;
   let wake: (() => void) | undefined;
   const settled = new Promise<void>((resolve) => (wake = resolve));
+  const fail = (err: unknown): void => {
+    failure ??= err;
+    wake?.();
+  };
 
-  const take = (position: FramePosition, json: string, known?: ReplyFrame): void => {
-    if (terminal !== undefined || failure !== undefined) return;
-    if (comparePositions(position, last) <= 0) return;
+  const gate = new ReplyGate(
+    (frame, json, position) => {
+      if (terminal !== undefined || failure !== undefined) return;
+      last = position;
+      heardSince = true;
+      try {
+        onFrame(frame, position, json);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      if (frame.type === 'done' || frame.type === 'error') {
+        terminal = frame;
+        wake?.();
+      }
+    },
+    storedFrameReader(options.redis, options.keys),
+    // The follow starts with a stored read, so a live frame never waits for a resume.
+    { graceMs: 0 },
+    fail,
+  );
+  const onLive = (message: string): void => {
+    const env = decodeEnvelope(message);
+    if (env === undefined) return;
     let frame: ReplyFrame;
     try {
-      frame = known ?? (JSON.parse(json) as ReplyFrame);
+      frame = JSON.parse(env.json) as ReplyFrame;
     } catch (err) {
-      failure = err;
-      wake?.();
+      fail(err);
       return;
     }
-    if (frame.messageId !== messageId) return;
-    last = position;
-    heardSince = true;
-    try {
-      onFrame(frame, position, json);
-    } catch (err) {
-      failure = err;
-      wake?.();
-      return;
-    }
-    if (frame.type === 'done' || frame.type === 'error') {
-      terminal = frame;
-      wake?.();
-    }
-  };
-  const onLive = (message: string): void => {
-    if (loading) {
-      held.push(message);
-      return;
-    }
-    const env = decodeEnvelope(message);
-    if (env !== undefined) take(env.position, env.json);
-  };
-  const readStored = async (): Promise<void> => {
-    await readStoredFrames(redis, streamKey, () => last, (position, json) => {
-      take(position, json);
-      return terminal === undefined && failure === undefined;
-    });
+    if (frame.messageId === messageId) gate.live(frame, env.json, env.position);
   };
 
-  const unsubscribe = await options.subscribe(keys.sessionChannel(options.sessionId), onLive);
+  gate.hold(messageId, last);
+  const unsubscribe = await options.subscribe(options.keys.sessionChannel(options.sessionId), onLive);
   const onAbort = (): void => wake?.();
   signal?.addEventListener('abort', onAbort, { once: true });
   let idleTimer: NodeJS.Timeout | undefined;
   try {
-    await readStored();
-    loading = false;
-    for (const message of held.splice(0)) onLive(message);
-
+    await gate.resume(messageId, last);
     if (options.isAlive !== undefined && terminal === undefined) {
       const isAlive = options.isAlive;
+      const idleMs = options.idleCheckMs ?? 1000;
       const check = async (): Promise<void> => {
         if (terminal !== undefined || failure !== undefined || signal?.aborted) return;
         if (heardSince) {
           heardSince = false;
         } else if (!(await isAlive())) {
-          await readStored();
-          if (terminal === undefined && failure === undefined) {
-            failure = new FollowStalledError(messageId, last);
-            wake?.();
-          }
+          // Nobody writes it any more: whatever was stored meanwhile is the last of it.
+          await gate.resume(messageId, last);
+          if (terminal === undefined) fail(new FollowStalledError(messageId, last));
           return;
         }
-        idleTimer = setTimeout(() => void check().catch((err: unknown) => ((failure = err), wake?.())), options.idleCheckMs ?? 1000);
+        idleTimer = setTimeout(() => void check().catch(fail), idleMs);
       };
-      idleTimer = setTimeout(() => void check().catch((err: unknown) => ((failure = err), wake?.())), options.idleCheckMs ?? 1000);
+      idleTimer = setTimeout(() => void check().catch(fail), idleMs);
     }
     if (terminal === undefined && failure === undefined) await settled;
     if (failure !== undefined) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
@@ -158,6 +149,7 @@ export async function followReply(options: FollowReplyOptions): Promise<Terminal
   } finally {
     clearTimeout(idleTimer);
     signal?.removeEventListener('abort', onAbort);
+    gate.close();
     unsubscribe();
   }
 }

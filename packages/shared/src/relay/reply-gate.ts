@@ -1,4 +1,4 @@
-// Per-socket ordering of reply frames. Every frame carries its stream position (attempt, seq);
+// Ordering of reply frames for one reader (a socket, a coalescing follower). Every frame carries its stream position (attempt, seq);
 // the gate sends each reply's frames to its socket at most once, in position order and without
 // a gap, whether they come live from pub/sub or stored from the reply's stream (resume):
 //
@@ -8,16 +8,19 @@
 //   client usually sends `resume` right after `ready`, and the resume fills the gap from the
 //   stream; without one within `graceMs`, the gate catches up from the start by itself;
 // - during a stored read, live frames of that reply are held, then merged by position.
-import type { FramePosition, ReplyFrame } from '@chat-fleet/shared';
-import { START_POSITION, comparePositions } from '@chat-fleet/shared';
+import type { ReplyFrame } from '../protocol/server-frames.js';
+import { START_POSITION, comparePositions, type FramePosition } from './frame-envelope.js';
 
 /** Reads stored frames of a reply after a position, in order; `onEntry` false stops early. */
 export type StoredReader = (messageId: string, after: FramePosition, onEntry: (position: FramePosition, json: string) => boolean) => Promise<void>;
 
+/** Receives each frame once, in order; `raw` is its JSON as the worker wrote it. */
+export type GateEmit = (frame: ReplyFrame, raw: string, position: FramePosition) => void;
+
 interface Held {
+  frame: ReplyFrame;
   position: FramePosition;
   raw: string;
-  terminal: boolean;
 }
 
 interface Cursor {
@@ -43,7 +46,7 @@ export class ReplyGate {
   private closed = false;
 
   constructor(
-    private readonly emit: (messageId: string, raw: string) => void,
+    private readonly emit: GateEmit,
     private readonly stored: StoredReader,
     private readonly options: ReplyGateOptions,
     private readonly onError: (err: unknown, messageId: string) => void = () => undefined,
@@ -53,7 +56,6 @@ export class ReplyGate {
   live(frame: ReplyFrame, raw: string, position: FramePosition): void {
     if (this.closed) return;
     const messageId = frame.messageId;
-    const terminal = frame.type === 'done' || frame.type === 'error';
     let c = this.cursors.get(messageId);
     if (c === undefined) {
       if (this.finished.has(messageId)) return;
@@ -71,10 +73,10 @@ export class ReplyGate {
       }
     }
     if (c.mode === 'live') {
-      this.send(messageId, c, position, raw, terminal);
+      this.send(c, frame, raw, position);
       return;
     }
-    if (c.held.length < (this.options.maxHeldPerReply ?? 50_000)) c.held.push({ position, raw, terminal });
+    if (c.held.length < (this.options.maxHeldPerReply ?? 50_000)) c.held.push({ frame, position, raw });
   }
 
   /**
@@ -90,6 +92,22 @@ export class ReplyGate {
       this.cursors.set(messageId, c);
     }
     await this.load(messageId, c, after);
+  }
+
+  /**
+   * Holds the reply's live frames from now on, until the next resume() merges them with the
+   * stored ones: call it before subscribing, so no frame slips in ahead of the stored read.
+   */
+  hold(messageId: string, after: FramePosition): void {
+    const c = this.cursors.get(messageId);
+    if (c !== undefined) {
+      clearTimeout(c.timer);
+      c.timer = undefined;
+      c.mode = 'loading';
+      return;
+    }
+    this.finished.delete(messageId);
+    this.cursors.set(messageId, { mode: 'loading', position: after, held: [], timer: undefined, read: 0 });
   }
 
   /** Number of replies this socket is following. */
@@ -113,7 +131,8 @@ export class ReplyGate {
     try {
       await this.stored(messageId, after, (position, json) => {
         if (!current()) return false;
-        this.send(messageId, c, position, json, isTerminalJson(json));
+        // Stored frames are written by our workers; parsed once here, forwarded as `json`.
+        this.send(c, JSON.parse(json) as ReplyFrame, json, position);
         return this.cursors.get(messageId) === c;
       });
     } catch (err) {
@@ -129,15 +148,16 @@ export class ReplyGate {
     const held = c.held.splice(0).sort((a, b) => comparePositions(a.position, b.position));
     for (const h of held) {
       if (this.cursors.get(messageId) !== c) break;
-      this.send(messageId, c, h.position, h.raw, h.terminal);
+      this.send(c, h.frame, h.raw, h.position);
     }
   }
 
-  private send(messageId: string, c: Cursor, position: FramePosition, raw: string, terminal: boolean): void {
+  private send(c: Cursor, frame: ReplyFrame, raw: string, position: FramePosition): void {
     if (comparePositions(position, c.position) <= 0) return;
+    const messageId = frame.messageId;
     c.position = position;
-    this.emit(messageId, raw);
-    if (terminal) {
+    this.emit(frame, raw, position);
+    if (frame.type === 'done' || frame.type === 'error') {
       clearTimeout(c.timer);
       this.cursors.delete(messageId);
       this.finished.add(messageId);
@@ -155,13 +175,4 @@ function startsAttempt(frame: ReplyFrame, position: FramePosition): boolean {
   if (frame.type === 'token') return frame.seq === 1;
   // A terminal frame right after the start (no tokens), or one written from outside.
   return position.seq <= 1 || position.attempt >= 2 ** 31;
-}
-
-function isTerminalJson(json: string): boolean {
-  try {
-    const type = (JSON.parse(json) as { type?: unknown }).type;
-    return type === 'done' || type === 'error';
-  } catch {
-    return false;
-  }
 }
