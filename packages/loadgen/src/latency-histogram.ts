@@ -1,0 +1,47 @@
+// Latencies recorded in microseconds in HDR histograms, so percentiles stay exact to 3 digits and
+// shards from several processes merge without loss.
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import type { Percentiles } from './load-options.js';
+
+export class LatencyHistogram {
+  private readonly histogram: Histogram;
+
+  constructor(encoded?: string) {
+    this.histogram =
+      encoded === undefined
+        ? build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 })
+        : decodeFromCompressedBase64(encoded);
+  }
+
+  recordMs(ms: number): void {
+    this.histogram.recordValue(Math.max(0, Math.round(ms * 1000)));
+  }
+
+  get count(): number {
+    return this.histogram.totalCount;
+  }
+
+  meanMs(): number {
+    return this.count === 0 ? 0 : this.histogram.mean / 1000;
+  }
+
+  percentileMs(p: number): number {
+    return this.count === 0 ? 0 : this.histogram.getValueAtPercentile(p) / 1000;
+  }
+
+  percentiles(): Percentiles {
+    return { p50: round1(this.percentileMs(50)), p95: round1(this.percentileMs(95)), p99: round1(this.percentileMs(99)) };
+  }
+
+  merge(other: LatencyHistogram): void {
+    this.histogram.add(other.histogram);
+  }
+
+  encode(): string {
+    return encodeIntoCompressedBase64(this.histogram);
+  }
+}
+
+export function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
