@@ -4,7 +4,7 @@ export interface LoadOptions {
   /** Gateway HTTP base URLs, e.g. `http://127.0.0.1:8088`; users are spread round-robin. */
   gateways: string[];
   users: number;
-  /** No new messages after this; in-flight replies are awaited (bounded by `replyTimeoutMs`). */
+  /** Seconds of full load after the ramp: no new messages after rampS + durationS; in-flight replies are awaited (bounded by `replyTimeoutMs`). */
   durationS: number;
   /** Per-user pause between a reply's end and the next message, uniform in [min, max] ms. */
   thinkMs: { min: number; max: number };

@@ -71,7 +71,7 @@ export async function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise
     stats,
     clock,
     connectGate: new Semaphore(spec.connectConcurrency),
-    deadline: t0 + spec.durationS * 1000,
+    deadline: t0 + (spec.rampS + spec.durationS) * 1000,
     thinkMs: spec.thinkMs,
     replyTimeoutMs: spec.replyTimeoutMs,
     userPrefix: spec.userPrefix,
