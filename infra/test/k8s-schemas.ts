@@ -2,7 +2,7 @@
 // CRD schemas of KEDA and prometheus-operator, strictly: a field the schema does not know
 // (a typo such as `readinesProbe`) is an error, as with `kubectl apply --validate=strict`.
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -28,6 +28,7 @@ const MODELS: readonly ModelClass[] = [
   PodDisruptionBudget,
   NetworkPolicy,
   ServiceMonitor,
+  PrometheusRule,
   ScaledObject,
 ];
 

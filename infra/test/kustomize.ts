@@ -1,6 +1,7 @@
 // Renders a kustomization without kubectl: exactly the kustomize features infra/k8s uses
 // (resources, namespace, images, strategic-merge patches from files, ConfigMap and Secret
-// generators with create/merge and the content-hash name suffix). Any other field, generator
+// generators from literals or files with create/merge, labels and annotations, and the
+// content-hash name suffix unless disabled). Any other field, generator
 // option or patch directive is refused with an error rather than ignored, so the renderer
 // never silently disagrees with `kubectl kustomize`; the manifest test compares the two
 // wherever kubectl is installed.
@@ -22,6 +23,8 @@ interface Item {
   obj: KObject;
   /** Set on generator output: the name before the hash suffix is appended. */
   generatedName?: string;
+  /** Generator output with `options.disableNameSuffixHash`: keeps its name as it is. */
+  noHash?: boolean;
 }
 
 const KUSTOMIZATION_FIELDS = new Set([
@@ -34,7 +37,8 @@ const KUSTOMIZATION_FIELDS = new Set([
   'configMapGenerator',
   'secretGenerator',
 ]);
-const GENERATOR_FIELDS = new Set(['name', 'behavior', 'literals', 'type']);
+const GENERATOR_FIELDS = new Set(['name', 'behavior', 'literals', 'files', 'options', 'type']);
+const GENERATOR_OPTIONS = new Set(['labels', 'annotations', 'disableNameSuffixHash']);
 const IMAGE_FIELDS = new Set(['name', 'newName', 'newTag', 'digest']);
 const CLUSTER_SCOPED = new Set([
   'Namespace',
@@ -62,7 +66,7 @@ export function renderKustomization(dir: string): KObject[] {
   const items = build(path.resolve(dir));
   const renamed = new Map<string, string>();
   for (const item of items) {
-    if (item.generatedName === undefined) continue;
+    if (item.generatedName === undefined || item.noHash === true) continue;
     const name = `${item.generatedName}-${contentHash(item.obj)}`;
     renamed.set(refKey(item.obj.kind, item.obj.metadata.namespace, item.generatedName), name);
     item.obj.metadata.name = name;
@@ -94,7 +98,7 @@ function build(dir: string): Item[] {
   }
 
   for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
-    for (const raw of objectList(k[field], `${file} ${field}`)) generate(raw, kind, items, add, file);
+    for (const raw of objectList(k[field], `${file} ${field}`)) generate(raw, kind, items, add, dir, file);
   }
 
   for (const raw of objectList(k.patches, `${file} patches`)) {
@@ -128,7 +132,7 @@ function build(dir: string): Item[] {
   return items;
 }
 
-function generate(raw: JsonObject, kind: 'ConfigMap' | 'Secret', items: Item[], add: (item: Item, where: string) => void, file: string): void {
+function generate(raw: JsonObject, kind: 'ConfigMap' | 'Secret', items: Item[], add: (item: Item, where: string) => void, dir: string, file: string): void {
   for (const field of Object.keys(raw)) {
     if (!GENERATOR_FIELDS.has(field) || (field === 'type' && kind !== 'Secret')) {
       throw new KustomizeError(file, `${kind} generator field "${field}" is not supported`);
@@ -141,21 +145,64 @@ function generate(raw: JsonObject, kind: 'ConfigMap' | 'Secret', items: Item[], 
     if (eq <= 0) throw new KustomizeError(file, `literal "${literal}" is not KEY=VALUE`);
     data[literal.slice(0, eq)] = unquote(literal.slice(eq + 1));
   }
+  for (const source of stringList(raw.files, `${file} ${name} files`)) {
+    const [key, value] = readFileSource(source, dir, file);
+    if (key in data) throw new KustomizeError(file, `${kind} ${name} has the key ${key} twice`);
+    data[key] = value;
+  }
+  const options = raw.options === undefined ? {} : asObject(raw.options, `${file} ${name} options`);
+  for (const field of Object.keys(options)) {
+    if (!GENERATOR_OPTIONS.has(field)) throw new KustomizeError(file, `generator option "${field}" is not supported`);
+  }
   const behavior = raw.behavior === undefined ? 'create' : str(raw.behavior, `${file} ${name} behavior`);
+  if (behavior !== 'create' && Object.keys(options).length > 0) {
+    throw new KustomizeError(file, `generator options with behavior ${behavior} are not supported`);
+  }
   const existing = items.find((i) => i.obj.kind === kind && i.generatedName === name);
   const encoded = kind === 'Secret' ? mapValues(data, base64Lines) : data;
   if (behavior === 'create') {
     if (existing) throw new KustomizeError(file, `${kind} ${name} already exists; use behavior: merge`);
     const obj: KObject = { apiVersion: 'v1', kind, metadata: { name } };
+    for (const field of ['labels', 'annotations'] as const) {
+      if (options[field] === undefined) continue;
+      const map = asObject(options[field], `${file} ${name} options.${field}`);
+      for (const [k, v] of Object.entries(map)) str(v, `${file} ${name} options.${field}.${k} (quote it: a label value is a string)`);
+      obj.metadata[field] = map;
+    }
     if (kind === 'Secret') obj.type = raw.type === undefined ? 'Opaque' : str(raw.type, `${file} ${name} type`);
     obj.data = encoded;
-    add({ obj, generatedName: name }, file);
+    const noHash = options.disableNameSuffixHash === undefined ? false : options.disableNameSuffixHash;
+    if (typeof noHash !== 'boolean') throw new KustomizeError(file, `${name} options.disableNameSuffixHash: expected true or false`);
+    add({ obj, generatedName: name, ...(noHash ? { noHash } : {}) }, file);
   } else if (behavior === 'merge' || behavior === 'replace') {
     if (!existing) throw new KustomizeError(file, `${kind} ${name} to ${behavior} is not generated by a base`);
     const before = behavior === 'merge' ? asObject(existing.obj.data ?? {}, `${kind} ${name} data`) : {};
     existing.obj.data = { ...before, ...encoded };
   } else {
     throw new KustomizeError(file, `generator behavior "${behavior}" is not supported`);
+  }
+}
+
+/**
+ * One `files:` entry, `path` or `key=path`: the key (the file's name unless given) and the
+ * file's text. As kustomize's default load restrictor, a file outside the kustomization's
+ * directory is refused; a file that is not UTF-8 (kustomize's binaryData) is refused too.
+ */
+function readFileSource(source: string, dir: string, file: string): [string, string] {
+  const eq = source.indexOf('=');
+  const rel = eq < 0 ? source : source.slice(eq + 1);
+  const target = path.resolve(dir, rel);
+  const inside = path.relative(dir, target);
+  if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) {
+    throw new KustomizeError(file, `security; file '${target}' is not in or below '${dir}'`);
+  }
+  if (!existsSync(target)) throw new KustomizeError(file, `file ${rel} does not exist`);
+  const key = eq < 0 ? path.basename(target) : source.slice(0, eq);
+  if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new KustomizeError(file, `"${key}" is not a valid ConfigMap key`);
+  try {
+    return [key, new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(target))];
+  } catch {
+    throw new KustomizeError(file, `file ${rel} is not UTF-8 text (binaryData is not supported)`);
   }
 }
 

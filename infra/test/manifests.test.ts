@@ -53,6 +53,8 @@ describe('rendering', () => {
         'PodDisruptionBudget/llm-worker',
         'ServiceMonitor/gateway',
         'ServiceMonitor/llm-worker',
+        'PrometheusRule/chat-fleet-alerts',
+        'ConfigMap/chat-fleet-dashboard',
         'NetworkPolicy/default-deny',
       ]),
     );
@@ -251,6 +253,9 @@ describe.each(OVERLAYS)('$overlay overlay', ({ overlay, namespace, objects }) =>
   });
 
   test('ConfigMaps hold settings the processes know and accept, and no secret', () => {
+    // The Grafana dashboard is a ConfigMap too (infra/observability); it holds no settings.
+    const settings = of('ConfigMap').filter((cm) => dig(cm, ['metadata', 'labels', 'grafana_dashboard']) === undefined);
+    expect(settings.map((cm) => cm.metadata.name)).toEqual([expect.stringMatching(/^chat-fleet-config-[a-z0-9]{10}$/)]);
     for (const cm of of('ConfigMap')) {
       const data = asMap(cm.data);
       for (const [key, value] of Object.entries(data)) {
@@ -267,7 +272,7 @@ describe.each(OVERLAYS)('$overlay overlay', ({ overlay, namespace, objects }) =>
     // Every key is a variable the gateway or the worker reads (config.ts); a typo is not.
     const env = envOf(containerOf(one('Deployment', 'gateway')));
     const known = new Set([...Object.keys(loadGatewayConfig(env)), ...Object.keys(loadWorkerConfig(env))]);
-    for (const cm of of('ConfigMap')) for (const key of Object.keys(asMap(cm.data))) expect([key, known.has(key)]).toEqual([key, true]);
+    for (const cm of settings) for (const key of Object.keys(asMap(cm.data))) expect([key, known.has(key)]).toEqual([key, true]);
   });
 
   test('secrets come from the Secret chat-fleet-secrets, which has every key the pods need', () => {
@@ -302,7 +307,7 @@ describe('prod specifics', () => {
   const get = (kind: string, name: string): KObject => prod.find((o) => o.kind === kind && o.metadata.name === name)!;
 
   test('browsers are limited to named origins, and the gateways sit behind a load balancer', () => {
-    const cm = prod.find((o) => o.kind === 'ConfigMap')!;
+    const cm = prod.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('chat-fleet-config-'))!;
     expect(dig(cm, ['data', 'ALLOWED_ORIGINS'])).toMatch(/^https:\/\//);
     expect(dig(get('Service', 'gateway'), ['spec', 'type'])).toBe('LoadBalancer');
   });
