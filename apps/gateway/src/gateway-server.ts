@@ -6,7 +6,7 @@ import type { ChatService } from './chat/chat-service.js';
 import type { TokenService } from './auth/token-service.js';
 import type { SessionHub } from './relay/session-hub.js';
 import type { GatewayMetrics } from './metrics.js';
-import { mountNotFound, mountRest } from './transport/rest-routes.js';
+import { mountNotFound, mountRest, type RestEndpoint } from './transport/rest-routes.js';
 import { mountStaticFiles } from './transport/static-files.js';
 import { mountWebSocket, type SessionControl, type WsEndpoint } from './transport/ws-endpoint.js';
 
@@ -21,12 +21,19 @@ export interface GatewayParts {
   storedFrames: StoredReader;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Jobs waiting for a worker, fleet-wide (health). */
+  queueDepth(): Promise<number>;
+  inflightReplies(): number;
   /** Folder of the web client served at `/`; undefined serves none. */
   webRoot: string | undefined;
 }
 
 export interface ExtendedHealth extends HealthResponse {
   redisRttMs: number | null;
+  /** Jobs waiting for a worker, fleet-wide; null while Redis is unreachable. */
+  queueDepth: number | null;
+  /** Replies this gateway accepted that have not ended yet. */
+  inflightReplies: number;
   uptimeSeconds: number;
   draining: boolean;
 }
@@ -34,6 +41,7 @@ export interface ExtendedHealth extends HealthResponse {
 export class GatewayServer {
   private readonly app: uWS.TemplatedApp;
   private readonly ws: WsEndpoint;
+  private readonly rest: RestEndpoint;
   private listenSocket: uWS.us_listen_socket | undefined;
   private draining = false;
   private readonly startedAt = Date.now();
@@ -63,7 +71,7 @@ export class GatewayServer {
       storedFrames: parts.storedFrames,
       resumeGraceMs: config.RESUME_GRACE_MS,
     });
-    mountRest(this.app, {
+    this.rest = mountRest(this.app, {
       trustedProxyHops: config.TRUSTED_PROXY_HOPS,
       service: parts.service,
       tokens: parts.tokens,
@@ -109,6 +117,7 @@ export class GatewayServer {
       rtt = null;
     }
     const up = rtt !== null;
+    const queueDepth = up ? await withTimeout(this.parts.queueDepth(), 1000).catch(() => null) : null;
     const body: ExtendedHealth = {
       status: up ? 'ok' : 'degraded',
       redis: up ? 'up' : 'down',
@@ -116,6 +125,8 @@ export class GatewayServer {
       connections: this.ws.count,
       sessions: this.parts.hub.sessions,
       redisRttMs: rtt,
+      queueDepth,
+      inflightReplies: this.parts.inflightReplies(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       draining: this.draining,
     };
@@ -132,14 +143,15 @@ export class GatewayServer {
   }
 
   /**
-   * Drain: /ready turns 503, new sockets are refused, every socket is told to reconnect
-   * elsewhere, then the listen socket closes. Resolves when sockets are gone or time is up.
+   * Drain: /ready turns 503, new sockets and messages are refused, every socket is told to
+   * reconnect elsewhere, REST and SSE replies in progress finish, then the listen socket
+   * closes. Resolves when sockets and requests are done or time is up.
    */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
     this.ws.closeAll(CLOSE_CODES.GOING_AWAY_RECONNECT, 'gateway draining: reconnect and resume');
     const deadline = Date.now() + timeoutMs;
-    while (this.ws.count > 0 && Date.now() < deadline) await sleep(50);
+    while ((this.ws.count > 0 || this.rest.pending > 0) && Date.now() < deadline) await sleep(50);
     if (this.listenSocket !== undefined) {
       uWS.us_listen_socket_close(this.listenSocket);
       this.listenSocket = undefined;

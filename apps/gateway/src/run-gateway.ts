@@ -1,5 +1,7 @@
 // Composition root of a gateway: config, Redis clients, parts, listen, drain on SIGTERM.
+// Started by main.ts, after tracing.
 import { hostname } from 'node:os';
+import { shutdownTracing } from '@chat-fleet/shared/tracing';
 import { fileURLToPath } from 'node:url';
 import {
   ChannelSubscriber,
@@ -34,6 +36,10 @@ const keys = redisKeys(config.REDIS_PREFIX);
 // subscriber queues its SUBSCRIBEs and ioredis re-subscribes after a reconnect.
 const redis = createRedis(config.REDIS_URL, { name: `${instance}:commands`, failFast: true });
 const subscriber = createRedis(config.REDIS_URL, { name: `${instance}:subscriber` });
+const metrics = new GatewayMetrics({ instance });
+metrics.redis.watch(redis, 'commands');
+// The subscriber only SUBSCRIBEs: its up/down and reconnects matter, not its latency.
+metrics.redis.watch(subscriber, 'subscriber', 0);
 for (const [name, client] of [['commands', redis], ['subscriber', subscriber]] as const) {
   client.on('error', (err: Error) => log.warn({ err: err.message, client: name }, 'redis error'));
   client.on('ready', () => log.info({ client: name }, 'redis ready'));
@@ -46,7 +52,6 @@ try {
   process.exit(1);
 }
 
-const metrics = new GatewayMetrics({ instance });
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const tokens = new TokenService(await resolveAuthSecret(config.AUTH_SECRET, redis, keys.authSecret), config.TOKEN_TTL_SECONDS);
 const queue = new BullReplyQueue(redis, keys);
@@ -85,7 +90,9 @@ const server = new GatewayServer({
   storedFrames: storedFrameReader(redis, keys),
   metrics,
   log,
-  webRoot: config.WEB_ROOT ?? fileURLToPath(new URL('../public/', import.meta.url)),
+  queueDepth: () => queue.depth(),
+  inflightReplies: () => tracker.inFlight,
+  webRoot: config.WEB_ROOT ?? fileURLToPath(new URL('../../web/dist/', import.meta.url)),
 });
 
 const port = await server.listen(config.HOST, config.PORT).catch((err: Error) => {
@@ -106,6 +113,7 @@ async function shutdown(signal: string): Promise<void> {
   redis.disconnect();
   subscriber.disconnect();
   log.info('drained; exiting');
+  await shutdownTracing();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -3,9 +3,15 @@
 // streamed into Redis frame by frame, stored in the history, and ends with `done` (or `error`).
 // Every job ends in exactly one terminal frame, except one put back in the queue by the fleet's
 // model budget, which has written nothing yet.
+import { SpanKind, type Span } from '@opentelemetry/api';
 import { APIError, APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 import {
+  ATTR,
   ChatError,
+  SPANS,
+  chatTracer,
+  extractTraceContext,
+  recordFailure,
   ChatJobSchema,
   type ChatJob,
   type ErrorCode,
@@ -154,12 +160,38 @@ export class Generation {
     private readonly log: Logger,
   ) {}
 
+  private running = 0;
+
+  /** Jobs this worker is running now (generating, replaying or following). */
+  get active(): number {
+    return this.running;
+  }
+
   /** Runs a job to its terminal frame. Resolves on `done`; errors are published, then rethrown. */
   async run(job: GenerationJob): Promise<void> {
-    const { sessions, metrics, publisher } = this.parts;
     const data = ChatJobSchema.parse(job.data);
+    // The gateway's trace continues here: the wait in the queue, then this job.
+    const parent = extractTraceContext(data.trace);
+    const tracer = chatTracer();
+    const pickedAt = Date.now();
+    const waitMs = Math.max(0, pickedAt - data.enqueuedAt);
+    tracer.startSpan(SPANS.queueWait, { kind: SpanKind.CONSUMER, startTime: Math.min(data.enqueuedAt, pickedAt), attributes: { [ATTR.messageId]: data.messageId } }, parent).end();
+    const attributes = { [ATTR.messageId]: data.messageId, [ATTR.sessionId]: data.sessionId, [ATTR.queueWaitMs]: waitMs, [ATTR.model]: data.model || this.options.model };
+    return tracer.startActiveSpan(SPANS.generate, { kind: SpanKind.CONSUMER, attributes }, parent, async (span) => {
+      this.running++;
+      try {
+        await this.runTraced(data, span, waitMs);
+      } finally {
+        this.running--;
+        span.end();
+      }
+    });
+  }
+
+  private async runTraced(data: ChatJob, span: Span, waitMs: number): Promise<void> {
+    const { sessions, metrics, publisher } = this.parts;
     const log = this.log.child({ sessionId: data.sessionId, messageId: data.messageId });
-    metrics.queueWait.observe(Math.max(0, Date.now() - data.enqueuedAt) / 1000);
+    metrics.queueWait.observe(waitMs / 1000);
     const abort = new AbortController();
     const out = new ReplyOutput(publisher, data.sessionId, data.messageId, () => abort.abort(new Superseded()));
     const timeout = setTimeout(() => abort.abort(new ChatError('upstream_error', 'the model did not finish in time')), this.options.upstreamTimeoutMs);
@@ -169,13 +201,29 @@ export class Generation {
     try {
       context = await this.parts.context.build(data.sessionId, data.userMessageId);
       const outcome = await this.answer(data, context, out, abort.signal, log);
-      metrics.replySources.inc({ source: outcome.cached ? 'cache' : outcome.coalesced ? 'coalesced' : 'model' });
+      const source = outcome.cached ? 'cache' : outcome.coalesced ? 'coalesced' : 'model';
+      metrics.replySources.inc({ source });
       await this.finish(data, out, outcome, undefined);
-      log.debug({ frames: out.current.seq, cached: outcome.cached, coalesced: outcome.coalesced, ms: Math.round(performance.now() - started) }, 'reply done');
+      const facts = {
+        [ATTR.source]: source,
+        [ATTR.cacheHit]: outcome.cached,
+        [ATTR.attempt]: out.current.attempt,
+        [ATTR.frames]: out.current.seq,
+        [ATTR.finishReason]: outcome.finishReason,
+        [ATTR.inputTokens]: outcome.usage.promptTokens,
+        [ATTR.outputTokens]: outcome.usage.completionTokens,
+      };
+      span.setAttributes(facts);
+      span.addEvent('done');
+      log.info(
+        { source, attempt: out.current.attempt, frames: out.current.seq, finishReason: outcome.finishReason, usage: outcome.usage, queueWaitMs: waitMs, ms: Math.round(performance.now() - started) },
+        'reply done',
+      );
     } catch (err) {
       if (abort.signal.reason instanceof Superseded) {
         // Another worker runs this reply now (our lock expired): leave everything to it.
         log.warn('stopped: a newer attempt took this reply over');
+        recordFailure(span, err, 'superseded');
         throw err;
       }
       if (abort.signal.reason instanceof ReplyCancelled) {
@@ -183,15 +231,20 @@ export class Generation {
         const usage = { promptTokens: context?.tokens ?? 0, completionTokens: countTextTokens(out.text) };
         await out.open();
         await this.finish(data, out, { usage, finishReason: 'cancelled', cached: false, coalesced: false }, 'cancelled');
-        log.debug({ frames: out.current.seq }, 'reply cancelled');
+        metrics.cancels.inc();
+        span.setAttributes({ [ATTR.finishReason]: 'cancelled', [ATTR.frames]: out.current.seq, [ATTR.attempt]: out.current.attempt });
+        span.addEvent('done');
+        log.info({ frames: out.current.seq }, 'reply cancelled');
         return;
       }
       if (err instanceof BudgetExceededError) {
         metrics.budgetWaits.inc({ reason: err.reason });
+        span.addEvent('budget_wait', { reason: err.reason, retry_after_ms: err.retryAfterMs });
         throw err;
       }
       const { code, message } = classify(err, abort.signal);
       log.warn({ err, code }, 'reply failed');
+      recordFailure(span, err, code);
       await sessions.releaseInflight(data.sessionId, data.messageId).catch(() => undefined);
       const failed = async (): Promise<void> => {
         await out.open();
@@ -301,7 +354,29 @@ export class Generation {
     }
   }
 
-  private async streamOnce({ data, context, request, out, signal, cacheHash }: ModelCall): Promise<Outcome> {
+  /** One model call as a span: the HTTP request (instrumented fetch) is its child. */
+  private streamOnce(call: ModelCall): Promise<Outcome> {
+    const attributes = { [ATTR.model]: call.request.model, [ATTR.attempt]: call.out.current.attempt };
+    return chatTracer().startActiveSpan(SPANS.modelCall, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      try {
+        const outcome = await this.streamOnceTraced(call, span);
+        span.setAttributes({
+          [ATTR.finishReason]: outcome.finishReason,
+          [ATTR.inputTokens]: outcome.usage.promptTokens,
+          [ATTR.outputTokens]: outcome.usage.completionTokens,
+        });
+        return outcome;
+      } catch (err) {
+        if (call.signal.reason instanceof ReplyCancelled) span.addEvent('cancelled');
+        else recordFailure(span, err, classify(err, call.signal).kind);
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private async streamOnceTraced({ data, context, request, out, signal, cacheHash }: ModelCall, span: Span): Promise<Outcome> {
     const { metrics, budget, model, cache, limits } = this.parts;
     metrics.activeGenerations.inc();
     const started = performance.now();
@@ -312,6 +387,7 @@ export class Generation {
         if (firstAt === 0) {
           firstAt = performance.now();
           metrics.llmFirstToken.observe((firstAt - started) / 1000);
+          span.addEvent('first_token', { [ATTR.firstTokenMs]: Math.round(firstAt - started) });
         }
         batcher.push(delta);
       });

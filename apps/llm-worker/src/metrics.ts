@@ -1,5 +1,6 @@
 // The worker's Prometheus metrics. Labels are bounded: never a session, user or message id.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RedisClientMetrics } from '@chat-fleet/shared';
 
 export const LLM_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120];
 export const FIRST_TOKEN_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30];
@@ -18,6 +19,8 @@ export class WorkerMetrics {
   readonly budgetWaits: Counter<'reason'>;
   readonly upstreamRetries: Counter<'kind'>;
   readonly replyRestarts: Counter;
+  readonly cancels: Counter;
+  readonly redis: RedisClientMetrics;
 
   constructor(defaultLabels: Record<string, string>, queueCounts: QueueCounts) {
     this.registry.setDefaultLabels(defaultLabels);
@@ -32,6 +35,8 @@ export class WorkerMetrics {
     this.budgetWaits = new Counter({ name: 'llm_budget_waits_total', help: 'Jobs put back in the queue by the fleet model budget (rpm, tpm)', labelNames: ['reason'], registers });
     this.upstreamRetries = new Counter({ name: 'llm_upstream_retries_total', help: 'Model calls retried before their first token, by the failure that caused it', labelNames: ['kind'], registers });
     this.replyRestarts = new Counter({ name: 'llm_reply_restarts_total', help: 'Replies started over (reset) after the model stream broke mid-reply', registers });
+    this.cancels = new Counter({ name: 'llm_cancels_total', help: 'Replies stopped by a user cancel while this worker generated them', registers });
+    this.redis = new RedisClientMetrics(this.registry);
     this.activeGenerations = new Gauge({ name: 'llm_active_generations', help: 'Replies this worker is generating now', registers });
     new Gauge({
       name: 'chat_queue_jobs',

@@ -1,7 +1,7 @@
 // Writes a reply's frames to Redis: each frame is appended to the reply's stream (for resume)
 // and published on the session's channel (for live delivery), in order, on one connection.
 import type { Redis } from 'ioredis';
-import { encodeEnvelope, type ErrorCode, type FinishReason, type RedisKeys, type ReplyFrame, type Usage } from '@chat-fleet/shared';
+import { encodeEnvelope, untraced, type ErrorCode, type FinishReason, type RedisKeys, type ReplyFrame, type Usage } from '@chat-fleet/shared';
 
 export interface ReplyPublisherOptions {
   /** Seconds a finished reply's frames stay readable for resume. */
@@ -68,7 +68,8 @@ export class ReplyWriter {
 
   token(text: string): void {
     this.seqNo++;
-    this.write(this.seqNo, { type: 'token', messageId: this.messageId, seq: this.seqNo, text });
+    // Two Redis commands per token frame would bury a trace's other spans.
+    untraced(() => this.write(this.seqNo, { type: 'token', messageId: this.messageId, seq: this.seqNo, text }));
   }
 
   reset(): void {

@@ -1,5 +1,7 @@
 // Composition root of an LLM worker: config, Redis, the model client, the BullMQ worker.
+// Started by main.ts, after tracing.
 import { hostname } from 'node:os';
+import { shutdownTracing } from '@chat-fleet/shared/tracing';
 import { Queue, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
 import OpenAI from 'openai';
 import {
@@ -50,6 +52,10 @@ try {
 
 const queue = new Queue<ChatJob>(keys.chatQueue, { connection: redis, prefix: keys.bullPrefix });
 const metrics = new WorkerMetrics({ instance }, () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'));
+metrics.redis.watch(redis, 'commands');
+// BullMQ's connection blocks on purpose (waiting for jobs): its latency would mislead.
+metrics.redis.watch(bullConnection, 'bullmq', 0);
+metrics.redis.watch(subscriber, 'subscriber', 0);
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const openai = new OpenAI({ baseURL: config.openaiBaseUrl, apiKey: config.openaiApiKey, maxRetries: 0, timeout: config.UPSTREAM_TIMEOUT_MS });
 const channels = new ChannelSubscriber(subscriber);
@@ -116,11 +122,27 @@ const worker = new Worker<ChatJob>(
 );
 worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
 
+const startedAt = Date.now();
 const server = await startMetricsServer(config.METRICS_PORT, metrics.registry, async () => {
+  const t0 = performance.now();
   const up = await redis.ping().then(() => true, () => false);
+  const redisRttMs = up ? Math.round((performance.now() - t0) * 100) / 100 : null;
+  const queueDepth = up ? await queue.getJobCountByTypes('waiting', 'prioritized', 'delayed').catch(() => null) : null;
   return {
     status: up ? 200 : 503,
-    body: { status: up ? 'ok' : 'degraded', redis: up ? 'up' : 'down', instance, model: config.CHAT_MODEL, baseUrl: config.openaiBaseUrl, concurrency: config.WORKER_CONCURRENCY, running: worker.isRunning() },
+    body: {
+      status: up ? 'ok' : 'degraded',
+      redis: up ? 'up' : 'down',
+      instance,
+      redisRttMs,
+      queueDepth,
+      activeGenerations: generation.active,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      model: config.CHAT_MODEL,
+      baseUrl: config.openaiBaseUrl,
+      concurrency: config.WORKER_CONCURRENCY,
+      running: worker.isRunning(),
+    },
   };
 }).catch((err: Error) => {
   process.stderr.write(`${err.message} (METRICS_PORT=${config.METRICS_PORT})\n`);
@@ -144,6 +166,7 @@ async function shutdown(signal: string): Promise<void> {
   redis.disconnect();
   bullConnection.disconnect();
   subscriber.disconnect();
+  await shutdownTracing();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -23,3 +23,4 @@ export * from './relay/follow-reply.js';
 export * from './relay/end-reply.js';
 export * from './relay/reply-gate.js';
 export * from './relay/reply-meta.js';
+export * from './telemetry/index.js';

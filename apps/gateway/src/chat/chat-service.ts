@@ -1,8 +1,14 @@
 // The chat logic of a gateway, independent of any transport: sessions, accepting messages,
 // handing them to the worker fleet. Sockets, SSE and REST adapt to it.
+import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import {
+  ATTR,
   ChatError,
+  SPANS,
+  chatTracer,
+  injectTraceContext,
   newId,
+  recordFailure,
   sanitizeText,
   scrubPii,
   type PiiKind,
@@ -33,6 +39,8 @@ export interface SubmitInput {
   content: string;
   /** The client's address, the rate-limit subject when the session has no userId. */
   clientAddress: string;
+  /** How the message came in, for its trace. */
+  transport?: 'ws' | 'rest' | 'sse';
 }
 
 export class ChatService {
@@ -87,6 +95,42 @@ export class ChatService {
    * line sees the text; `scrubbed` counts the replacements per kind.
    */
   async submit(input: SubmitInput): Promise<{ messageId: string; scrubbed: Partial<Record<PiiKind, number>> }> {
+    const receivedAt = performance.now();
+    // The message's trace: from here until its reply's terminal frame passes this gateway
+    // (ReplyTracker ends it). The worker's spans join it through the job.
+    const span = chatTracer().startSpan(SPANS.message, {
+      kind: SpanKind.SERVER,
+      attributes: { [ATTR.sessionId]: input.sessionId, [ATTR.transport]: input.transport ?? 'ws' },
+    });
+    try {
+      return await context.with(trace.setSpan(context.active(), span), () => this.accept(input, span, receivedAt));
+    } catch (err) {
+      recordFailure(span, err, err instanceof ChatError ? err.code : undefined);
+      span.end();
+      throw err;
+    }
+  }
+
+  private async accept(input: SubmitInput, span: Span, receivedAt: number): Promise<{ messageId: string; scrubbed: Partial<Record<PiiKind, number>> }> {
+    const trace = injectTraceContext();
+    return chatTracer().startActiveSpan(SPANS.accept, async (acceptSpan) => {
+      try {
+        return await this.acceptTraced(input, span, receivedAt, trace);
+      } catch (err) {
+        recordFailure(acceptSpan, err, err instanceof ChatError ? err.code : undefined);
+        throw err;
+      } finally {
+        acceptSpan.end();
+      }
+    });
+  }
+
+  private async acceptTraced(
+    input: SubmitInput,
+    span: Span,
+    receivedAt: number,
+    trace: Record<string, string> | undefined,
+  ): Promise<{ messageId: string; scrubbed: Partial<Record<PiiKind, number>> }> {
     const sanitized = sanitizeText(input.content);
     if (sanitized.length > this.options.maxMessageChars) {
       throw new ChatError('too_large', `message has ${sanitized.length} characters; the limit is ${this.options.maxMessageChars}`);
@@ -101,6 +145,7 @@ export class ChatService {
     await this.limits.admitMessage(subject);
 
     const messageId = input.messageId ?? newId();
+    span.setAttribute(ATTR.messageId, messageId);
     const holder = await this.sessions.acquireInflight(input.sessionId, messageId, this.options.inflightTtlMs);
     if (holder !== undefined) {
       throw new ChatError('busy', `a reply is already streaming in this session (messageId ${holder}); wait for it or cancel it`);
@@ -119,9 +164,11 @@ export class ChatService {
         subject,
         model: this.options.model,
         enqueuedAt: Date.now(),
+        ...(trace === undefined ? {} : { trace }),
       };
       await this.queue.enqueue(job);
-      this.tracker.accepted(input.sessionId, messageId);
+      this.tracker.accepted(input.sessionId, messageId, receivedAt, span);
+      this.log.debug({ sessionId: input.sessionId, messageId, scrubbed }, 'message accepted');
     } catch (err) {
       await this.sessions.releaseInflight(input.sessionId, messageId).catch(() => undefined);
       throw err;

@@ -31,18 +31,19 @@ export class RedisSessionControl implements SessionControl {
    * aborted by its worker (the mark in Redis covers a worker that starts it just now), which
    * ends it with `done` `cancelled` and keeps the partial text. A finished one: nothing to do.
    */
-  async cancel(sessionId: string, messageId: string): Promise<void> {
+  async cancel(sessionId: string, messageId: string): Promise<'running' | 'queued' | 'finished'> {
     const info = await this.owned(sessionId, messageId);
-    if (isFinished(info.status)) return;
+    if (isFinished(info.status)) return 'finished';
     await this.replies.requestCancel(messageId);
     if (info.status === 'queued' && (await this.removeQueued(messageId))) {
       await endReplyCancelled(this.redis, this.keys, { sessionId, messageId }, this.retentionSeconds);
       await this.sessions.append(sessionId, { id: messageId, role: 'assistant', content: '', status: 'cancelled', createdAt: new Date().toISOString() });
       await this.sessions.releaseInflight(sessionId, messageId);
       this.log.debug({ sessionId, messageId }, 'cancelled a queued reply');
-      return;
+      return 'queued';
     }
     await this.redis.publish(this.keys.cancelChannel, messageId);
+    return 'running';
   }
 
   async resume(sessionId: string, messageId: string, afterSeq: number, attempt: number | undefined, client: WsClient): Promise<void> {

@@ -37,7 +37,13 @@ export interface RestDeps {
 
 type Handler = (reply: Reply, info: RequestInfo, body: Promise<Buffer> | undefined) => Promise<void>;
 
-export function mountRest(app: TemplatedApp, deps: RestDeps): void {
+/** What a drain waits for: requests still being answered (a REST or SSE reply can take a while). */
+export interface RestEndpoint {
+  readonly pending: number;
+}
+
+export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
+  let pending = 0;
   const route = (method: 'get' | 'post' | 'del', pattern: string, params: number, handler: Handler): void => {
     app[method](pattern, (res, req) => {
       const reply = new Reply(res);
@@ -51,13 +57,18 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): void {
       }
       const body = method === 'post' ? readBody(reply, deps.maxBodyBytes) : undefined;
       body?.catch(() => undefined);
-      handler(reply, info, body).catch((err: unknown) => {
-        const e = deps.classify(err);
-        if (e.code === 'internal') deps.log.error({ err, url: info.url }, 'request failed');
-        if (e.code === 'rate_limited') deps.metrics.rateLimited.inc();
-        deps.metrics.errors.inc({ code: e.code });
-        reply.error(e);
-      });
+      pending++;
+      handler(reply, info, body)
+        .catch((err: unknown) => {
+          const e = deps.classify(err);
+          if (e.code === 'internal') deps.log.error({ err, url: info.url }, 'request failed');
+          if (e.code === 'rate_limited') deps.metrics.rateLimited.inc();
+          deps.metrics.errors.inc({ code: e.code });
+          reply.error(e);
+        })
+        .finally(() => {
+          pending--;
+        });
     });
   };
 
@@ -86,6 +97,8 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): void {
   });
 
   route('post', '/chat/message', 0, async (reply, info, body) => {
+    // A draining gateway finishes the replies it holds but takes no new ones.
+    if (deps.isDraining()) throw new ChatError('unavailable', 'this gateway is draining; send the message to another one', { retryAfterMs: 1000 });
     const parsed = parseOrThrow(PostMessageBodySchema, parseJson(await body!), 'message body');
     await deps.tokens.verify(bearerToken(info.authorization), parsed.sessionId);
     const sse = info.accept.includes('text/event-stream');
@@ -98,7 +111,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): void {
     await deps.hub.join(parsed.sessionId, waiter);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const { messageId, scrubbed } = await deps.service.submit({ sessionId: parsed.sessionId, content: parsed.content, clientAddress: info.remoteAddress });
+      const { messageId, scrubbed } = await deps.service.submit({ sessionId: parsed.sessionId, content: parsed.content, clientAddress: info.remoteAddress, transport: sse ? 'sse' : 'rest' });
       const scrubbedField = Object.keys(scrubbed).length === 0 ? {} : { scrubbed };
       if (sse) {
         reply.startStream(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
@@ -155,6 +168,12 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): void {
       'access-control-max-age': '600',
     });
   });
+
+  return {
+    get pending(): number {
+      return pending;
+    },
+  };
 }
 
 /** The catch-all, mounted last. */

@@ -1,5 +1,5 @@
 // Serves the web client: every file under a folder, read once at start-up, from memory.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { Reply } from './http-kit.js';
@@ -22,8 +22,22 @@ function walk(dir: string): string[] {
   });
 }
 
-/** Mounts GET routes for the files of `root`; `/` serves `index.html`. Returns the file count. */
+const NOT_BUILT = (root: string): string =>
+  `<!doctype html><meta charset="utf-8"><title>chat-fleet</title>
+<p>The web client is not built: <code>${escapeHtml(root)}</code> has no index.html.
+Run <code>npm run build</code> (or set WEB_ROOT to the built client) and restart the gateway.
+The API and WebSocket work without it.</p>\n`;
+
+/**
+ * Mounts GET routes for the files of `root`; `/` serves `index.html`. Returns the file count.
+ * Without a built client `/` answers 503 with a page that says how to build it, and 0 is returned.
+ */
 export function mountStaticFiles(app: TemplatedApp, root: string): number {
+  if (!existsSync(join(root, 'index.html'))) {
+    const body = NOT_BUILT(root);
+    app.get('/', (res) => new Reply(res).send(503, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }));
+    return 0;
+  }
   let count = 0;
   for (const file of walk(root)) {
     const urlPath = `/${relative(root, file).split(sep).join('/')}`;
@@ -40,4 +54,8 @@ export function mountStaticFiles(app: TemplatedApp, root: string): number {
     count++;
   }
   return count;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

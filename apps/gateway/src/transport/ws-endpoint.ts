@@ -18,7 +18,7 @@ import {
 import type { ChatService } from '../chat/chat-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ReplySink, SessionHub } from '../relay/session-hub.js';
-import type { GatewayMetrics } from '../metrics.js';
+import { closeCodeLabel, type CancelResult, type GatewayMetrics } from '../metrics.js';
 import { clientAddress, statusLine } from './http-kit.js';
 
 export interface WsDeps {
@@ -46,7 +46,8 @@ export interface WsDeps {
 
 /** Cancel and resume, implemented over Redis by the relay. */
 export interface SessionControl {
-  cancel(sessionId: string, messageId: string): Promise<void>;
+  /** What the cancel found; `not_found` is thrown as a ChatError. */
+  cancel(sessionId: string, messageId: string): Promise<Exclude<CancelResult, 'not_found'>>;
   resume(sessionId: string, messageId: string, afterSeq: number, attempt: number | undefined, client: WsClient): Promise<void>;
 }
 
@@ -243,6 +244,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
     close: (ws, code, message) => {
       const data = ws.getUserData();
       deps.log.debug({ sessionId: data.sessionId, clientId: data.clientId, code, reason: Buffer.from(message).toString() }, 'socket closed');
+      deps.metrics.wsCloses.inc({ code: closeCodeLabel(code) });
       const client = data.client;
       if (client === undefined) return;
       client.closed = true;
@@ -286,7 +288,7 @@ function handleFrame(deps: WsDeps, client: WsClient, data: SocketData, frame: Cl
     case 'chat': {
       const messageId = newId();
       client.holdFor(messageId);
-      deps.service.submit({ sessionId: data.sessionId, messageId, content: frame.content, clientAddress: data.remoteAddress }).then(
+      deps.service.submit({ sessionId: data.sessionId, messageId, content: frame.content, clientAddress: data.remoteAddress, transport: 'ws' }).then(
         ({ scrubbed }) =>
           client.acked(messageId, {
             type: 'ack',
@@ -302,12 +304,22 @@ function handleFrame(deps: WsDeps, client: WsClient, data: SocketData, frame: Cl
       return;
     }
     case 'cancel':
-      deps.control.cancel(data.sessionId, frame.messageId).catch((err: unknown) => fail(err, { messageId: frame.messageId }));
+      deps.control.cancel(data.sessionId, frame.messageId).then(
+        (result) => deps.metrics.cancels.inc({ result }),
+        (err: unknown) => {
+          if (err instanceof ChatError && err.code === 'not_found') deps.metrics.cancels.inc({ result: 'not_found' });
+          fail(err, { messageId: frame.messageId });
+        },
+      );
       return;
     case 'resume':
-      deps.control
-        .resume(data.sessionId, frame.messageId, frame.afterSeq, frame.attempt, client)
-        .catch((err: unknown) => fail(err, { messageId: frame.messageId }));
+      deps.control.resume(data.sessionId, frame.messageId, frame.afterSeq, frame.attempt, client).then(
+        () => deps.metrics.resumes.inc({ result: 'replayed' }),
+        (err: unknown) => {
+          deps.metrics.resumes.inc({ result: err instanceof ChatError && err.code === 'not_found' ? 'not_found' : 'failed' });
+          fail(err, { messageId: frame.messageId });
+        },
+      );
       return;
   }
 }

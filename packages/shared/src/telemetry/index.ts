@@ -1,0 +1,3 @@
+export * from './trace-context.js';
+export * from './redis-metrics.js';
+export * from './spans.js';
