@@ -1,0 +1,178 @@
+// The command line of `npm run bench`, parsed once into frozen options; a bad flag names itself.
+import { parseArgs } from 'node:util';
+import { CHAT_THINK, LEVELS, SLOW_THINK } from '@chat-fleet/loadtest';
+
+export interface BenchOptions {
+  /** Concurrent users of the system run, and clients of the floor run. */
+  readonly users: number;
+  /** Seconds of each measured run (floor and system). */
+  readonly durationS: number;
+  /** Seconds over which the users start. */
+  readonly rampS: number;
+  /** Pause between a reply's end and the user's next message. */
+  readonly thinkMs: { readonly min: number; readonly max: number };
+  /** Seconds of unmeasured warm-up load before each measured run. */
+  readonly warmupS: number;
+  /** Users of the realistic-pace run (one message every 20–30 s each); 0 skips it. */
+  readonly paced: number;
+  readonly pacedDurationS: number;
+  readonly pacedRampS: number;
+  readonly pacedThinkMs: { readonly min: number; readonly max: number };
+  /** Idle socket counts to measure gateway memory at; empty when skipped. */
+  readonly idle: readonly number[];
+  /** The simulator's fixed behaviour. */
+  readonly sim: { readonly ttftMs: number; readonly tokensPerSec: number; readonly replyTokens: number };
+  /** Where the JSON goes; undefined means bench/results/<timestamp>.json. */
+  readonly out: string | undefined;
+  /** Whether to rewrite the bench section of docs/performance.md. */
+  readonly docs: boolean;
+  readonly quick: boolean;
+  readonly help: boolean;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const FULL = {
+  users: LEVELS.l1000.users,
+  // The level runs 180 s in the load table; 60 s give the percentiles thousands of samples.
+  durationS: 60,
+  rampS: LEVELS.l1000.rampS,
+  thinkMs: { min: CHAT_THINK.minMs, max: CHAT_THINK.maxMs },
+  warmupS: 5,
+  idle: [1000, 10_000],
+  paced: LEVELS.l10k.users,
+  pacedDurationS: LEVELS.l10k.durationS,
+  pacedRampS: LEVELS.l10k.rampS,
+};
+
+const QUICK = {
+  users: 50,
+  durationS: 5,
+  rampS: 1,
+  thinkMs: { min: 200, max: 600 },
+  warmupS: 0,
+  idle: [200],
+  paced: 0,
+  pacedDurationS: 10,
+  pacedRampS: 1,
+};
+
+export const USAGE = `npm run bench -- [options]
+
+  --users N             concurrent users (system) and clients (floor)   default ${FULL.users}
+  --duration S          seconds of each measured run                     default ${FULL.durationS}
+  --ramp S              seconds over which users start                   default ${FULL.rampS}
+  --think MIN-MAX       think time between messages, in ms               default ${FULL.thinkMs.min}-${FULL.thinkMs.max}
+  --warmup S            unmeasured warm-up before each run               default ${FULL.warmupS}
+  --idle N,N            idle sockets for the memory measurement          default ${FULL.idle.join(',')}
+  --skip-idle           no idle-socket measurement
+  --paced N             users at a realistic pace (${SLOW_THINK.minMs / 1000}-${SLOW_THINK.maxMs / 1000} s think)      default ${FULL.paced}
+  --paced-duration S    seconds of that run (ramp ${FULL.pacedRampS} s)                  default ${FULL.pacedDurationS}
+  --skip-paced          no realistic-pace run
+  --ttft-ms MS          simulator first-token latency                    default 150
+  --tokens-per-sec N    simulator token pace                             default 60
+  --reply-tokens N      simulator reply length in tokens                 default 48
+  --out FILE            JSON results file            default bench/results/<timestamp>.json
+  --no-docs             leave docs/performance.md alone (implied by --quick)
+  --quick               smoke run: 50 users, 5 s, idle 200, no paced run, no warm-up, no docs
+  --help`;
+
+function int(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function number(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name}: expected a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+export function parseThink(raw: string): { min: number; max: number } {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(raw.trim());
+  if (m === null) throw new UsageError(`--think: expected MIN-MAX in ms, e.g. 1000-3000, got "${raw}"`);
+  const min = Number(m[1]);
+  const max = m[2] === undefined ? min : Number(m[2]);
+  if (max < min) throw new UsageError(`--think: MAX ${max} is below MIN ${min}`);
+  return { min, max };
+}
+
+export function parseIdle(raw: string): number[] {
+  const parts = raw.split(',').map((p) => p.trim());
+  return parts.map((p) => {
+    const n = int('idle', p, 1, 1_000_000);
+    if (n === undefined) throw new UsageError(`--idle: expected counts like 1000,10000, got "${raw}"`);
+    return n;
+  });
+}
+
+/** Parses argv (without node and the script); throws UsageError on anything unknown or malformed. */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        users: { type: 'string' },
+        duration: { type: 'string' },
+        ramp: { type: 'string' },
+        think: { type: 'string' },
+        warmup: { type: 'string' },
+        idle: { type: 'string' },
+        'skip-idle': { type: 'boolean' },
+        paced: { type: 'string' },
+        'paced-duration': { type: 'string' },
+        'skip-paced': { type: 'boolean' },
+        'ttft-ms': { type: 'string' },
+        'tokens-per-sec': { type: 'string' },
+        'reply-tokens': { type: 'string' },
+        out: { type: 'string' },
+        'no-docs': { type: 'boolean' },
+        quick: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  const quick = v.quick === true;
+  const base = quick ? QUICK : FULL;
+  const idle = v['skip-idle'] === true ? [] : v.idle === undefined ? base.idle : parseIdle(v.idle);
+  if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out: expected a file name');
+  return Object.freeze({
+    users: int('users', v.users, 1, 1_000_000) ?? base.users,
+    durationS: int('duration', v.duration, 1, 86_400) ?? base.durationS,
+    rampS: int('ramp', v.ramp, 0, 3600) ?? base.rampS,
+    thinkMs: v.think === undefined ? base.thinkMs : parseThink(v.think),
+    warmupS: int('warmup', v.warmup, 0, 600) ?? base.warmupS,
+    idle,
+    paced: v['skip-paced'] === true ? 0 : (int('paced', v.paced, 0, 1_000_000) ?? base.paced),
+    pacedDurationS: int('paced-duration', v['paced-duration'], 1, 86_400) ?? base.pacedDurationS,
+    pacedRampS: base.pacedRampS,
+    pacedThinkMs: { min: SLOW_THINK.minMs, max: SLOW_THINK.maxMs },
+    sim: {
+      ttftMs: int('ttft-ms', v['ttft-ms'], 0, 600_000) ?? 150,
+      tokensPerSec: number('tokens-per-sec', v['tokens-per-sec'], 1, 1_000_000) ?? 60,
+      replyTokens: int('reply-tokens', v['reply-tokens'], 1, 100_000) ?? 48,
+    },
+    out: v.out,
+    docs: !quick && v['no-docs'] !== true,
+    quick,
+    help: v.help === true,
+  });
+}

@@ -1,0 +1,98 @@
+// The JSON a bench run writes to bench/results/: everything measured, with the setup that produced it.
+import type { LevelResult } from '@chat-fleet/loadgen';
+import type { Percentiles } from './latency.js';
+import type { MachineInfo } from './machine.js';
+import type { FloorResult } from './model-floor.js';
+import type { EventLoopLag } from './prom-text.js';
+
+export type ProcessRole = 'gateways' | 'workers' | 'simulator' | 'redis';
+
+export interface SystemResult extends LevelResult {
+  readonly messagesPerSec: number;
+  readonly framesPerSec: number;
+}
+
+export interface RedisCost {
+  readonly commands: number;
+  readonly commandsPerMessage: number;
+  /** Redis's own execution time per message (INFO commandstats usec), µs. */
+  readonly usecPerMessage: number;
+  /** Most called commands over the run. */
+  readonly top: ReadonlyArray<{ readonly command: string; readonly calls: number; readonly perMessage: number }>;
+  /** False when the Redis was found already running: other clients' commands count too. */
+  readonly exclusive: boolean;
+}
+
+export interface CpuCost {
+  /** CPU seconds (user + system) over the system run, per role, summed over its processes. */
+  readonly seconds: Readonly<Record<ProcessRole, number>> & { readonly total: number };
+  readonly perThousandTokens: Readonly<Record<ProcessRole, number>> & { readonly total: number };
+  /** Per process, e.g. gateway-1. */
+  readonly byProcess: Readonly<Record<string, number>>;
+  /** The bench itself (load clients), for context. */
+  readonly benchSeconds: number;
+  /** Machine-wide busy CPU seconds minus ours: other people's work during the run. */
+  readonly otherSeconds: number;
+  /** Busy share of every core over the run, 0–1. */
+  readonly machineBusy: number;
+  readonly wallSeconds: number;
+}
+
+export interface IdleMeasurement {
+  readonly sockets: number;
+  readonly opened: number;
+  readonly failures: number;
+  readonly firstError?: string;
+  /** Which gateway held them; sessions were created through the other one, so REST work is not counted. */
+  readonly gateway: string;
+  /** The gateway's own count of open sockets once all were open. */
+  readonly connectionsReported: number;
+  readonly rssBeforeBytes: number;
+  readonly rssAfterBytes: number;
+  readonly bytesPerConnection: number;
+  readonly settleMs: number;
+}
+
+export interface GoalCheck {
+  readonly goal: string;
+  readonly target: string;
+  readonly measured: string;
+  /** undefined when this run did not measure it. */
+  readonly met: boolean | undefined;
+}
+
+export interface BenchResult {
+  readonly kind: 'chat-fleet-bench';
+  readonly version: 1;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly args: readonly string[];
+  readonly quick: boolean;
+  readonly machine: MachineInfo;
+  readonly setup: {
+    readonly gateways: number;
+    readonly workers: number;
+    readonly sim: { readonly ttftMs: number; readonly tokensPerSec: number; readonly replyTokens: number };
+    readonly users: number;
+    readonly durationS: number;
+    readonly rampS: number;
+    readonly thinkMs: { readonly min: number; readonly max: number };
+    readonly warmupS: number;
+    readonly paced: { readonly users: number; readonly durationS: number; readonly rampS: number; readonly thinkMs: { readonly min: number; readonly max: number } } | null;
+    readonly cache: string;
+    readonly redis: { readonly private: boolean; readonly prefix: string };
+    readonly openFiles: { readonly soft: number | null; readonly hard: number | null };
+  };
+  readonly floor: FloorResult;
+  readonly system: SystemResult;
+  /** Many users at a realistic pace (one message every 20–30 s each); null when skipped. */
+  readonly paced: SystemResult | null;
+  readonly overhead: { readonly ttftMs: Percentiles; readonly responseMs: Percentiles };
+  readonly redis: RedisCost;
+  readonly cpu: CpuCost;
+  /** Per gateway and worker, over the system run. */
+  readonly eventLoop: Readonly<Record<string, EventLoopLag>>;
+  readonly idle: readonly IdleMeasurement[];
+  readonly idleSkipped: ReadonlyArray<{ readonly sockets: number; readonly reason: string }>;
+  readonly goals: readonly GoalCheck[];
+}

@@ -1,0 +1,189 @@
+// The measurements of one bench, in order: idle sockets on fresh gateways, the model floor, the system
+// at full load (metered), then many users at a realistic pace.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runLoad, type LevelResult, type LoadProgress } from '@chat-fleet/loadgen';
+import type { Stack } from '@chat-fleet/stack';
+import type { BenchOptions } from './bench-options.js';
+import type { BenchResult, IdleMeasurement, SystemResult } from './bench-result.js';
+import { checkGoals } from './goals.js';
+import { measureIdleMemory } from './idle-memory.js';
+import { overhead } from './latency.js';
+import type { MachineInfo } from './machine.js';
+import { runFloor, type FloorResult } from './model-floor.js';
+import { ResourceMeter, type CommandStatsSource, type MeteredProcess } from './resource-meter.js';
+
+/** What the workers ask the model for: MAX_REPLY_TOKENS and CHAT_MODEL defaults. */
+const MODEL = 'gpt-4o-mini';
+const MAX_TOKENS = 1024;
+
+export interface BenchRunDeps {
+  readonly options: BenchOptions;
+  readonly stack: Stack;
+  readonly redis: CommandStatsSource & { readonly pid: number | undefined; readonly private: boolean };
+  readonly prefix: string;
+  readonly runId: string;
+  readonly machine: MachineInfo;
+  readonly idleSkipped: BenchResult['idleSkipped'];
+  readonly openFiles: BenchResult['setup']['openFiles'];
+  readonly ticksPerSecond: number;
+  readonly args: readonly string[];
+  readonly signal: AbortSignal;
+  readonly say: (line: string) => void;
+  /** Transient progress (one line, overwritten on a terminal). */
+  readonly progress: (line: string) => void;
+}
+
+function withRates(r: LevelResult): SystemResult {
+  const s = r.elapsedS > 0 ? r.elapsedS : r.durationS;
+  return { ...r, messagesPerSec: Math.round((r.messages / s) * 10) / 10, framesPerSec: Math.round(r.frames / s) };
+}
+
+function progressLine(phase: string, p: LoadProgress): string {
+  return `${phase}  ${p.elapsedS.toFixed(0)} s  connected ${p.connected}  in flight ${p.inFlight}  ended ${p.messages}  failed ${p.failures}`;
+}
+
+function checkAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error('bench interrupted');
+}
+
+export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
+  const { options: o, stack, say, signal } = deps;
+  const startedAt = new Date().toISOString();
+  const gatewayUrls = stack.gateways.map((g) => g.url);
+  const sim = stack.sim;
+  if (sim === undefined) throw new Error('the bench needs the simulator');
+  const content = (tag: string) => (user: number, turn: number) =>
+    `${tag} ${deps.runId} user ${user} turn ${turn}: tell me something about the number ${user * 1000 + turn}.`;
+
+  // 1. Idle sockets first, while the gateways are fresh: a heap grown by load would hide allocations.
+  const idle: IdleMeasurement[] = [];
+  const [measured] = stack.gateways;
+  const rest = stack.gateways[1] ?? measured;
+  if (measured !== undefined && rest !== undefined) {
+    for (const sockets of o.idle) {
+      checkAborted(signal);
+      const m = await measureIdleMemory({
+        sockets,
+        gateway: measured,
+        restUrl: rest.url,
+        userPrefix: `${deps.prefix}-idle${sockets}`,
+        settleMs: o.quick ? 1000 : 5000,
+        say,
+      });
+      say(`idle ${sockets}: ${(m.bytesPerConnection / 1024).toFixed(2)} KB per connection (${m.connectionsReported} reported by the gateway)`);
+      idle.push(m);
+    }
+  }
+
+  // 2. The floor: the model alone, same users, same pace.
+  const floorRun = (users: number, durationS: number, rampS: number): Promise<FloorResult> =>
+    runFloor({
+      baseUrl: `${sim.url}/v1`,
+      model: MODEL,
+      maxTokens: MAX_TOKENS,
+      users,
+      durationS,
+      rampS,
+      thinkMs: o.thinkMs,
+      content: content('floor'),
+      signal,
+    });
+  if (o.warmupS > 0) {
+    say(`floor: ${o.warmupS} s warm-up`);
+    await floorRun(Math.min(50, o.users), o.warmupS, 0);
+  }
+  checkAborted(signal);
+  say(`floor: ${o.users} clients straight to the simulator for ${o.durationS} s`);
+  const floor = await floorRun(o.users, o.durationS, o.rampS);
+  checkAborted(signal);
+  say(`floor: ${floor.messages} messages, ${floor.failures} failed, first token p50 ${floor.ttftMs.p50} ms p99 ${floor.ttftMs.p99} ms`);
+
+  // 3. The system, metered.
+  if (o.warmupS > 0) {
+    say(`system: ${o.warmupS} s warm-up`);
+    await runLoad({ gateways: gatewayUrls, users: Math.min(50, o.users), durationS: o.warmupS, thinkMs: o.thinkMs, content: content('warmup'), signal });
+  }
+  checkAborted(signal);
+  const processes: MeteredProcess[] = [
+    ...stack.gateways.map((g) => ({ name: g.instance, role: 'gateways' as const, pid: g.process.pid, metricsUrl: `${g.url}/metrics` })),
+    ...stack.workers.map((w) => ({ name: w.instance, role: 'workers' as const, pid: w.process.pid, metricsUrl: `${w.metricsUrl}/metrics` })),
+    { name: 'llm-sim', role: 'simulator' as const, pid: sim.process.pid },
+    { name: 'redis', role: 'redis' as const, pid: deps.redis.pid },
+  ];
+  const meter = new ResourceMeter(processes, deps.redis, deps.ticksPerSecond);
+  say(`system: ${o.users} users through ${stack.gateways.length} gateways for ${o.durationS} s`);
+  await meter.start();
+  const systemRaw = await runLoad({
+    gateways: gatewayUrls,
+    users: o.users,
+    durationS: o.durationS,
+    rampS: o.rampS,
+    thinkMs: o.thinkMs,
+    level: `${o.users} users`,
+    content: content('system'),
+    signal,
+    onProgress: (p) => deps.progress(progressLine('system', p)),
+  });
+  const metered = await meter.stop(systemRaw.messages, systemRaw.tokens);
+  const system = withRates(systemRaw);
+  checkAborted(signal);
+  say(`system: ${system.messages} messages, ${system.failures} failed, first token p50 ${system.ttftMs.p50} ms p99 ${system.ttftMs.p99} ms`);
+
+  // 4. Many users at a realistic pace.
+  let paced: SystemResult | null = null;
+  const pacedRampS = Math.min(o.pacedRampS, Math.max(1, o.pacedDurationS - 1));
+  if (o.paced > 0) {
+    say(`paced: ${o.paced} users, one message every ${o.pacedThinkMs.min / 1000}–${o.pacedThinkMs.max / 1000} s, for ${o.pacedDurationS} s`);
+    await sleep(1000);
+    paced = withRates(
+      await runLoad({
+        gateways: gatewayUrls,
+        users: o.paced,
+        durationS: o.pacedDurationS,
+        rampS: pacedRampS,
+        thinkMs: o.pacedThinkMs,
+        level: `${o.paced} users, paced`,
+        content: content('paced'),
+        signal,
+        onProgress: (p) => deps.progress(progressLine('paced', p)),
+      }),
+    );
+    checkAborted(signal);
+    say(`paced: ${paced.messages} messages, ${paced.failures} failed`);
+  }
+
+  const ttftOverhead = overhead(system.ttftMs, floor.ttftMs);
+  return {
+    kind: 'chat-fleet-bench',
+    version: 1,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    args: deps.args,
+    quick: o.quick,
+    machine: deps.machine,
+    setup: {
+      gateways: stack.gateways.length,
+      workers: stack.workers.length,
+      sim: o.sim,
+      users: o.users,
+      durationS: o.durationS,
+      rampS: o.rampS,
+      thinkMs: o.thinkMs,
+      warmupS: o.warmupS,
+      paced: o.paced > 0 ? { users: o.paced, durationS: o.pacedDurationS, rampS: pacedRampS, thinkMs: o.pacedThinkMs } : null,
+      cache: 'response cache on (CACHE_TTL_SECONDS default) with every message distinct, so every reply is a miss that pays the lookup and the store',
+      redis: { private: deps.redis.private, prefix: deps.prefix },
+      openFiles: deps.openFiles,
+    },
+    floor,
+    system,
+    paced,
+    overhead: { ttftMs: ttftOverhead, responseMs: overhead(system.responseMs, floor.responseMs) },
+    redis: { ...metered.redis, exclusive: deps.redis.private },
+    cpu: metered.cpu,
+    eventLoop: metered.eventLoop,
+    idle,
+    idleSkipped: deps.idleSkipped,
+    goals: checkGoals({ system, ttftOverhead, idle, paced: paced ?? undefined }),
+  };
+}

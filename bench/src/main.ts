@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+// `npm run bench`: composition root. Reads the flags, finds or starts Redis, starts the stack with the
+// simulator at a fixed pace, runs the measurements, then writes the JSON, prints the table and
+// updates docs/performance.md. Ctrl-C stops what it started; a second one kills it.
+import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { createRedis } from '@chat-fleet/shared';
+import { DEFAULT_REDIS_URL, ensureRedis, REPO_ROOT, RedisNotFoundError, startStack, type EnsuredRedis, type Stack } from '@chat-fleet/stack';
+import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './bench-options.js';
+import { runBench } from './bench-run.js';
+import type { BenchResult } from './bench-result.js';
+import { describeMachine, parseRedisPid } from './machine.js';
+import { readOpenFileLimits, splitBySocketLimit, SPARE_DESCRIPTORS } from './open-files.js';
+import { clockTicksPerSecond } from './proc-stats.js';
+import { formatReport, replaceDocsSection } from './report.js';
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+const complain = (line: string): void => void process.stderr.write(`${line}\n`);
+let progressShown = false;
+const progress = (line: string): void => {
+  if (!process.stderr.isTTY) return;
+  process.stderr.write(`\r${line.padEnd(100).slice(0, 100)}`);
+  progressShown = true;
+};
+const sayAbove = (line: string): void => {
+  if (progressShown) process.stderr.write(`\r${' '.repeat(100)}\r`);
+  progressShown = false;
+  say(line);
+};
+
+function readOptions(argv: string[]): BenchOptions {
+  try {
+    return parseBenchArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      complain(`${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Sockets beyond the open-file limit cannot be opened: such sizes are skipped, and said so. */
+function planSockets(options: BenchOptions): { idle: number[]; skipped: BenchResult['idleSkipped']; soft: number | null; hard: number | null } {
+  const limits = readOpenFileLimits();
+  if (limits === undefined) return { idle: [...options.idle], skipped: [], soft: null, hard: null };
+  const { fit, tooMany } = splitBySocketLimit(options.idle, limits.soft);
+  const reason = `the open-file limit is ${limits.soft} (hard ${limits.hard}); ${SPARE_DESCRIPTORS} are kept spare. Raise it as root (ulimit -Hn 65536) and run again`;
+  for (const n of tooMany) complain(`note: skipping ${n} idle sockets: ${reason}`);
+  if (options.paced + SPARE_DESCRIPTORS > limits.soft) {
+    complain(`warning: ${options.paced} paced users need more sockets than the open-file limit ${limits.soft} allows; expect connect failures`);
+  }
+  const finite = (n: number): number | null => (Number.isFinite(n) ? n : null);
+  return { idle: fit, skipped: tooMany.map((sockets) => ({ sockets, reason })), soft: finite(limits.soft), hard: finite(limits.hard) };
+}
+
+function resultPath(options: BenchOptions, startedAt: Date): string {
+  if (options.out !== undefined) return resolve(process.cwd(), options.out);
+  const stamp = startedAt.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  return join(REPO_ROOT, 'bench', 'results', `${stamp}.json`);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const options = readOptions(args);
+  if (options.help) {
+    say(USAGE);
+    return;
+  }
+  const startedAt = new Date();
+  const runId = randomBytes(4).toString('hex');
+  const prefix = `bench-${runId}`;
+  const sockets = planSockets(options);
+  const abort = new AbortController();
+  // Every request and socket in flight listens on this one signal: thousands at once are expected.
+  setMaxListeners(0, abort.signal);
+  const logDir = mkdtempSync(join(tmpdir(), 'chat-fleet-bench-'));
+  let redis: EnsuredRedis | undefined;
+  let stack: Stack | undefined;
+  let failed = false;
+
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts > 1) {
+      complain('forcing: SIGKILL to every process');
+      stack?.kill('SIGKILL');
+      redis?.server?.kill('SIGKILL');
+      process.exit(130);
+    }
+    complain('\ninterrupted: stopping… (Ctrl-C again to kill)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Children run in their own process groups, so a bench that dies must take them along.
+  process.on('exit', () => {
+    stack?.kill('SIGKILL');
+    redis?.server?.kill('SIGKILL');
+  });
+
+  try {
+    redis = await ensureRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL);
+  } catch (err) {
+    complain(err instanceof RedisNotFoundError ? err.message : `could not reach Redis: ${String(err)}`);
+    process.exit(1);
+  }
+  say(redis.server === undefined ? `Redis: ${redis.url} (found running; keys under ${prefix}:)` : `Redis: a private redis-server at ${redis.url}`);
+  const client = createRedis(redis.url, { name: 'bench' });
+  try {
+    const infoServer = await client.info('server');
+    const machine = describeMachine(infoServer);
+    say(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, Redis ${machine.redis}, load ${machine.loadAverage.join(' ')}`);
+
+    say(`starting 2 gateways, 2 workers and the simulator (logs in ${logDir})`);
+    stack = await startStack({
+      redisUrl: redis.url,
+      gateways: 2,
+      workers: 2,
+      ports: 'auto',
+      env: {
+        REDIS_PREFIX: prefix,
+        LOG_PRETTY: 'false',
+        // Every bench user is its own userId; the limits must not be what the bench measures.
+        RATE_LIMIT_USER_PER_MIN: '1000000',
+        RATE_LIMIT_USER_TOKENS_PER_MIN: '1000000000',
+      },
+      simEnv: {
+        SIM_TTFT_MS: String(options.sim.ttftMs),
+        SIM_TOKENS_PER_SEC: String(options.sim.tokensPerSec),
+        SIM_REPLY_TOKENS: String(options.sim.replyTokens),
+        SIM_FAIL_RATE: '0',
+      },
+      output: { dir: logDir },
+      signal: abort.signal,
+      onExit: (instance) => complain(`${instance} exited during the bench; see ${join(logDir, `${instance}.log`)}`),
+    });
+
+    const result = await runBench({
+      options: { ...options, idle: sockets.idle },
+      stack,
+      redis: {
+        pid: parseRedisPid(infoServer),
+        private: redis.server !== undefined,
+        commandStats: () => client.info('commandstats'),
+      },
+      prefix,
+      runId,
+      machine,
+      idleSkipped: sockets.skipped,
+      openFiles: { soft: sockets.soft, hard: sockets.hard },
+      ticksPerSecond: clockTicksPerSecond(),
+      args,
+      signal: abort.signal,
+      say: sayAbove,
+      progress,
+    });
+
+    const out = resultPath(options, startedAt);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    const report = formatReport(result);
+    sayAbove(`\n${report}\n`);
+    say(`results: ${relative(process.cwd(), out) || out}`);
+    if (options.docs) {
+      const docs = join(REPO_ROOT, 'docs', 'performance.md');
+      writeFileSync(docs, replaceDocsSection(readFileSync(docs, 'utf8'), report));
+      say(`updated the "Benchmark (npm run bench)" section of ${relative(process.cwd(), docs)}`);
+    }
+  } catch (err) {
+    failed = true;
+    complain(abort.signal.aborted ? 'bench interrupted' : `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    complain(`process logs are kept in ${logDir}`);
+  } finally {
+    await stack?.stop();
+    if (redis.server === undefined) await dropKeys(client, prefix);
+    client.disconnect();
+    await redis.server?.stop();
+    if (!failed) rmSync(logDir, { recursive: true, force: true });
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+/** On a Redis that was already running, the bench leaves nothing of its own behind. */
+async function dropKeys(client: ReturnType<typeof createRedis>, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await client.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+main().catch((err: unknown) => {
+  complain(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});

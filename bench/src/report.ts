@@ -1,0 +1,127 @@
+// A bench result as markdown: printed at the end of a run and kept in docs/performance.md between markers.
+import type { BenchResult, GoalCheck } from './bench-result.js';
+import type { LatencySummary, Percentiles } from './latency.js';
+
+export const DOCS_START = '<!-- bench:start -->';
+export const DOCS_END = '<!-- bench:end -->';
+
+const trio = (p: Percentiles): string => `${p.p50} / ${p.p95} / ${p.p99}`;
+const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
+const signedTrio = (p: Percentiles): string => `${signed(p.p50)} / ${signed(p.p95)} / ${signed(p.p99)}`;
+const fixed = (n: number, digits = 1): string => n.toFixed(digits);
+const pct = (n: number): string => `${n.toFixed(2)} %`;
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(2)} KB`;
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function floorSuccess(f: BenchResult['floor']): number {
+  return f.messages === 0 ? 0 : ((f.messages - f.failures) / f.messages) * 100;
+}
+
+function mark(g: GoalCheck): string {
+  return g.met === undefined ? 'not measured' : g.met ? 'met' : '**missed**';
+}
+
+function machineLine(r: BenchResult): string {
+  const m = r.machine;
+  return (
+    `${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os} (Linux ${m.kernel}), ` +
+    `Node ${m.node}, Redis ${m.redis}${r.setup.redis.private ? ' (private to the run)' : ' (shared, found running)'}`
+  );
+}
+
+function summaryTrio(s: LatencySummary): string {
+  return trio(s);
+}
+
+/** The markdown section: setup, floor beside system, costs, idle memory, goals. */
+export function formatReport(r: BenchResult): string {
+  const s = r.setup;
+  const sys = r.system;
+  const floor = r.floor;
+  const lines: string[] = [];
+  lines.push(`Measured ${r.finishedAt.slice(0, 10)} with \`npm run bench${r.args.length > 0 ? ` -- ${r.args.join(' ')}` : ''}\`.`);
+  lines.push('');
+  lines.push(`- Machine: ${machineLine(r)}. Load average at the start ${r.machine.loadAverage.join(' / ')}; ` +
+    `other processes used ${fixed(r.cpu.otherSeconds)} CPU-s during the system run, the machine was ` +
+    `${fixed(r.cpu.machineBusy * 100, 0)} % busy.`);
+  lines.push(
+    `- Stack: ${s.gateways} gateways, ${s.workers} workers, simulator at first token ${s.sim.ttftMs} ms, ` +
+      `${s.sim.tokensPerSec} tokens/s, ${s.sim.replyTokens} tokens a reply; ${s.cache}. The load runs in the same ` +
+      `machine: ${s.users} users over ${s.durationS} s (ramp ${s.rampS} s, think ${s.thinkMs.min}–${s.thinkMs.max} ms` +
+      `${s.warmupS > 0 ? `, after ${s.warmupS} s of unmeasured warm-up` : ''}).`,
+  );
+  lines.push(
+    '- Floor: the same number of clients streaming straight from the simulator over HTTP with the `openai` SDK, ' +
+      'no gateway, worker or Redis; the system: WebSocket clients through the gateways (`@chat-fleet/loadgen`), ' +
+      'every reply checked whole (all `seq`, then `done`).',
+  );
+  lines.push('');
+  lines.push('| | floor: model alone | system: through the fleet | overhead |');
+  lines.push('| --- | --- | --- | --- |');
+  lines.push(`| first token p50 / p95 / p99 (ms) | ${summaryTrio(floor.ttftMs)} | ${trio(sys.ttftMs)} | ${signedTrio(r.overhead.ttftMs)} |`);
+  lines.push(`| whole reply p50 / p95 / p99 (ms) | ${summaryTrio(floor.responseMs)} | ${trio(sys.responseMs)} | ${signedTrio(r.overhead.responseMs)} |`);
+  lines.push(`| messages | ${int(floor.messages)} | ${int(sys.messages)} | |`);
+  lines.push(`| whole replies | ${pct(floorSuccess(floor))} | ${pct(sys.successRate)} | |`);
+  lines.push(`| messages/s | ${fixed(floor.messagesPerSec)} | ${fixed(sys.messagesPerSec)} | |`);
+  lines.push(`| token frames delivered/s | | ${int(sys.framesPerSec)} | |`);
+  lines.push('');
+  const cpu = r.cpu;
+  lines.push('| cost over the system run | |');
+  lines.push('| --- | --- |');
+  lines.push(
+    `| Redis commands per message | ${fixed(r.redis.commandsPerMessage)} (${fixed(r.redis.usecPerMessage)} µs of Redis time)` +
+      `${r.redis.exclusive ? '' : ', other clients of that Redis included'} |`,
+  );
+  lines.push(
+    `| most called | ${r.redis.top
+      .slice(0, 6)
+      .map((c) => `${c.command} ${fixed(c.perMessage)}`)
+      .join(', ')} |`,
+  );
+  lines.push(
+    `| CPU-s per 1000 tokens | ${fixed(cpu.perThousandTokens.total, 3)}: gateways ${fixed(cpu.perThousandTokens.gateways, 3)}, ` +
+      `workers ${fixed(cpu.perThousandTokens.workers, 3)}, simulator ${fixed(cpu.perThousandTokens.simulator, 3)}, ` +
+      `Redis ${fixed(cpu.perThousandTokens.redis, 3)} |`,
+  );
+  lines.push(
+    `| CPU-s over ${fixed(cpu.wallSeconds)} s | ${Object.entries(cpu.byProcess)
+      .map(([name, sec]) => `${name} ${fixed(sec)}`)
+      .join(', ')}, load clients ${fixed(cpu.benchSeconds)} |`,
+  );
+  const loops = Object.entries(r.eventLoop);
+  if (loops.length > 0) {
+    lines.push(
+      `| event-loop delay p99 / max (ms, 10 ms sampling) | ${loops.map(([name, l]) => `${name} ${l.p99Ms} / ${l.maxMs}`).join(', ')} |`,
+    );
+  }
+  for (const m of r.idle) {
+    lines.push(
+      `| gateway memory per idle connection, ${int(m.sockets)} sockets | ${kb(m.bytesPerConnection)} ` +
+        `(RSS ${fixed(m.rssBeforeBytes / 2 ** 20)} → ${fixed(m.rssAfterBytes / 2 ** 20)} MiB on ${m.gateway}, ` +
+        `${int(m.opened)} opened${m.failures > 0 ? `, ${m.failures} failed: ${m.firstError ?? ''}` : ''}) |`,
+    );
+  }
+  for (const skip of r.idleSkipped) lines.push(`| ${int(skip.sockets)} idle sockets | skipped: ${skip.reason} |`);
+  if (r.paced !== null && s.paced !== null) {
+    const p = r.paced;
+    lines.push(
+      `| ${int(p.users)} users, one message every ${s.paced.thinkMs.min / 1000}–${s.paced.thinkMs.max / 1000} s, ${p.durationS} s | ` +
+        `${pct(p.successRate)} whole of ${int(p.messages)}, first token p50 / p95 / p99 ${trio(p.ttftMs)} ms, ${fixed(p.messagesPerSec)} messages/s |`,
+    );
+  }
+  lines.push('');
+  lines.push('| goal | target | measured | |');
+  lines.push('| --- | --- | --- | --- |');
+  for (const g of r.goals) lines.push(`| ${g.goal} | ${g.target} | ${g.measured} | ${mark(g)} |`);
+  return lines.join('\n');
+}
+
+/** `docs` with the bench section replaced (or appended when the markers are not there yet); other sections untouched. */
+export function replaceDocsSection(docs: string, body: string): string {
+  const section = `${DOCS_START}\n## Benchmark (npm run bench)\n\n${body.trim()}\n${DOCS_END}`;
+  const start = docs.indexOf(DOCS_START);
+  const end = docs.indexOf(DOCS_END);
+  if (start >= 0 && end > start) return docs.slice(0, start) + section + docs.slice(end + DOCS_END.length);
+  if (start >= 0 || end >= 0) throw new Error(`docs/performance.md has one bench marker without the other (${DOCS_START} … ${DOCS_END})`);
+  return `${docs.trimEnd()}\n\n${section}\n`;
+}

@@ -1,0 +1,137 @@
+// What a stretch of load cost: Redis commands, CPU per process of the fleet, the machine as a whole,
+// and each Node process's event-loop delay, read before and after.
+import type { CpuCost, ProcessRole, RedisCost } from './bench-result.js';
+import { diffCommandStats, parseCommandStats, type CommandStats } from './command-stats.js';
+import { readMachineTicks, type MachineTicks } from './machine.js';
+import { cpuSecondsBetween, readCpuTicks, type CpuTicks } from './proc-stats.js';
+import { eventLoopLag, scrape, type EventLoopLag } from './prom-text.js';
+
+export interface MeteredProcess {
+  readonly name: string;
+  readonly role: ProcessRole;
+  /** Undefined when the process is not visible here (a Redis on another host or namespace). */
+  readonly pid: number | undefined;
+  /** `/metrics` of a Node process with prom-client's default metrics. */
+  readonly metricsUrl?: string;
+}
+
+export interface CommandStatsSource {
+  /** The text of `INFO commandstats`. */
+  commandStats(): Promise<string>;
+}
+
+interface Reading {
+  readonly at: number;
+  readonly commands: CommandStats;
+  readonly cpu: ReadonlyMap<string, CpuTicks>;
+  readonly machine: MachineTicks;
+  readonly bench: NodeJS.CpuUsage;
+}
+
+export interface Metered {
+  readonly redis: Omit<RedisCost, 'exclusive'>;
+  readonly cpu: CpuCost;
+  readonly eventLoop: Record<string, EventLoopLag>;
+}
+
+function tryCpu(pid: number | undefined): CpuTicks | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return readCpuTicks(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+const ROLES: readonly ProcessRole[] = ['gateways', 'workers', 'simulator', 'redis'];
+const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export class ResourceMeter {
+  private before: Reading | undefined;
+
+  constructor(
+    private readonly processes: readonly MeteredProcess[],
+    private readonly redis: CommandStatsSource,
+    private readonly ticksPerSecond: number,
+  ) {}
+
+  private async read(): Promise<Reading> {
+    const commands = parseCommandStats(await this.redis.commandStats());
+    const cpu = new Map<string, CpuTicks>();
+    for (const p of this.processes) {
+      const ticks = tryCpu(p.pid);
+      if (ticks !== undefined) cpu.set(p.name, ticks);
+    }
+    return { at: performance.now(), commands, cpu, machine: readMachineTicks(), bench: process.cpuUsage() };
+  }
+
+  /** Takes the first reading and resets every event-loop histogram (prom-client resets on scrape). */
+  async start(): Promise<void> {
+    await Promise.all(this.processes.flatMap((p) => (p.metricsUrl === undefined ? [] : [scrape(p.metricsUrl)])));
+    this.before = await this.read();
+  }
+
+  /** What ran since start(): `messages` and `tokens` divide the costs. */
+  async stop(messages: number, tokens: number): Promise<Metered> {
+    const before = this.before;
+    if (before === undefined) throw new Error('ResourceMeter.stop() before start()');
+    const lags = await Promise.all(
+      this.processes.map(async (p) => {
+        const text = p.metricsUrl === undefined ? undefined : await scrape(p.metricsUrl);
+        const lag = text === undefined ? undefined : eventLoopLag(text);
+        return [p.name, lag] as const;
+      }),
+    );
+    const after = await this.read();
+
+    const commands = diffCommandStats(before.commands, after.commands);
+    const perMessage = (n: number): number => (messages === 0 ? 0 : n / messages);
+    const redis = {
+      commands: commands.calls,
+      commandsPerMessage: round(perMessage(commands.calls), 2),
+      usecPerMessage: round(perMessage(commands.usec), 1),
+      top: commands.byCommand.slice(0, 15).map((c) => ({ command: c.command, calls: c.calls, perMessage: round(perMessage(c.calls), 2) })),
+    };
+
+    const seconds: Record<ProcessRole, number> = { gateways: 0, workers: 0, simulator: 0, redis: 0 };
+    const byProcess: Record<string, number> = {};
+    for (const p of this.processes) {
+      const b = before.cpu.get(p.name);
+      const a = after.cpu.get(p.name);
+      if (a === undefined || b === undefined) continue;
+      const s = cpuSecondsBetween(b, a, this.ticksPerSecond);
+      byProcess[p.name] = round(s, 2);
+      seconds[p.role] += s;
+    }
+    const total = ROLES.reduce((sum, r) => sum + seconds[r], 0);
+    const perK = (s: number): number => (tokens === 0 ? 0 : round(s / (tokens / 1000), 4));
+    const benchSeconds = (after.bench.user + after.bench.system - before.bench.user - before.bench.system) / 1e6;
+    const machineBusySeconds = (after.machine.busy - before.machine.busy) / this.ticksPerSecond;
+    const machineTotal = after.machine.total - before.machine.total;
+    const cpu: CpuCost = {
+      seconds: {
+        gateways: round(seconds.gateways, 2),
+        workers: round(seconds.workers, 2),
+        simulator: round(seconds.simulator, 2),
+        redis: round(seconds.redis, 2),
+        total: round(total, 2),
+      },
+      perThousandTokens: {
+        gateways: perK(seconds.gateways),
+        workers: perK(seconds.workers),
+        simulator: perK(seconds.simulator),
+        redis: perK(seconds.redis),
+        total: perK(total),
+      },
+      byProcess,
+      benchSeconds: round(benchSeconds, 2),
+      otherSeconds: round(Math.max(0, machineBusySeconds - total - benchSeconds), 2),
+      machineBusy: machineTotal === 0 ? 0 : round((after.machine.busy - before.machine.busy) / machineTotal, 3),
+      wallSeconds: round((after.at - before.at) / 1000, 2),
+    };
+
+    const eventLoop: Record<string, EventLoopLag> = {};
+    for (const [name, lag] of lags) if (lag !== undefined) eventLoop[name] = lag;
+    return { redis, cpu, eventLoop };
+  }
+}

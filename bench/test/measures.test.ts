@@ -1,0 +1,173 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseBenchArgs, UsageError } from '../src/bench-options.js';
+import { diffCommandStats, parseCommandStats } from '../src/command-stats.js';
+import { checkGoals } from '../src/goals.js';
+import { LatencyRecorder, overhead } from '../src/latency.js';
+import { parseMachineTicks, parseRedisPid, parseRedisVersion } from '../src/machine.js';
+import { parseOpenFileLimits, splitBySocketLimit } from '../src/open-files.js';
+import { cpuSecondsBetween, parseProcStat, parseVmRss, readCpuTicks, readRssBytes } from '../src/proc-stats.js';
+import { eventLoopLag, promSample } from '../src/prom-text.js';
+import { DOCS_END, DOCS_START, replaceDocsSection } from '../src/report.js';
+
+const BEFORE = `# Commandstats\r
+cmdstat_xadd:calls=100,usec=900,usec_per_call=9.00,rejected_calls=0,failed_calls=0\r
+cmdstat_publish:calls=50,usec=100,usec_per_call=2.00,rejected_calls=0,failed_calls=0\r
+cmdstat_client|setname:calls=4,usec=8,usec_per_call=2.00,rejected_calls=0,failed_calls=0\r
+`;
+const AFTER = `# Commandstats\r
+cmdstat_xadd:calls=1101,usec=9900,usec_per_call=9.00,rejected_calls=0,failed_calls=0\r
+cmdstat_publish:calls=1050,usec=2100,usec_per_call=2.00,rejected_calls=0,failed_calls=0\r
+cmdstat_client|setname:calls=4,usec=8,usec_per_call=2.00,rejected_calls=0,failed_calls=0\r
+cmdstat_evalsha:calls=30,usec=600,usec_per_call=20.00,rejected_calls=0,failed_calls=1\r
+`;
+
+describe('INFO commandstats', () => {
+  it('parses every cmdstat line, subcommands included, and ignores the rest', () => {
+    const stats = parseCommandStats(BEFORE);
+    expect([...stats.keys()]).toEqual(['xadd', 'publish', 'client|setname']);
+    expect(stats.get('xadd')).toEqual({ calls: 100, usec: 900 });
+  });
+
+  it('diffs two snapshots: new commands count whole, idle ones drop out, most called first', () => {
+    const diff = diffCommandStats(parseCommandStats(BEFORE), parseCommandStats(AFTER));
+    expect(diff.byCommand).toEqual([
+      { command: 'xadd', calls: 1001, usec: 9000 },
+      { command: 'publish', calls: 1000, usec: 2000 },
+      { command: 'evalsha', calls: 30, usec: 600 },
+    ]);
+    expect(diff.calls).toBe(2031);
+    expect(diff.usec).toBe(11_600);
+  });
+
+  it('counts from zero when the counters went down (CONFIG RESETSTAT in between)', () => {
+    const diff = diffCommandStats(parseCommandStats(AFTER), parseCommandStats(BEFORE));
+    expect(diff.calls).toBe(150);
+  });
+});
+
+describe('/proc', () => {
+  it('reads utime and stime after a command name holding spaces and parentheses', () => {
+    const line = '4242 (node (gw) 1) S 1 4242 4242 0 -1 4194560 2000 0 0 0 1234 567 0 0 20 0 11 0 900 1000000 5000 18446744073709551615';
+    expect(parseProcStat(line)).toEqual({ utime: 1234, stime: 567 });
+    expect(() => parseProcStat('garbage')).toThrow(/stat/);
+  });
+
+  it('turns ticks into seconds', () => {
+    expect(cpuSecondsBetween({ utime: 100, stime: 50 }, { utime: 400, stime: 150 }, 100)).toBe(4);
+  });
+
+  it('reads VmRSS in bytes', () => {
+    expect(parseVmRss('Name:\tnode\nVmPeak:\t  999 kB\nVmRSS:\t   81920 kB\nRssAnon:\t 1 kB\n')).toBe(81_920 * 1024);
+    expect(() => parseVmRss('Name:\tnode\n')).toThrow(/VmRSS/);
+  });
+
+  it('reads a live process: this one uses CPU and memory', () => {
+    const ticks = readCpuTicks(process.pid);
+    expect(ticks.utime + ticks.stime).toBeGreaterThan(0);
+    const rss = readRssBytes(process.pid);
+    expect(Math.abs(rss - process.memoryUsage.rss()) / rss).toBeLessThan(0.2);
+  });
+
+  it('reads the aggregate cpu line of /proc/stat', () => {
+    const ticks = parseMachineTicks('cpu  100 5 50 1000 20 3 2 10 0 0\ncpu0 50 2 25 500 10 1 1 5 0 0\n');
+    expect(ticks).toEqual({ busy: 170, total: 1190 });
+  });
+
+  it('reads the open-file limits, unlimited included', () => {
+    const limits = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n';
+    expect(parseOpenFileLimits(limits)).toEqual({ soft: 1024, hard: 524_288 });
+    expect(parseOpenFileLimits('Max open files            unlimited            unlimited            files')).toEqual({ soft: Infinity, hard: Infinity });
+    expect(parseOpenFileLimits('Max processes 10 10')).toBeUndefined();
+    expect(splitBySocketLimit([1000, 10_000], 10_240)).toEqual({ fit: [1000], tooMany: [10_000] });
+  });
+});
+
+describe('Redis INFO server', () => {
+  it('finds the version and the pid', () => {
+    const info = '# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\nprocess_id:31337\r\n';
+    expect(parseRedisVersion(info)).toBe('7.0.15');
+    expect(parseRedisPid(info)).toBe(31_337);
+  });
+});
+
+describe('Prometheus text', () => {
+  const text = [
+    '# HELP nodejs_eventloop_lag_p99_seconds The 99th percentile',
+    'nodejs_eventloop_lag_p99_seconds{instance="gateway-1"} 0.0123456',
+    'nodejs_eventloop_lag_p99_seconds_extra 5',
+    'nodejs_eventloop_lag_max_seconds 0.25',
+  ].join('\n');
+
+  it('reads a sample with or without labels, never a longer name', () => {
+    expect(promSample(text, 'nodejs_eventloop_lag_p99_seconds')).toBe(0.0123456);
+    expect(promSample(text, 'nodejs_eventloop_lag_max_seconds')).toBe(0.25);
+    expect(promSample(text, 'nodejs_eventloop_lag')).toBeUndefined();
+    expect(eventLoopLag(text)).toEqual({ p99Ms: 12.3, maxMs: 250 });
+  });
+});
+
+describe('overhead', () => {
+  it('is the system minus the floor at each percentile', () => {
+    expect(overhead({ p50: 161.25, p95: 180, p99: 240.04 }, { p50: 151.2, p95: 155, p99: 160 })).toEqual({ p50: 10.1, p95: 25, p99: 80 });
+  });
+
+  it('summarises recorded latencies in ms at 0.1 ms resolution', () => {
+    const rec = new LatencyRecorder();
+    for (let i = 1; i <= 100; i++) rec.recordMs(150 + i / 10);
+    const s = rec.summary();
+    expect(s.count).toBe(100);
+    expect(s.p50).toBeCloseTo(155, 0);
+    expect(s.p99).toBeCloseTo(159.9, 0);
+    expect(s.max).toBeCloseTo(160, 0);
+    expect(new LatencyRecorder().summary().count).toBe(0);
+  });
+
+  it('judges the goals only at the scale they name', () => {
+    const system = { users: 1000, messages: 5000, failures: 0, successRate: 100 };
+    const idle = [{ sockets: 10_000, opened: 10_000, failures: 0, gateway: 'gateway-1', connectionsReported: 10_000, rssBeforeBytes: 0, rssAfterBytes: 60_000_000, bytesPerConnection: 6000, settleMs: 5000 }];
+    const met = checkGoals({ system, ttftOverhead: { p50: 3, p95: 9, p99: 60 }, idle, paced: undefined });
+    expect(met.map((g) => g.met)).toEqual([true, true, false, true, true, undefined]);
+    const small = checkGoals({ system: { ...system, users: 50 }, ttftOverhead: { p50: 3, p95: 9, p99: 6 }, idle: [], paced: undefined });
+    expect(small.map((g) => g.met)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe('command line', () => {
+  it('defaults to the 1000-user level and both idle sizes', () => {
+    const o = parseBenchArgs([]);
+    expect(o.users).toBe(1000);
+    expect(o.idle).toEqual([1000, 10_000]);
+    expect(o.docs).toBe(true);
+  });
+
+  it('reads every option and refuses unknown or malformed ones', () => {
+    const o = parseBenchArgs(['--users', '200', '--duration', '30', '--think', '100-200', '--idle', '500, 2000', '--out', 'x.json', '--no-docs']);
+    expect(o).toMatchObject({ users: 200, durationS: 30, thinkMs: { min: 100, max: 200 }, idle: [500, 2000], out: 'x.json', docs: false });
+    expect(parseBenchArgs(['--skip-idle', '--skip-paced']).idle).toEqual([]);
+    expect(parseBenchArgs(['--quick'])).toMatchObject({ quick: true, docs: false, paced: 0 });
+    expect(() => parseBenchArgs(['--users', '1e3'])).toThrow(UsageError);
+    expect(() => parseBenchArgs(['--think', '300-100'])).toThrow(/below/);
+    expect(() => parseBenchArgs(['--frobnicate'])).toThrow(UsageError);
+  });
+});
+
+describe('docs/performance.md section', () => {
+  const docs = '# Performance\n\n## Streaming overhead (issue 2)\n\nkept as is\n';
+
+  it('is appended once, then replaced in place, other sections untouched', () => {
+    const first = replaceDocsSection(docs, '| a | b |');
+    expect(first.startsWith(docs.trimEnd())).toBe(true);
+    expect(first).toContain(`${DOCS_START}\n## Benchmark (npm run bench)\n\n| a | b |\n${DOCS_END}`);
+    const withTail = `${first}\n## Later section\n\nalso kept\n`;
+    const second = replaceDocsSection(withTail, '| c | d |');
+    expect(second).not.toContain('| a | b |');
+    expect(second).toContain('| c | d |');
+    expect(second).toContain('kept as is');
+    expect(second).toContain('## Later section\n\nalso kept');
+    expect(second.split(DOCS_START)).toHaveLength(2);
+  });
+
+  it('refuses a file with one marker only', () => {
+    expect(() => replaceDocsSection(`${docs}${DOCS_START}\n`, 'x')).toThrow(/marker/);
+  });
+});

@@ -1,0 +1,54 @@
+// One real `--quick` bench: Redis, the stack and both load runs, end to end (about 15 s).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import type { BenchResult } from '../src/bench-result.js';
+
+jest.setTimeout(90_000);
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-quick-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run bench -- --quick', () => {
+  it('measures the floor and the system, meters them, and writes the JSON and the table', async () => {
+    const out = join(dir, 'quick.json');
+    const run = await runBench(['--quick', '--duration', '3', '--idle', '100', '--out', out]);
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+
+    const r = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+    expect(r.kind).toBe('chat-fleet-bench');
+    // The floor is the model itself: never faster than the simulator's fixed first-token latency.
+    expect(r.floor.messages).toBeGreaterThan(0);
+    expect(r.floor.failures).toBe(0);
+    expect(r.floor.ttftMs.p50).toBeGreaterThanOrEqual(r.setup.sim.ttftMs);
+    expect(r.system.messages).toBeGreaterThan(0);
+    expect(r.system.successRate).toBe(100);
+    expect(r.system.frames).toBe(r.system.tokens);
+    expect(r.overhead.ttftMs.p50).toBeCloseTo(r.system.ttftMs.p50 - r.floor.ttftMs.p50, 1);
+    // Each reply takes several Redis commands and CPU in every role.
+    expect(r.redis.commandsPerMessage).toBeGreaterThan(2);
+    expect(r.redis.top.length).toBeGreaterThan(0);
+    for (const role of ['gateways', 'workers', 'simulator', 'redis'] as const) expect(r.cpu.seconds[role]).toBeGreaterThan(0);
+    expect(r.idle).toEqual([expect.objectContaining({ sockets: 100, opened: 100, failures: 0, connectionsReported: 100, gateway: 'gateway-1' })]);
+    expect(r.idle[0]!.rssAfterBytes).toBeGreaterThan(r.idle[0]!.rssBeforeBytes);
+
+    expect(run.stdout).toContain('| | floor: model alone | system: through the fleet | overhead |');
+    expect(run.stdout).not.toContain('updated the "Benchmark');
+  });
+});
