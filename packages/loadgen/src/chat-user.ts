@@ -14,6 +14,8 @@ export interface UserContext {
   readonly thinkMs: { min: number; max: number };
   readonly replyTimeoutMs: number;
   readonly userPrefix: string;
+  /** Every gateway's base URL; a reconnect that fails on the user's own tries the next ones. */
+  readonly gateways: readonly string[];
   readonly content: (user: number, turn: number) => string;
 }
 
@@ -48,14 +50,18 @@ export class ChatUser {
   /** A terminal close (4100–4199): the session is gone, the user stops. */
   private dead = false;
   private reopening: Promise<boolean> | undefined;
-  private readonly wsBase: string;
+  /** Index into ctx.gateways of the gateway this user talks to now. */
+  private gatewayIndex: number;
 
   constructor(
     readonly index: number,
-    private readonly gateway: string,
     private readonly ctx: UserContext,
   ) {
-    this.wsBase = gateway.replace(/^http/, 'ws').replace(/\/$/, '');
+    this.gatewayIndex = index % ctx.gateways.length;
+  }
+
+  private get gateway(): string {
+    return this.ctx.gateways[this.gatewayIndex]!;
   }
 
   async run(startDelayMs: number, firstPauseMs: number): Promise<void> {
@@ -73,8 +79,10 @@ export class ChatUser {
     }
     let pause = firstPauseMs;
     for (let turn = 1; ; turn++) {
-      await ctx.clock.sleep(Math.min(pause, ctx.deadline - performance.now()));
-      if (ctx.clock.stopped || this.dead || performance.now() >= ctx.deadline) break;
+      // A message due after the deadline is never sent (timers may fire a little early).
+      if (performance.now() + pause >= ctx.deadline) break;
+      await ctx.clock.sleep(pause);
+      if (ctx.clock.stopped || this.dead) break;
       if (this.socket === undefined) {
         const reopened = await this.reopen();
         if (!reopened) {
@@ -121,7 +129,7 @@ export class ChatUser {
   /** Opens a socket and resolves on its `ready` frame. */
   private open(): Promise<void> {
     const clientId = `u${this.index}o${this.opens++}`;
-    const url = `${this.wsBase}/ws/${this.sessionId}/${clientId}?token=${encodeURIComponent(this.token)}`;
+    const url = `${this.gateway.replace(/^http/, 'ws')}/ws/${this.sessionId}/${clientId}?token=${encodeURIComponent(this.token)}`;
     const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: CONNECT_TIMEOUT_MS });
     return new Promise<void>((resolve, reject) => {
       let ready = false;
@@ -193,16 +201,19 @@ export class ChatUser {
     return this.reopening;
   }
 
+  /** Own gateway first, then the others (any gateway serves any session), each up to RECONNECT_TRIES times. */
   private async reopenOnce(): Promise<boolean> {
-    for (let attempt = 1; attempt <= RECONNECT_TRIES; attempt++) {
+    const gateways = this.ctx.gateways.length;
+    for (let attempt = 1; attempt <= RECONNECT_TRIES * gateways; attempt++) {
       if (this.ctx.clock.stopped && this.pending === undefined) return false;
-      this.ctx.stats.reconnects++;
       try {
         await this.open();
+        this.ctx.stats.reconnects++;
         return true;
       } catch (err) {
         if (err instanceof ConnectError && /^ws_4(01|04)$/.test(err.code)) return false; // the session is gone
-        await new Promise((r) => setTimeout(r, 200 * attempt));
+        this.gatewayIndex = (this.gatewayIndex + 1) % gateways;
+        if (attempt % gateways === 0) await new Promise((r) => setTimeout(r, 250 * (attempt / gateways)));
       }
     }
     return false;

@@ -75,6 +75,7 @@ export async function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise
     thinkMs: spec.thinkMs,
     replyTimeoutMs: spec.replyTimeoutMs,
     userPrefix: spec.userPrefix,
+    gateways: spec.gateways,
     content: hooks.content ?? defaultContent(spec.userPrefix),
   };
   const users: ChatUser[] = [];
@@ -82,7 +83,7 @@ export async function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise
   const g = spec.gateways.length;
   for (let i = 0; i < spec.users; i++) {
     if (procOf(i, g, spec.procs) !== spec.procIndex) continue;
-    const user = new ChatUser(i, spec.gateways[i % g]!, ctx);
+    const user = new ChatUser(i, ctx);
     users.push(user);
     const startDelay = spec.users > 1 ? (i * spec.rampS * 1000) / spec.users : 0;
     const firstPause = spec.staggerFirstMessage ? Math.random() * spec.thinkMs.max : 0;
