@@ -8,3 +8,4 @@ export * from './stack.js';
 export * from './stack-banner.js';
 export * from './launcher-env.js';
 export * from './open-file-limit.js';
+export * from './otlp-receiver.js';

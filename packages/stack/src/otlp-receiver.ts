@@ -1,4 +1,4 @@
-// An OTLP/HTTP receiver for tests: processes export their spans here (OTEL_EXPORTER_OTLP_PROTOCOL
+// An OTLP/HTTP receiver for tests and `npm run trace`: processes export their spans here
 // = http/json), and the test reads them back as plain objects.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// `npm run trace`: starts a stack whose processes export OpenTelemetry spans to a receiver in
+// this process, sends one message (then the same question again, answered from the cache), and
+// prints each message's trace as a tree with timings. Needs Node's WebSocket
+// (--experimental-websocket on Node 20; the npm script passes it).
+import { parseArgs } from 'node:util';
+import { DEFAULT_REDIS_URL, ensureRedis } from './redis-server.js';
+import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
+import { startStack, type Stack } from './stack.js';
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+const { values: args } = parseArgs({
+  options: {
+    message: { type: 'string', default: 'How do tides work?' },
+    'ttft-ms': { type: 'string', default: '150' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+interface ServerFrame {
+  type: string;
+  messageId?: string;
+  id?: string;
+  code?: string;
+  message?: string;
+}
+
+async function sendOne(gatewayUrl: string, wsUrl: string, content: string): Promise<string> {
+  const res = await fetch(`${gatewayUrl}/chat/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: `trace-${Math.random().toString(36).slice(2, 8)}` }),
+  });
+  if (res.status !== 201) throw new Error(`POST /chat/session answered ${res.status}`);
+  const session = (await res.json()) as { sessionId: string; token: string };
+  const ws = new WebSocket(`${wsUrl}/ws/${session.sessionId}/trace?token=${encodeURIComponent(session.token)}`);
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      let messageId: string | undefined;
+      const timer = setTimeout(() => reject(new Error('no reply within 30 s')), 30_000);
+      ws.addEventListener('message', (event: MessageEvent) => {
+        const frame = JSON.parse(String(event.data)) as ServerFrame;
+        if (frame.type === 'ready') ws.send(JSON.stringify({ type: 'chat', id: 'q', content }));
+        else if (frame.type === 'ack') messageId = frame.messageId;
+        else if (frame.type === 'done' && messageId !== undefined && frame.messageId === messageId) {
+          clearTimeout(timer);
+          resolve(messageId);
+        } else if (frame.type === 'error') {
+          clearTimeout(timer);
+          reject(new Error(`${frame.code ?? 'error'}: ${frame.message ?? ''}`));
+        }
+      });
+      ws.addEventListener('error', () => reject(new Error('the socket failed')));
+    });
+  } finally {
+    ws.close();
+  }
+}
+
+/** The finished trace of `messageId`: its gateway root span and everything sharing its trace id. */
+async function traceOf(otlp: OtlpReceiver, messageId: string): Promise<ReceivedSpan[]> {
+  const spans = await otlp.until(
+    (all) => {
+      const root = all.find((s) => s.name === 'chat.message' && s.attributes['chat.message_id'] === messageId);
+      if (root === undefined) return undefined;
+      const trace = all.filter((s) => s.traceId === root.traceId);
+      return trace.some((s) => s.name === 'chat.generate') ? trace : undefined;
+    },
+    10_000,
+    `the spans of ${messageId}`,
+  );
+  // Spans of the same trace may arrive a batch later.
+  await new Promise((r) => setTimeout(r, 600));
+  const root = spans[0]!;
+  return otlp.spans.filter((s) => s.traceId === root.traceId);
+}
+
+const SHOWN_ATTRIBUTES = [
+  'chat.transport',
+  'chat.source',
+  'chat.cache_hit',
+  'chat.attempt',
+  'chat.frames',
+  'chat.finish_reason',
+  'chat.queue_wait_ms',
+  'gen_ai.usage.input_tokens',
+  'gen_ai.usage.output_tokens',
+  'db.query.text',
+  'http.response.status_code',
+];
+
+/** An indented tree, parents before children, with start offsets and durations in ms. */
+export function formatTrace(spans: readonly ReceivedSpan[]): string {
+  const byParent = new Map<string | undefined, ReceivedSpan[]>();
+  const ids = new Set(spans.map((s) => s.spanId));
+  for (const s of spans) {
+    const parent = s.parentSpanId !== undefined && ids.has(s.parentSpanId) ? s.parentSpanId : undefined;
+    byParent.set(parent, [...(byParent.get(parent) ?? []), s]);
+  }
+  for (const list of byParent.values()) list.sort((a, b) => a.startMs - b.startMs);
+  const roots = byParent.get(undefined) ?? [];
+  const t0 = Math.min(...spans.map((s) => s.startMs));
+  const lines = [`trace ${spans[0]?.traceId ?? '?'}: ${spans.length} spans from ${new Set(spans.map((s) => s.service)).size} services`];
+  lines.push(`${'start'.padStart(8)} ${'took'.padStart(8)}  service          span`);
+  const walk = (s: ReceivedSpan, depth: number): void => {
+    const shown = SHOWN_ATTRIBUTES.filter((k) => s.attributes[k] !== undefined).map((k) => `${k.replace(/^(chat|gen_ai\.usage|http\.response|db\.query)\./, '')}=${String(s.attributes[k])}`);
+    const events = s.events.map((e) => `${e.name}@${(e.atMs - t0).toFixed(1)}`);
+    const status = s.status.code === 2 ? ` ERROR ${s.status.message ?? ''}` : '';
+    lines.push(
+      `${(s.startMs - t0).toFixed(1).padStart(8)} ${(s.endMs - s.startMs).toFixed(1).padStart(8)}  ${s.service.padEnd(16)} ${'  '.repeat(depth)}${s.name}` +
+        `${shown.length > 0 ? `  ${shown.join(' ')}` : ''}${events.length > 0 ? `  [${events.join(', ')}]` : ''}${status}`,
+    );
+    for (const c of byParent.get(s.spanId) ?? []) walk(c, depth + 1);
+  };
+  for (const r of roots) walk(r, 0);
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (typeof WebSocket === 'undefined') throw new Error('run with node --experimental-websocket (npm run trace does)');
+  const redis = await ensureRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL);
+  const otlp = await OtlpReceiver.start();
+  let stack: Stack | undefined;
+  try {
+    stack = await startStack({
+      redisUrl: redis.url,
+      gateways: 2,
+      workers: 2,
+      ports: 'auto',
+      env: {
+        REDIS_PREFIX: `trace-${Math.random().toString(36).slice(2, 8)}`,
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+      },
+      simEnv: { SIM_TTFT_MS: args['ttft-ms'] },
+    });
+    const [g1, g2] = [stack.gateways[0]!, stack.gateways[1]!];
+    // A warm-up message, so the traces below show steady-state timings, not first-call JIT.
+    await sendOne(g1.url, g1.wsUrl, `warm-up ${Date.now()}`);
+    const content = `${args.message} (${Date.now()})`;
+    const first = await sendOne(g1.url, g1.wsUrl, content);
+    const second = await sendOne(g2.url, g2.wsUrl, content);
+    const traces = [await traceOf(otlp, first), await traceOf(otlp, second)];
+    if (args.json) {
+      say(JSON.stringify({ traces }, null, 2));
+    } else {
+      say(`\nmessage ${first} (model):\n${formatTrace(traces[0]!)}`);
+      say(`\nthe same question from another session, on the other gateway (${second}, cache):\n${formatTrace(traces[1]!)}`);
+    }
+  } finally {
+    await stack?.stop();
+    await otlp.close();
+    await redis.server?.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
