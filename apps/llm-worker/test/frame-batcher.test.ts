@@ -32,6 +32,46 @@ describe('FrameBatcher', () => {
     }
   });
 
+  it('sends deltas slower than the window at once, each in its own frame', () => {
+    jest.useFakeTimers();
+    try {
+      let clock = 0;
+      const out: Array<[number, string]> = [];
+      const b = new FrameBatcher(10, (t) => out.push([clock, t]), () => clock);
+      // A 60 tokens/s model: a delta every 16.7 ms, never held back.
+      for (const t of ['a', 'b', 'c', 'd']) {
+        b.push(t);
+        clock += 16.7;
+        jest.advanceTimersByTime(16.7);
+      }
+      expect(out.map(([at]) => Math.round(at * 10) / 10)).toEqual([0, 16.7, 33.4, 50.1]);
+      expect(out.map(([, t]) => t)).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('joins fast deltas into one frame per window, holding none longer than the window', () => {
+    jest.useFakeTimers();
+    try {
+      let clock = 0;
+      const out: Array<[number, string]> = [];
+      const b = new FrameBatcher(10, (t) => out.push([clock, t]), () => clock);
+      // A 1000 tokens/s model for 40 ms.
+      for (let i = 0; i < 40; i++) {
+        b.push(String(i % 10));
+        clock += 1;
+        jest.advanceTimersByTime(1);
+      }
+      b.flush();
+      expect(out.map(([, t]) => t).join('')).toBe('0123456789'.repeat(4));
+      expect(out.length).toBeLessThanOrEqual(6);
+      for (let i = 1; i < out.length - 1; i++) expect(out[i]![0] - out[i - 1]![0]).toBeGreaterThanOrEqual(10);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('discard drops pending text', () => {
     jest.useFakeTimers();
     try {
