@@ -1,6 +1,7 @@
 // One simulated user: a session with its own userId, one WebSocket, and a loop of chat → reply →
 // think. Each reply is checked whole: every seq 1..n exactly once after the last reset, then done.
 // A socket dropped mid-reply is reopened and the reply resumed, as the protocol asks of clients.
+import { ReplyCheck } from '@chat-fleet/loadtest';
 import WebSocket from 'ws';
 import { readFrame } from './frame-reader.js';
 import type { Semaphore, ShardStats, StopClock } from './shard-state.js';
@@ -24,11 +25,8 @@ interface Pending {
   readonly sentAt: number;
   deadline: number;
   messageId: string | undefined;
-  attempt: number;
-  lastSeq: number;
+  readonly check: ReplyCheck;
   firstTokenAt: number | undefined;
-  /** Why the current attempt cannot be whole (a gap or a duplicate); cleared by reset. */
-  broken: string | undefined;
   readonly end: () => void;
 }
 
@@ -226,7 +224,7 @@ export class ChatUser {
       this.finish('socket_closed', performance.now());
       return;
     }
-    this.socket.send(JSON.stringify({ type: 'resume', messageId: p.messageId, afterSeq: p.lastSeq, attempt: p.attempt }));
+    this.socket.send(JSON.stringify({ type: 'resume', messageId: p.messageId, afterSeq: p.check.lastSeq, attempt: p.check.attempt }));
   }
 
   private exchange(turn: number): Promise<void> {
@@ -237,10 +235,8 @@ export class ChatUser {
         sentAt: now,
         deadline: now + this.ctx.replyTimeoutMs,
         messageId: undefined,
-        attempt: 1,
-        lastSeq: 0,
+        check: new ReplyCheck(),
         firstTokenAt: undefined,
-        broken: undefined,
         end: resolve,
       };
       this.ctx.stats.inFlight++;
@@ -257,8 +253,7 @@ export class ChatUser {
         if (frame.messageId !== p.messageId) return;
         this.ctx.stats.frames++;
         if (p.firstTokenAt === undefined) p.firstTokenAt = performance.now();
-        if (frame.seq === p.lastSeq + 1) p.lastSeq = frame.seq;
-        else p.broken ??= frame.seq <= p.lastSeq ? 'duplicate' : 'gap';
+        p.check.token(frame.seq);
         return;
       }
       case 'ack':
@@ -266,15 +261,13 @@ export class ChatUser {
         return;
       case 'reset':
         if (frame.messageId !== p.messageId) return;
-        p.attempt = frame.attempt;
-        p.lastSeq = 0;
-        p.broken = undefined;
+        p.check.reset(frame.attempt);
         return;
       case 'done': {
         if (frame.messageId !== p.messageId) return;
         const now = performance.now();
-        if (frame.finishReason === 'cancelled') this.finish('cancelled', now);
-        else if (p.broken !== undefined || frame.seq !== p.lastSeq) this.finish('incomplete', now);
+        const failure = p.check.done(frame.seq, frame.finishReason);
+        if (failure !== undefined) this.finish(failure, now);
         else {
           this.pending = undefined;
           this.ctx.stats.inFlight--;

@@ -1,0 +1,2 @@
+export * from './scenarios.js';
+export * from './reply-check.js';
