@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly idle: readonly number[];
   /** The simulator's fixed behaviour. */
   readonly sim: { readonly ttftMs: number; readonly tokensPerSec: number; readonly replyTokens: number };
+  /** Extra environment for every process of the stack, e.g. FRAME_BATCH_MS=10 to compare a setting. */
+  readonly env: Readonly<Record<string, string>>;
   /** Where the JSON goes; undefined means bench/results/<timestamp>.json. */
   readonly out: string | undefined;
   /** Whether to rewrite the bench section of docs/performance.md. */
@@ -77,6 +79,7 @@ export const USAGE = `npm run bench -- [options]
   --ttft-ms MS          simulator first-token latency                    default 150
   --tokens-per-sec N    simulator token pace                             default 60
   --reply-tokens N      simulator reply length in tokens                 default 48
+  --env KEY=VALUE       extra setting for every process of the stack (repeatable)
   --out FILE            JSON results file            default bench/results/<timestamp>.json
   --no-docs             leave docs/performance.md alone (implied by --quick)
   --quick               smoke run: 50 users, 5 s, idle 200, no paced run, no warm-up, no docs
@@ -118,6 +121,21 @@ export function parseIdle(raw: string): number[] {
   });
 }
 
+/** The settings the bench itself decides; overriding them would measure something else. */
+const RESERVED_ENV = new Set(['REDIS_URL', 'REDIS_PREFIX', 'PORT', 'METRICS_PORT', 'LLM_SIM_PORT', 'INSTANCE_ID', 'AUTH_SECRET']);
+
+export function parseEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (m === null) throw new UsageError(`--env: expected KEY=VALUE with an upper-case KEY, got "${pair}"`);
+    const key = m[1] ?? '';
+    if (RESERVED_ENV.has(key)) throw new UsageError(`--env: ${key} is set by the bench itself`);
+    env[key] = m[2] ?? '';
+  }
+  return env;
+}
+
 /** Parses argv (without node and the script); throws UsageError on anything unknown or malformed. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let parsed;
@@ -140,6 +158,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         'ttft-ms': { type: 'string' },
         'tokens-per-sec': { type: 'string' },
         'reply-tokens': { type: 'string' },
+        env: { type: 'string', multiple: true },
         out: { type: 'string' },
         'no-docs': { type: 'boolean' },
         quick: { type: 'boolean' },
@@ -170,6 +189,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       tokensPerSec: number('tokens-per-sec', v['tokens-per-sec'], 1, 1_000_000) ?? 60,
       replyTokens: int('reply-tokens', v['reply-tokens'], 1, 100_000) ?? 48,
     },
+    env: parseEnv(v.env ?? []),
     out: v.out,
     docs: !quick && v['no-docs'] !== true,
     quick,

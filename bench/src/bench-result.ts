@@ -80,6 +80,8 @@ export interface BenchResult {
     readonly warmupS: number;
     readonly paced: { readonly users: number; readonly durationS: number; readonly rampS: number; readonly thinkMs: { readonly min: number; readonly max: number } } | null;
     readonly cache: string;
+    /** Settings given with --env. */
+    readonly env: Readonly<Record<string, string>>;
     readonly redis: { readonly private: boolean; readonly prefix: string };
     readonly openFiles: { readonly soft: number | null; readonly hard: number | null };
   };

@@ -6,7 +6,7 @@ import type { Stack } from '@chat-fleet/stack';
 import type { BenchOptions } from './bench-options.js';
 import type { BenchResult, IdleMeasurement, SystemResult } from './bench-result.js';
 import { checkGoals } from './goals.js';
-import { measureIdleMemory } from './idle-memory.js';
+import { measureIdleMemory, warmIdlePath } from './idle-memory.js';
 import { overhead } from './latency.js';
 import type { MachineInfo } from './machine.js';
 import { runFloor, type FloorResult } from './model-floor.js';
@@ -59,7 +59,8 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
   const idle: IdleMeasurement[] = [];
   const [measured] = stack.gateways;
   const rest = stack.gateways[1] ?? measured;
-  if (measured !== undefined && rest !== undefined) {
+  if (measured !== undefined && rest !== undefined && o.idle.length > 0) {
+    await warmIdlePath({ gateway: measured, restUrl: rest.url, userPrefix: `${deps.prefix}-idle` });
     for (const sockets of o.idle) {
       checkAborted(signal);
       const m = await measureIdleMemory({
@@ -172,6 +173,7 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
       warmupS: o.warmupS,
       paced: o.paced > 0 ? { users: o.paced, durationS: o.pacedDurationS, rampS: pacedRampS, thinkMs: o.pacedThinkMs } : null,
       cache: 'response cache on (CACHE_TTL_SECONDS default) with every message distinct, so every reply is a miss that pays the lookup and the store',
+      env: o.env,
       redis: { private: deps.redis.private, prefix: deps.prefix },
       openFiles: deps.openFiles,
     },

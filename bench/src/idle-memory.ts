@@ -25,6 +25,17 @@ async function untilConnections(url: string, n: number, timeoutMs: number): Prom
   }
 }
 
+/**
+ * Opens and closes a few sockets so that one-time costs (compiled code, the first subscription,
+ * pools) are paid before a measurement; few enough that the freed memory they leave is noise.
+ */
+export async function warmIdlePath(o: Pick<IdleMemoryOptions, 'gateway' | 'restUrl' | 'userPrefix'>, sockets = 20): Promise<void> {
+  const sessions = await createSessions(o.restUrl, sockets, `${o.userPrefix}-warm`);
+  const opened = await openIdleSockets(sessions.map((s, i) => o.gateway.socketUrl(s.sessionId, `warm-${i}`, s.token)));
+  await closeSockets(opened.sockets);
+  await untilConnections(o.gateway.url, 0, 15_000);
+}
+
 export async function measureIdleMemory(o: IdleMemoryOptions): Promise<IdleMeasurement> {
   const t0 = performance.now();
   const sessions = await createSessions(o.restUrl, o.sockets, o.userPrefix);

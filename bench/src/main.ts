@@ -127,6 +127,7 @@ async function main(): Promise<void> {
         // Every bench user is its own userId; the limits must not be what the bench measures.
         RATE_LIMIT_USER_PER_MIN: '1000000',
         RATE_LIMIT_USER_TOKENS_PER_MIN: '1000000000',
+        ...options.env,
       },
       simEnv: {
         SIM_TTFT_MS: String(options.sim.ttftMs),

@@ -38,7 +38,7 @@ function errorName(err: unknown): string {
 
 /**
  * Each user sends a message, reads the stream to its end, thinks, and repeats; no message starts
- * after the duration, and those in flight finish. A message succeeds when the stream ends with a
+ * after the ramp plus the duration, and those in flight finish. A message succeeds when the stream ends with a
  * finish_reason after at least one content chunk.
  */
 export async function runFloor(options: FloorOptions): Promise<FloorResult> {
@@ -50,7 +50,8 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
   let failures = 0;
   let tokens = 0;
   const started = performance.now();
-  const deadline = started + options.durationS * 1000;
+  // As in the load runner: the ramp comes first, then the duration.
+  const deadline = started + (options.rampS + options.durationS) * 1000;
   const aborted = (): boolean => options.signal?.aborted === true;
 
   const fail = (code: string): void => {

@@ -47,14 +47,30 @@ export function formatReport(r: BenchResult): string {
   lines.push(
     `- Stack: ${s.gateways} gateways, ${s.workers} workers, simulator at first token ${s.sim.ttftMs} ms, ` +
       `${s.sim.tokensPerSec} tokens/s, ${s.sim.replyTokens} tokens a reply; ${s.cache}. The load runs in the same ` +
-      `machine: ${s.users} users over ${s.durationS} s (ramp ${s.rampS} s, think ${s.thinkMs.min}–${s.thinkMs.max} ms` +
+      `machine: ${s.users} users for ${s.durationS} s after a ${s.rampS} s ramp (think ${s.thinkMs.min}–${s.thinkMs.max} ms` +
       `${s.warmupS > 0 ? `, after ${s.warmupS} s of unmeasured warm-up` : ''}).`,
   );
+  const env = Object.entries(s.env);
+  if (env.length > 0) lines.push(`- Settings given: ${env.map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`);
   lines.push(
     '- Floor: the same number of clients streaming straight from the simulator over HTTP with the `openai` SDK, ' +
       'no gateway, worker or Redis; the system: WebSocket clients through the gateways (`@chat-fleet/loadgen`), ' +
       'every reply checked whole (all `seq`, then `done`).',
   );
+  if (r.idle.length > 0) {
+    const first = r.idle[0];
+    lines.push(
+      `- Idle memory: before any load, N sockets that only wait, all on ${first?.gateway ?? 'one gateway'} (sessions created ` +
+        `through the other gateway's REST, each with its own userId, after a warm-up of 20 sockets); VmRSS of that ` +
+        `gateway read ${(first?.settleMs ?? 0) / 1000} s after the last socket was ready, minus VmRSS before, divided by N.`,
+    );
+  }
+  if (s.paced !== null) {
+    lines.push(
+      `- Paced: ${s.paced.users} users, each with its own session and socket, one message every ` +
+        `${s.paced.thinkMs.min / 1000}–${s.paced.thinkMs.max / 1000} s, ramp ${s.paced.rampS} s, for ${s.paced.durationS} s after the ramp.`,
+    );
+  }
   lines.push('');
   lines.push('| | floor: model alone | system: through the fleet | overhead |');
   lines.push('| --- | --- | --- | --- |');

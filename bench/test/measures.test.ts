@@ -148,6 +148,9 @@ describe('command line', () => {
     expect(() => parseBenchArgs(['--users', '1e3'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['--think', '300-100'])).toThrow(/below/);
     expect(() => parseBenchArgs(['--frobnicate'])).toThrow(UsageError);
+    expect(parseBenchArgs(['--env', 'FRAME_BATCH_MS=10', '--env', 'LOG_LEVEL=warn']).env).toEqual({ FRAME_BATCH_MS: '10', LOG_LEVEL: 'warn' });
+    expect(() => parseBenchArgs(['--env', 'REDIS_PREFIX=x'])).toThrow(/set by the bench/);
+    expect(() => parseBenchArgs(['--env', 'novalue'])).toThrow(/KEY=VALUE/);
   });
 });
 
