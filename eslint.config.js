@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs', 'apps/web/**', 'loadtest/k6/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs', 'loadtest/k6/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -254,10 +254,17 @@ describe('health', () => {
       expect(m.text).toMatch(/^chat_messages_total\{result="accepted"/m);
       expect(m.text).toContain('chat_first_token_seconds_bucket');
     }
+    // The web client (apps/web/dist): the page and its script, which renders the contract's test ids
+    // (tests/e2e drives it in a browser).
     const page = await http(A.url, 'GET', '/');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    for (const id of ['chat-input', 'chat-send', 'chat-stop', 'connection-status']) expect(page.text).toContain(`data-testid="${id}"`);
+    const script = /<script type="module" crossorigin src="(\/assets\/[\w.-]+\.js)"/.exec(page.text)?.[1];
+    expect(script).toBeDefined();
+    const js = await http(A.url, 'GET', script!);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('text/javascript');
+    for (const id of ['chat-input', 'chat-send', 'chat-stop', 'connection-status']) expect(js.text).toContain(id);
     const w = await http(stack.workers[0]!.metricsUrl, 'GET', '/metrics');
     expect(w.text).toMatch(/^llm_tokens_total\{kind="completion"/m);
     expect(w.text).toContain('chat_queue_jobs');

@@ -1,0 +1,278 @@
+// The chat page: header with the connection and a new-chat button, the conversation, and the
+// composer with notices and the last reply's timings. State lives in ChatController.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ChatController, ChatView, Notice } from './chat-controller.js';
+import type { ConnectionState } from './chat-socket.js';
+import type { AssistantMessage, ChatMessage, UserMessage } from './conversation.js';
+import { renderMarkdown } from './markdown.js';
+import type { ReplyStats } from './reply-stats.js';
+
+export function App({ controller }: { controller: ChatController }) {
+  const view = useChatView(controller);
+  const log = useRef<HTMLElement>(null);
+  const stick = useRef(true);
+  const { messages } = view.conversation;
+
+  // Follow the stream while the reader is at the bottom; leave them be once they scroll up.
+  useLayoutEffect(() => {
+    const el = log.current;
+    if (el !== null && stick.current) el.scrollTop = el.scrollHeight;
+  });
+  const onScroll = (): void => {
+    const el = log.current;
+    if (el !== null) stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  };
+  const send = (text: string): boolean => {
+    stick.current = true;
+    return controller.send(text);
+  };
+
+  return (
+    <div class="app">
+      <header class="bar">
+        <h1 class="brand">chat-fleet</h1>
+        <ConnectionBadge state={view.connection} />
+        <button type="button" class="ghost" data-testid="new-chat" onClick={() => controller.newChat()}>
+          New chat
+        </button>
+      </header>
+      <main class="log" ref={log} onScroll={onScroll}>
+        <div class="column" role="log" aria-live="polite" aria-label="Conversation">
+          {view.loading ? (
+            <p class="empty">Loading the conversation…</p>
+          ) : messages.length === 0 ? (
+            <p class="empty">Ask anything. Enter sends, Shift+Enter starts a new line.</p>
+          ) : null}
+          {messages.map((m) => (
+            <MessageView key={m.key} message={m} blockedUntil={view.blockedUntil} onRetry={() => controller.retry(m.key)} />
+          ))}
+        </div>
+      </main>
+      <footer class="dock">
+        <div class="column">
+          <div class="dock-info">
+            {view.notice !== undefined && <NoticeBar notice={view.notice} />}
+            <StatsPanel stats={view.stats} />
+          </div>
+          <Composer view={view} canSend={(now) => controller.canSend(now)} onSend={send} onStop={() => controller.stop()} />
+        </div>
+      </footer>
+    </div>
+  );
+}
+
+function useChatView(controller: ChatController): ChatView {
+  const [view, setView] = useState(controller.current);
+  useEffect(() => {
+    setView(controller.current);
+    return controller.subscribe(setView);
+  }, [controller]);
+  return view;
+}
+
+/** Re-renders every `ms` while `active`, for countdowns. */
+function useNow(active: boolean, ms = 250): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (!active) return undefined;
+    setNow(Date.now());
+    const timer = window.setInterval(() => setNow(Date.now()), ms);
+    return () => window.clearInterval(timer);
+  }, [active, ms]);
+  return now;
+}
+
+const secondsLeft = (until: number, now: number): number => Math.max(0, Math.ceil((until - now) / 1000));
+
+const STATE_LABEL: Record<ConnectionState, string> = {
+  connecting: 'connecting',
+  connected: 'connected',
+  reconnecting: 'reconnecting',
+  offline: 'offline',
+  closed: 'closed',
+};
+
+function ConnectionBadge({ state }: { state: ConnectionState }) {
+  return (
+    <span class="status" data-testid="connection-status" data-state={state} role="status">
+      <span class="dot" aria-hidden="true" />
+      {STATE_LABEL[state]}
+    </span>
+  );
+}
+
+function MessageView({ message, blockedUntil, onRetry }: { message: ChatMessage; blockedUntil: number; onRetry: () => void }) {
+  return message.role === 'user' ? (
+    <UserView message={message} blockedUntil={blockedUntil} onRetry={onRetry} />
+  ) : (
+    <AssistantView message={message} blockedUntil={blockedUntil} onRetry={onRetry} />
+  );
+}
+
+function UserView({ message, blockedUntil, onRetry }: { message: UserMessage; blockedUntil: number; onRetry: () => void }) {
+  return (
+    <div class="turn user" data-status={message.status}>
+      <div class="bubble" data-testid="chat-message-user">
+        {message.text}
+      </div>
+      {message.status === 'unsent' && (
+        <div class="meta error">
+          {message.note ?? 'Not sent.'} <RetryButton blockedUntil={blockedUntil} onRetry={onRetry} />
+        </div>
+      )}
+    </div>
+  );
+}
+
+function AssistantView({ message, blockedUntil, onRetry }: { message: AssistantMessage; blockedUntil: number; onRetry: () => void }) {
+  // Markdown is rendered again only when the text changed; the model's own HTML is escaped.
+  const html = useMemo(() => renderMarkdown(message.text), [message.text]);
+  const live = message.status === 'waiting' || message.status === 'streaming';
+  return (
+    <div class={`turn assistant${live ? ' live' : ''}`} data-status={message.status}>
+      {message.status === 'waiting' && message.text === '' && (
+        <div class="typing" aria-label="The assistant is replying">
+          <span />
+          <span />
+          <span />
+        </div>
+      )}
+      <div
+        class="bubble markdown"
+        data-testid="chat-message-assistant"
+        data-status={message.status}
+        aria-busy={live}
+        dangerouslySetInnerHTML={{ __html: html }}
+      />
+      {message.status === 'cancelled' && <div class="meta">Stopped.</div>}
+      {message.status === 'length' && <div class="meta">Cut at the length limit.</div>}
+      {message.status === 'error' && (
+        <div class="meta error">
+          {message.note ?? 'The reply failed.'} <RetryButton blockedUntil={blockedUntil} onRetry={onRetry} />
+        </div>
+      )}
+    </div>
+  );
+}
+
+function RetryButton({ blockedUntil, onRetry }: { blockedUntil: number; onRetry: () => void }) {
+  const now = useNow(blockedUntil > Date.now());
+  const left = secondsLeft(blockedUntil, now);
+  return (
+    <button type="button" class="link" data-testid="chat-retry" disabled={left > 0} onClick={onRetry}>
+      {left > 0 ? `Retry in ${left} s` : 'Retry'}
+    </button>
+  );
+}
+
+function NoticeBar({ notice }: { notice: Notice }) {
+  const now = useNow(notice.until !== undefined);
+  return (
+    <div class={`notice ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="chat-notice">
+      {notice.text}
+      {notice.until !== undefined && (
+        <>
+          {' '}
+          in <span data-testid="chat-countdown">{secondsLeft(notice.until, now)}</span> s.
+        </>
+      )}
+    </div>
+  );
+}
+
+function StatsPanel({ stats }: { stats: ReplyStats | undefined }) {
+  if (stats === undefined) return null;
+  const ttft = stats.firstTokenMs === undefined ? '–' : `${Math.round(stats.firstTokenMs)} ms`;
+  const rate = stats.tokensPerSec === undefined ? '–' : `${stats.tokensPerSec.toFixed(stats.tokensPerSec < 100 ? 1 : 0)} tok/s`;
+  return (
+    <dl class="stats" data-testid="reply-stats" aria-label="Last reply">
+      <div>
+        <dt>first token</dt>
+        <dd data-testid="stats-ttft">{ttft}</dd>
+      </div>
+      <div>
+        <dt>speed</dt>
+        <dd data-testid="stats-rate">{rate}</dd>
+      </div>
+      <div>
+        <dt>length</dt>
+        <dd>
+          {stats.completionTokens} tokens{stats.cached ? ' (cached)' : ''}
+        </dd>
+      </div>
+    </dl>
+  );
+}
+
+interface ComposerProps {
+  view: ChatView;
+  canSend: (now: number) => boolean;
+  onSend: (text: string) => boolean;
+  onStop: () => void;
+}
+
+function Composer({ view, canSend, onSend, onStop }: ComposerProps) {
+  const [text, setText] = useState('');
+  const input = useRef<HTMLTextAreaElement>(null);
+  const now = useNow(view.blockedUntil > Date.now());
+  const ready = canSend(now);
+
+  // Grow with the text up to the CSS max-height, then scroll.
+  useLayoutEffect(() => {
+    const el = input.current;
+    if (el === null) return;
+    el.style.height = 'auto';
+    el.style.height = `${el.scrollHeight}px`;
+  }, [text]);
+  useEffect(() => {
+    if (window.matchMedia('(pointer: fine)').matches) input.current?.focus();
+  }, []);
+
+  const submit = (): void => {
+    if (text.trim() !== '' && onSend(text)) setText('');
+  };
+  const wide = useMemo(() => window.matchMedia('(min-width: 36rem)').matches, []);
+  const placeholder =
+    view.connection === 'offline'
+      ? 'Offline…'
+      : view.connection !== 'connected'
+        ? 'Connecting…'
+        : wide
+          ? 'Message (Enter sends, Shift+Enter for a new line)'
+          : 'Message';
+
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      <textarea
+        ref={input}
+        data-testid="chat-input"
+        aria-label="Message"
+        rows={1}
+        value={text}
+        placeholder={placeholder}
+        enterkeyhint="send"
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          // Enter sends; Shift+Enter (and Enter while an input method composes) breaks the line.
+          if (e.key !== 'Enter' || e.shiftKey || e.isComposing) return;
+          e.preventDefault();
+          submit();
+        }}
+      />
+      {view.active !== undefined && (
+        <button type="button" class="stop" data-testid="chat-stop" onClick={onStop} disabled={view.stopping} aria-label="Stop the reply">
+          {view.stopping ? 'Stopping…' : 'Stop'}
+        </button>
+      )}
+      <button type="submit" class="send" data-testid="chat-send" disabled={!ready || text.trim() === ''}>
+        Send
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,18 @@
+// Builds the chat page into dist/, which the gateway serves at `/`. `npm run dev -w @chat-fleet/web`
+// serves it with hot reload and forwards the API and sockets to the gateway of `npm start` (:8088).
+import { defineConfig } from 'vite';
+
+const gateway = '127.0.0.1:8088';
+
+export default defineConfig({
+  // Preact's automatic JSX runtime through Vite's own transformer (oxc); no framework plugin needed.
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
+  server: {
+    proxy: {
+      '/chat': `http://${gateway}`,
+      '/health': `http://${gateway}`,
+      '/ws': { target: `ws://${gateway}`, ws: true },
+    },
+  },
+});
