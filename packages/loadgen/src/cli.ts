@@ -161,7 +161,12 @@ async function main(): Promise<void> {
   if (rows.length > 0) {
     say('');
     say(formatLoadTable(rows));
+    say('');
     for (const r of rows) {
+      say(
+        `${r.level}: ${r.messages} messages, ${r.frames} token frames, ${r.cached} cached, ${r.reconnects} reconnects; ` +
+          `load clients used ${r.loadCpuS} CPU s in ${r.elapsedS} s`,
+      );
       const codes = Object.entries(r.errors);
       if (codes.length > 0) say(`${r.level}: failures by code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
     }

@@ -78,4 +78,6 @@ export interface LevelResult {
   elapsedS: number;
   /** Extra: processes that drove the load. */
   procs: number;
+  /** Extra: CPU seconds the load processes themselves spent (the clients' share of the machine). */
+  loadCpuS: number;
 }

@@ -41,6 +41,8 @@ export interface ShardResult {
   response: string;
   /** Date.now() of the last message end (or of the shard's end when there was none). */
   lastEndEpochMs: number;
+  /** CPU seconds (user + system) this process spent on the shard. */
+  cpuS: number;
 }
 
 /** User i talks to gateway i mod g; users are dealt to processes so each process reaches every gateway. */
@@ -65,6 +67,7 @@ export async function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const t0 = performance.now();
   const epochAtT0 = Date.now();
+  const cpu0 = process.cpuUsage();
   const stats = new ShardStats();
   const clock = new StopClock();
   const ctx: UserContext = {
@@ -113,6 +116,7 @@ export async function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise
     hooks.signal?.removeEventListener('abort', onAbort);
   }
   tick();
+  const cpu = process.cpuUsage(cpu0);
   const lastEnd = stats.lastEndAt > 0 ? stats.lastEndAt : performance.now();
   return {
     messages: stats.messages,
@@ -126,5 +130,6 @@ export async function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise
     ttft: stats.ttft.encode(),
     response: stats.response.encode(),
     lastEndEpochMs: epochAtT0 + (lastEnd - t0),
+    cpuS: (cpu.user + cpu.system) / 1e6,
   };
 }

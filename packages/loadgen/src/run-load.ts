@@ -134,6 +134,7 @@ function summarize(options: LoadOptions, procs: number, startAtEpochMs: number, 
   let frames = 0;
   let reconnects = 0;
   let cached = 0;
+  let cpuS = 0;
   let lastEnd = startAtEpochMs;
   for (const s of shards) {
     ttft.merge(new LatencyHistogram(s.ttft));
@@ -146,6 +147,7 @@ function summarize(options: LoadOptions, procs: number, startAtEpochMs: number, 
     frames += s.frames;
     reconnects += s.reconnects;
     cached += s.cached;
+    cpuS += s.cpuS;
     lastEnd = Math.max(lastEnd, s.lastEndEpochMs);
   }
   const elapsedS = Math.max(0.001, (lastEnd - startAtEpochMs) / 1000);
@@ -167,5 +169,6 @@ function summarize(options: LoadOptions, procs: number, startAtEpochMs: number, 
     cached,
     elapsedS: Math.round(elapsedS * 100) / 100,
     procs,
+    loadCpuS: Math.round(cpuS * 100) / 100,
   };
 }

@@ -19,6 +19,7 @@ const row: LevelResult = {
   cached: 0,
   elapsedS: 66,
   procs: 1,
+  loadCpuS: 12,
 };
 
 test('the table has the contract columns and one row per level', () => {
