@@ -6,7 +6,7 @@ import type { Stack } from '@chat-fleet/stack';
 import type { BenchOptions } from './bench-options.js';
 import type { BenchResult, IdleMeasurement, SystemResult } from './bench-result.js';
 import { checkGoals } from './goals.js';
-import { measureIdleMemory, warmIdlePath } from './idle-memory.js';
+import { measureIdleMemory } from './idle-memory.js';
 import { overhead } from './latency.js';
 import type { MachineInfo } from './machine.js';
 import { runFloor, type FloorResult } from './model-floor.js';
@@ -60,20 +60,18 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
   const [measured] = stack.gateways;
   const rest = stack.gateways[1] ?? measured;
   if (measured !== undefined && rest !== undefined && o.idle.length > 0) {
-    await warmIdlePath({ gateway: measured, restUrl: rest.url, userPrefix: `${deps.prefix}-idle` });
-    for (const sockets of o.idle) {
-      checkAborted(signal);
-      const m = await measureIdleMemory({
-        sockets,
+    idle.push(
+      ...(await measureIdleMemory({
+        sizes: o.idle,
         gateway: measured,
         restUrl: rest.url,
-        userPrefix: `${deps.prefix}-idle${sockets}`,
+        userPrefix: `${deps.prefix}-idle`,
         settleMs: o.quick ? 1000 : 5000,
+        warmup: 20,
         say,
-      });
-      say(`idle ${sockets}: ${(m.bytesPerConnection / 1024).toFixed(2)} KB per connection (${m.connectionsReported} reported by the gateway)`);
-      idle.push(m);
-    }
+      })),
+    );
+    checkAborted(signal);
   }
 
   // 2. The floor: the model alone, same users, same pace.

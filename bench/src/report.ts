@@ -60,9 +60,10 @@ export function formatReport(r: BenchResult): string {
   if (r.idle.length > 0) {
     const first = r.idle[0];
     lines.push(
-      `- Idle memory: before any load, N sockets that only wait, all on ${first?.gateway ?? 'one gateway'} (sessions created ` +
-        `through the other gateway's REST, each with its own userId, after a warm-up of 20 sockets); VmRSS of that ` +
-        `gateway read ${(first?.settleMs ?? 0) / 1000} s after the last socket was ready, minus VmRSS before, divided by N.`,
+      `- Idle memory: before any load, sockets that only wait, all on ${first?.gateway ?? 'one gateway'} (sessions created ` +
+        `through the other gateway's REST, each with its own userId; 20 sockets opened and closed first). Sockets are ` +
+        `added up to each size without closing any; VmRSS of that gateway ${(first?.settleMs ?? 0) / 1000} s after the last ` +
+        `socket was ready, minus VmRSS before the first, divided by the sockets open.`,
     );
   }
   if (s.paced !== null) {
