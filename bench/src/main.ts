@@ -74,6 +74,8 @@ async function main(): Promise<void> {
   const runId = randomBytes(4).toString('hex');
   const prefix = `bench-${runId}`;
   const sockets = planSockets(options);
+  // Node raises its own soft limit to the hard one at start-up; the stack's children inherit ours.
+  say(`open files: soft limit ${sockets.soft ?? 'unknown'}, hard ${sockets.hard ?? 'unknown'}`);
   const abort = new AbortController();
   // Every request and socket in flight listens on this one signal: thousands at once are expected.
   setMaxListeners(0, abort.signal);

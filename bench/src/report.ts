@@ -105,6 +105,12 @@ export function formatReport(r: BenchResult): string {
       .map(([name, sec]) => `${name} ${fixed(sec)}`)
       .join(', ')}, load clients ${fixed(cpu.benchSeconds)} |`,
   );
+  const cores = (sec: number): string => fixed(cpu.wallSeconds > 0 ? sec / cpu.wallSeconds : 0, 2);
+  lines.push(
+    `| cores busy (CPU-s per second) | gateways ${cores(cpu.seconds.gateways)}, workers ${cores(cpu.seconds.workers)}, ` +
+      `simulator ${cores(cpu.seconds.simulator)}, Redis ${cores(cpu.seconds.redis)}, load clients ${cores(cpu.benchSeconds)}, ` +
+      `other processes ${cores(cpu.otherSeconds)}; ${r.machine.cores} cores, ${fixed(cpu.machineBusy * 100, 0)} % busy |`,
+  );
   const loops = Object.entries(r.eventLoop);
   if (loops.length > 0) {
     lines.push(
