@@ -18,6 +18,12 @@ export interface LevelScenario {
   /** Users start spread evenly over this many seconds. */
   rampS: number;
   think: ThinkTime;
+  /**
+   * A user opens a new session (a new conversation) after this many turns. Long runs need it: the
+   * history, and so each prompt, grows every turn, and RATE_LIMIT_USER_TOKENS_PER_MIN (40,000)
+   * counts prompt tokens too. Absent: one session for the whole level.
+   */
+  turnsPerSession?: number;
 }
 
 export interface StressScenario {
@@ -47,7 +53,7 @@ export const LEVELS = {
   l500: { label: '500 users', description: 'level 3 of the old table', users: 500, durationS: 120, rampS: 10, think: CHAT_THINK },
   l1000: { label: '1000 users', description: 'level 4 of the old table (the old system: 60% success, 30 s average)', users: 1000, durationS: 180, rampS: 15, think: CHAT_THINK },
   l10k: { label: '10,000 sessions', description: '10,000 sessions connected, each chatting every 20–30 s', users: 10_000, durationS: 180, rampS: 60, think: SLOW_THINK },
-  soak: { label: 'soak', description: 'steady load for hours: leaks, expiry, reconnects', users: 300, durationS: 4 * 3600, rampS: 30, think: { minMs: 5000, maxMs: 15_000 } },
+  soak: { label: 'soak', description: 'steady load for hours: leaks, expiry, reconnects', users: 300, durationS: 4 * 3600, rampS: 30, think: { minMs: 5000, maxMs: 15_000 }, turnsPerSession: 20 },
 } as const satisfies Record<string, LevelScenario>;
 
 export type LevelName = keyof typeof LEVELS;

@@ -38,6 +38,8 @@ export interface ChatPlan {
   think: ThinkTime;
   /** A prefix unique to this run, so sessions and cache keys never repeat across runs. */
   runId: string;
+  /** After this many turns the socket closes and the next iteration opens a new session. */
+  turnsPerSession?: number;
   /** Sets the VU's `stage` tag before each sample (stress: the step the fleet is at). */
   stage?: () => string;
 }
@@ -79,7 +81,8 @@ export function chatUntil(plan: ChatPlan): void {
   if (Date.now() >= plan.endAt) return;
   const vu = exec.vu.idInTest;
   const base = GATEWAYS[vu % GATEWAYS.length]!;
-  const userId = `${plan.runId}-${vu}-${exec.vu.iterationInScenario}`;
+  // One userId per VU across its sessions: the per-user rate limits see one user.
+  const userId = `${plan.runId}-${vu}`;
   const res = http.post(`${base}/chat/session`, JSON.stringify({ userId }), {
     headers: { 'Content-Type': 'application/json' },
     tags: { name: 'POST /chat/session' },
@@ -135,7 +138,7 @@ export function chatUntil(plan: ChatPlan): void {
   };
 
   const schedule = (ms: number): void => {
-    if (Date.now() + ms >= plan.endAt) {
+    if (Date.now() + ms >= plan.endAt || turn >= (plan.turnsPerSession ?? Infinity)) {
       ws.close();
       return;
     }

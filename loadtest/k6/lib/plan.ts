@@ -41,7 +41,7 @@ export function setupRun(): SetupData {
 /** One VU iteration of `level`: chat until the level's end (measured from the scenario's start). */
 export function chatInLevel(level: LevelScenario, data: SetupData, stage?: () => string): void {
   const endAt = exec.scenario.startTime + (level.rampS + level.durationS) * 1000;
-  chatUntil({ endAt, think: level.think, runId: data.runId, stage });
+  chatUntil({ endAt, think: level.think, runId: data.runId, stage, turnsPerSession: level.turnsPerSession });
   // A user that could not connect waits a little before the next iteration tries again.
   if (Date.now() < endAt) sleep(1);
 }

@@ -14,6 +14,8 @@ export interface UserContext {
   readonly deadline: number;
   readonly thinkMs: { min: number; max: number };
   readonly replyTimeoutMs: number;
+  /** Turns before the user starts a new session (a new conversation); Infinity: never. */
+  readonly turnsPerSession: number;
   readonly userPrefix: string;
   /** Every gateway's base URL; a reconnect that fails on the user's own tries the next ones. */
   readonly gateways: readonly string[];
@@ -66,21 +68,18 @@ export class ChatUser {
     const { ctx } = this;
     await ctx.clock.sleep(startDelayMs);
     if (ctx.clock.stopped || performance.now() >= ctx.deadline) return;
-    try {
-      await ctx.connectGate.run(async () => {
-        await this.createSession();
-        await this.open();
-      });
-    } catch (err) {
-      ctx.stats.fail(err instanceof ConnectError ? err.code : 'connect_failed', performance.now());
-      return;
-    }
+    if (!(await this.startConversation())) return;
     let pause = firstPauseMs;
     for (let turn = 1; ; turn++) {
       // A message due after the deadline is never sent (timers may fire a little early).
       if (performance.now() + pause >= ctx.deadline) break;
       await ctx.clock.sleep(pause);
       if (ctx.clock.stopped || this.dead) break;
+      if (turn > 1 && (turn - 1) % ctx.turnsPerSession === 0) {
+        // A new conversation: the history, and with it the prompt, starts empty again.
+        this.close();
+        if (!(await this.startConversation())) break;
+      }
       if (this.socket === undefined) {
         const reopened = await this.reopen();
         if (!reopened) {
@@ -92,6 +91,22 @@ export class ChatUser {
       pause = ctx.thinkMs.min + Math.random() * (ctx.thinkMs.max - ctx.thinkMs.min);
     }
     this.close();
+  }
+
+  /** A new session and its socket; a failure counts as one failed message. */
+  private async startConversation(): Promise<boolean> {
+    const { ctx } = this;
+    try {
+      return await ctx.connectGate.run(async () => {
+        if (ctx.clock.stopped) return false;
+        await this.createSession();
+        await this.open();
+        return true;
+      });
+    } catch (err) {
+      ctx.stats.fail(err instanceof ConnectError ? err.code : 'connect_failed', performance.now());
+      return false;
+    }
   }
 
   /** Fails the message in flight if its time is up; called by the runner's sweep. */
@@ -240,7 +255,11 @@ export class ChatUser {
         end: resolve,
       };
       this.ctx.stats.inFlight++;
-      this.socket!.send(JSON.stringify({ type: 'chat', id: `t${turn}`, content: this.ctx.content(this.index, turn) }));
+      if (this.socket === undefined) {
+        this.finish('socket_closed', now);
+        return;
+      }
+      this.socket.send(JSON.stringify({ type: 'chat', id: `t${turn}`, content: this.ctx.content(this.index, turn) }));
     });
   }
 

@@ -119,6 +119,7 @@ async function main(): Promise<void> {
         durationS: level.durationS,
         rampS: level.rampS,
         thinkMs: level.thinkMs,
+        turnsPerSession: level.turnsPerSession,
         level: level.label,
         procs: args.procs,
         replyTimeoutMs: args.replyTimeoutS * 1000,

@@ -8,6 +8,7 @@ export interface PlannedLevel {
   durationS: number;
   rampS: number;
   thinkMs: { min: number; max: number };
+  turnsPerSession?: number;
 }
 
 export type PlannedStep = { kind: 'level'; level: PlannedLevel } | { kind: 'stress'; steps: PlannedLevel[] };
@@ -23,6 +24,7 @@ export function planLevels(args: CliArgs): PlannedStep[] {
     durationS: args.durationS ?? l.durationS,
     rampS: args.rampS ?? l.rampS,
     thinkMs: args.thinkMs ?? l.thinkMs,
+    turnsPerSession: l.turnsPerSession,
   });
   if (args.levels.length === 0) {
     if (args.users === undefined) {
@@ -64,7 +66,14 @@ export function planLevels(args: CliArgs): PlannedStep[] {
     const s = LEVELS[name];
     return {
       kind: 'level',
-      level: override({ label: s.label, users: s.users, durationS: s.durationS, rampS: s.rampS, thinkMs: { min: s.think.minMs, max: s.think.maxMs } }),
+      level: override({
+        label: s.label,
+        users: s.users,
+        durationS: s.durationS,
+        rampS: s.rampS,
+        thinkMs: { min: s.think.minMs, max: s.think.maxMs },
+        turnsPerSession: 'turnsPerSession' in s ? s.turnsPerSession : undefined,
+      }),
     };
   });
 }

@@ -21,6 +21,8 @@ export interface LoadOptions {
   procs?: number;
   /** A message with no `done`/`error` this long after it was sent fails as `timeout`; default 60,000. */
   replyTimeoutMs?: number;
+  /** A user starts a new session (an empty history) after this many turns; default never. Keeps long runs under the per-user token limit. */
+  turnsPerSession?: number;
   /** Sessions and sockets being opened at once (per process); default 100. */
   connectConcurrency?: number;
   /** Users' first message waits a random pause in [0, thinkMs.max] so they do not all send at once; default true. */

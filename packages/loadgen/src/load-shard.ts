@@ -13,6 +13,8 @@ export interface ShardSpec {
   thinkMs: { min: number; max: number };
   rampS: number;
   replyTimeoutMs: number;
+  /** 0: one session for the whole run. */
+  turnsPerSession: number;
   connectConcurrency: number;
   staggerFirstMessage: boolean;
   userPrefix: string;
@@ -77,6 +79,7 @@ export async function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise
     deadline: t0 + (spec.rampS + spec.durationS) * 1000,
     thinkMs: spec.thinkMs,
     replyTimeoutMs: spec.replyTimeoutMs,
+    turnsPerSession: spec.turnsPerSession > 0 ? spec.turnsPerSession : Infinity,
     userPrefix: spec.userPrefix,
     gateways: spec.gateways,
     content: hooks.content ?? defaultContent(spec.userPrefix),

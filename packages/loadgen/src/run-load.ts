@@ -25,6 +25,7 @@ export async function runLoad(options: LoadOptions): Promise<LevelResult> {
     thinkMs: options.thinkMs,
     rampS: options.rampS ?? 0,
     replyTimeoutMs: options.replyTimeoutMs ?? 60_000,
+    turnsPerSession: options.turnsPerSession ?? 0,
     connectConcurrency: options.connectConcurrency ?? 100,
     staggerFirstMessage: options.staggerFirstMessage ?? true,
     userPrefix: options.userPrefix ?? `load-${randomBytes(4).toString('hex')}`,

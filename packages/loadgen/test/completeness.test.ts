@@ -47,6 +47,7 @@ function done(messageId: string, seq: number): Record<string, unknown> {
 let server: Server;
 let base: string;
 const resumes: Array<Record<string, unknown>> = [];
+const sessionsOf = new Map<string, number>();
 
 beforeAll(async () => {
   const sessions = new Map<string, number>();
@@ -55,6 +56,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const { userId } = JSON.parse(body) as { userId: string };
+      sessionsOf.set(userId, (sessionsOf.get(userId) ?? 0) + 1);
       const sessionId = `s${sessions.size}`;
       sessions.set(sessionId, Number(userId.split('-').pop()));
       res.writeHead(201, { 'content-type': 'application/json' });
@@ -117,4 +119,19 @@ test('whole means every seq once after the last reset and then done; anything el
   expect(resumes).toEqual([{ type: 'resume', messageId: 'm7', afterSeq: 2, attempt: 1 }]);
   expect(result.ttftMs.p50).toBeGreaterThan(0);
   expect(result.responseMs.p99).toBeGreaterThanOrEqual(result.ttftMs.p99);
+});
+
+test('turnsPerSession: a user starts a new session, same userId, after that many turns', async () => {
+  const result = await runLoad({
+    gateways: [base],
+    users: 1,
+    durationS: 1.2,
+    thinkMs: { min: 150, max: 150 },
+    staggerFirstMessage: false,
+    turnsPerSession: 2,
+    userPrefix: 'turns',
+  });
+  expect(result.failures).toBe(0);
+  expect(result.messages).toBeGreaterThanOrEqual(5);
+  expect(sessionsOf.get('turns-0')).toBe(Math.ceil(result.messages / 2));
 });
