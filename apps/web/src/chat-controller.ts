@@ -230,8 +230,12 @@ export class ChatController {
 
   /** A frame the gateway refused: a chat (`id`), or something else this page sent. */
   private onRefused(frame: ErrorFrame): void {
-    if (frame.id !== undefined) this.conversation = markUnsent(this.conversation, frame.id, frame.message);
     const retryAfter = frame.retryAfterMs;
+    if (frame.id !== undefined) {
+      // The countdown is shown live beside it; the server's text would hold a number going stale.
+      const note = frame.code === 'rate_limited' ? 'Not sent: rate limit reached.' : `Not sent: ${frame.message}`;
+      this.conversation = markUnsent(this.conversation, frame.id, note);
+    }
     if (retryAfter !== undefined && retryAfter > 0) {
       const until = Date.now() + retryAfter;
       this.blockedUntil = until;

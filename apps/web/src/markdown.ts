@@ -1,7 +1,7 @@
 // Model output to safe HTML. markdown-it with `html: false` escapes every tag the model writes;
 // links must be http(s) or mailto (no javascript:, data:, vbscript: or relative URLs that would
-// act on this origin) and open in a new tab without the opener; images are shown as their text,
-// so a reply cannot make the browser fetch a URL of the model's choosing.
+// act on this origin) and open in a new tab without the opener; images become plain links, so a
+// reply cannot make the browser fetch a URL of the model's choosing.
 import MarkdownIt from 'markdown-it';
 
 const SAFE_LINK = /^(https?:\/\/|mailto:)/i;
