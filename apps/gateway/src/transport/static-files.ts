@@ -1,7 +1,8 @@
-// Serves the web client: every file under a folder, read once at start-up, from memory.
+// Serves the web client: every file under a folder, read and compressed once at start-up, from memory.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
-import type { TemplatedApp } from 'uWebSockets.js';
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { Reply } from './http-kit.js';
 
 const TYPES: Record<string, string> = {
@@ -28,6 +29,26 @@ const NOT_BUILT = (root: string): string =>
 Run <code>npm run build</code> (or set WEB_ROOT to the built client) and restart the gateway.
 The API and WebSocket work without it.</p>\n`;
 
+/** Worth compressing: text. Images and fonts are compressed already. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.svg', '.webmanifest']);
+
+interface Encoded {
+  identity: Buffer;
+  br: Buffer | undefined;
+  gzip: Buffer | undefined;
+}
+
+/** Compressed once at start-up (a few hundred kB at most); kept only where it saves bytes. */
+function encode(body: Buffer, ext: string): Encoded {
+  if (!COMPRESSIBLE.has(ext) || body.length < 1024) return { identity: body, br: undefined, gzip: undefined };
+  const smaller = (b: Buffer): Buffer | undefined => (b.length < body.length ? b : undefined);
+  return {
+    identity: body,
+    br: smaller(brotliCompressSync(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } })),
+    gzip: smaller(gzipSync(body, { level: 9 })),
+  };
+}
+
 /**
  * Mounts GET routes for the files of `root`; `/` serves `index.html`. Returns the file count.
  * Without a built client `/` answers 503 with a page that says how to build it, and 0 is returned.
@@ -41,14 +62,21 @@ export function mountStaticFiles(app: TemplatedApp, root: string): number {
   let count = 0;
   for (const file of walk(root)) {
     const urlPath = `/${relative(root, file).split(sep).join('/')}`;
-    const body = readFileSync(file);
+    const ext = extname(file);
+    const body = encode(readFileSync(file), ext);
     const headers = {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      // HTML revalidates so a deploy shows at once; hashed assets may be cached for long.
-      'cache-control': urlPath.endsWith('.html') ? 'no-cache' : 'public, max-age=3600',
+      'content-type': TYPES[ext] ?? 'application/octet-stream',
+      // HTML revalidates so a deploy shows at once; Vite's assets/ carry a content hash in their names.
+      'cache-control': urlPath.endsWith('.html') ? 'no-cache' : urlPath.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=3600',
       'x-content-type-options': 'nosniff',
+      vary: 'accept-encoding',
     };
-    const serve = (res: Parameters<Parameters<TemplatedApp['get']>[1]>[0]): void => new Reply(res).send(200, body, headers);
+    const serve = (res: HttpResponse, req: HttpRequest): void => {
+      const accepted = req.getHeader('accept-encoding');
+      if (body.br !== undefined && /\bbr\b/.test(accepted)) new Reply(res).send(200, body.br, { ...headers, 'content-encoding': 'br' });
+      else if (body.gzip !== undefined && /\bgzip\b/.test(accepted)) new Reply(res).send(200, body.gzip, { ...headers, 'content-encoding': 'gzip' });
+      else new Reply(res).send(200, body.identity, headers);
+    };
     app.get(urlPath, serve);
     if (urlPath === '/index.html') app.get('/', serve);
     count++;
