@@ -71,8 +71,12 @@ export class ChatUser {
     if (!(await this.startConversation())) return;
     let pause = firstPauseMs;
     for (let turn = 1; ; turn++) {
-      // A message due after the deadline is never sent (timers may fire a little early).
-      if (performance.now() + pause >= ctx.deadline) break;
+      // A message due after the deadline is never sent (timers may fire a little early); the user
+      // stays connected until then, so "users" are concurrent sessions for the whole level.
+      if (performance.now() + pause >= ctx.deadline) {
+        await ctx.clock.sleep(ctx.deadline - performance.now());
+        break;
+      }
       await ctx.clock.sleep(pause);
       if (ctx.clock.stopped || this.dead) break;
       if (turn > 1 && (turn - 1) % ctx.turnsPerSession === 0) {
@@ -99,8 +103,10 @@ export class ChatUser {
     try {
       return await ctx.connectGate.run(async () => {
         if (ctx.clock.stopped) return false;
+        const started = performance.now();
         await this.createSession();
         await this.open();
+        ctx.stats.connect.recordMs(performance.now() - started);
         return true;
       });
     } catch (err) {
@@ -165,7 +171,7 @@ export class ChatUser {
       let opened = false;
       ws.on('open', () => {
         opened = true;
-        this.ctx.stats.connected++;
+        this.ctx.stats.socketOpened();
       });
       ws.on('close', (code) => {
         if (opened) this.ctx.stats.connected--;

@@ -166,6 +166,7 @@ async function main(): Promise<void> {
     for (const r of rows) {
       say(
         `${r.level}: ${r.messages} messages, ${r.frames} token frames, ${r.cached} cached, ${r.reconnects} reconnects; ` +
+          `${r.peakConnected} sockets open at most, connect p50/p99 ${r.connectMs.p50}/${r.connectMs.p99} ms; ` +
           `load clients used ${r.loadCpuS} CPU s in ${r.elapsedS} s`,
       );
       const codes = Object.entries(r.errors);

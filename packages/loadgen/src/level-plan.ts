@@ -1,5 +1,5 @@
 // Which levels a run drives: scenarios from loadtest/scenarios.ts with the command line's overrides.
-import { CHAT_THINK, isLevelName, LEVELS, STRESS } from '@chat-fleet/loadtest';
+import { CHAT_THINK, isLevelName, LEVELS, STRESS, type LevelScenario } from '@chat-fleet/loadtest';
 import { UsageError, type CliArgs } from './cli-args.js';
 
 export interface PlannedLevel {
@@ -63,7 +63,7 @@ export function planLevels(args: CliArgs): PlannedStep[] {
     if (!isLevelName(name)) {
       throw new UsageError(`unknown level "${name}"; known: ${Object.keys(LEVELS).join(', ')}, stress`);
     }
-    const s = LEVELS[name];
+    const s: LevelScenario = LEVELS[name];
     return {
       kind: 'level',
       level: override({
@@ -72,7 +72,7 @@ export function planLevels(args: CliArgs): PlannedStep[] {
         durationS: s.durationS,
         rampS: s.rampS,
         thinkMs: { min: s.think.minMs, max: s.think.maxMs },
-        turnsPerSession: 'turnsPerSession' in s ? s.turnsPerSession : undefined,
+        turnsPerSession: s.turnsPerSession,
       }),
     };
   });

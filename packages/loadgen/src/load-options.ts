@@ -82,4 +82,8 @@ export interface LevelResult {
   procs: number;
   /** Extra: CPU seconds the load processes themselves spent (the clients' share of the machine). */
   loadCpuS: number;
+  /** Extra: most sockets open at once (with procs > 1, the sum of each process's peak). */
+  peakConnected: number;
+  /** Extra: POST /chat/session → socket `ready`, per session opened. */
+  connectMs: Percentiles;
 }

@@ -41,6 +41,8 @@ export interface ShardResult {
   /** Encoded LatencyHistograms (µs). */
   ttft: string;
   response: string;
+  connect: string;
+  peakConnected: number;
   /** Date.now() of the last message end (or of the shard's end when there was none). */
   lastEndEpochMs: number;
   /** CPU seconds (user + system) this process spent on the shard. */
@@ -132,6 +134,8 @@ export async function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise
     errors: { ...stats.errors },
     ttft: stats.ttft.encode(),
     response: stats.response.encode(),
+    connect: stats.connect.encode(),
+    peakConnected: stats.peakConnected,
     lastEndEpochMs: epochAtT0 + (lastEnd - t0),
     cpuS: (cpu.user + cpu.system) / 1e6,
   };

@@ -127,6 +127,8 @@ function runChild(spec: ShardSpec, signal: AbortSignal | undefined, onTick: (c: 
 function summarize(options: LoadOptions, procs: number, startAtEpochMs: number, shards: ShardResult[]): LevelResult {
   const ttft = new LatencyHistogram();
   const response = new LatencyHistogram();
+  const connect = new LatencyHistogram();
+  let peakConnected = 0;
   const errors: Record<string, number> = {};
   let messages = 0;
   let failures = 0;
@@ -140,6 +142,8 @@ function summarize(options: LoadOptions, procs: number, startAtEpochMs: number, 
   for (const s of shards) {
     ttft.merge(new LatencyHistogram(s.ttft));
     response.merge(new LatencyHistogram(s.response));
+    connect.merge(new LatencyHistogram(s.connect));
+    peakConnected += s.peakConnected;
     for (const [code, n] of Object.entries(s.errors)) errors[code] = (errors[code] ?? 0) + n;
     messages += s.messages;
     failures += s.failures;
@@ -171,5 +175,7 @@ function summarize(options: LoadOptions, procs: number, startAtEpochMs: number, 
     elapsedS: Math.round(elapsedS * 100) / 100,
     procs,
     loadCpuS: Math.round(cpuS * 100) / 100,
+    peakConnected,
+    connectMs: connect.percentiles(),
   };
 }

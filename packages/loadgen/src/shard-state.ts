@@ -10,12 +10,20 @@ export class ShardStats {
   reconnects = 0;
   cached = 0;
   connected = 0;
+  peakConnected = 0;
   inFlight = 0;
   /** performance.now() of the last message end. */
   lastEndAt = 0;
   readonly errors: Record<string, number> = {};
   readonly ttft = new LatencyHistogram();
   readonly response = new LatencyHistogram();
+  /** POST /chat/session → socket `ready`. */
+  readonly connect = new LatencyHistogram();
+
+  socketOpened(): void {
+    this.connected++;
+    if (this.connected > this.peakConnected) this.peakConnected = this.connected;
+  }
 
   fail(code: string, at: number): void {
     this.messages++;

@@ -20,6 +20,8 @@ const row: LevelResult = {
   elapsedS: 66,
   procs: 1,
   loadCpuS: 12,
+  peakConnected: 1000,
+  connectMs: { p50: 5, p95: 9, p99: 12 },
 };
 
 test('the table has the contract columns and one row per level', () => {

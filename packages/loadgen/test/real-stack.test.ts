@@ -46,6 +46,8 @@ test('20 users for 5 s in two processes: every reply whole, plausible histograms
 
   expect(result).toMatchObject({ level: 'small', users: 20, durationS: 5, failures: 0, successRate: 100, errors: {}, procs: 2 });
   expect(result.messages).toBeGreaterThanOrEqual(40);
+  expect(result.peakConnected).toBe(20);
+  expect(result.connectMs.p50).toBeGreaterThan(0);
   // Every reply is the simulator's 24 tokens, each in its own frame (FRAME_BATCH_MS=0).
   expect(result.tokens).toBe(result.messages * 24);
   expect(result.frames).toBe(result.tokens);
