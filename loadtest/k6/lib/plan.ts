@@ -9,7 +9,7 @@ import { chatUntil, newRunId, REPLY_TIMEOUT_MS } from './chat.ts';
 /** Time a level's replies in flight get after its end before k6 stops its VUs. */
 export const GRACE_S = Math.ceil(REPLY_TIMEOUT_MS / 1000) + 10;
 
-export function levelScenario(level: LevelScenario, exec: string, startTimeS = 0, env: Record<string, string> = {}): Scenario {
+export function levelScenario(level: LevelScenario, fn: string, startTimeS = 0, env: Record<string, string> = {}): Scenario {
   return {
     executor: 'ramping-vus',
     startTime: `${startTimeS}s`,
@@ -20,7 +20,7 @@ export function levelScenario(level: LevelScenario, exec: string, startTimeS = 0
     ],
     gracefulRampDown: `${GRACE_S}s`,
     gracefulStop: `${GRACE_S}s`,
-    exec,
+    exec: fn,
     env,
   };
 }
