@@ -15,6 +15,7 @@ import {
   promptOf,
   removeMessage,
   type AssistantMessage,
+  type ChatMessage,
   type Conversation,
 } from './conversation.js';
 import { frameBatcher } from './frame-batcher.js';
@@ -128,7 +129,11 @@ export class ChatController {
     void this.boot(undefined);
   }
 
-  private async boot(saved: SessionInfo | undefined, notice?: Notice): Promise<void> {
+  /**
+   * Loads the saved session's history, or opens a new session, then connects. `carry` holds
+   * messages refused because the old session was gone: they stay, unsent, ready for Retry.
+   */
+  private async boot(saved: SessionInfo | undefined, notice?: Notice, carry: readonly ChatMessage[] = []): Promise<void> {
     const generation = ++this.generation;
     this.socket?.stop();
     this.socket = undefined;
@@ -161,7 +166,7 @@ export class ChatController {
       }
       if (generation !== this.generation) return;
       this.session = session;
-      this.conversation = conversation;
+      this.conversation = { messages: [...conversation.messages, ...carry] };
       this.loading = false;
       this.bootAttempt = 0;
       this.openSocket(session, generation);
@@ -235,6 +240,8 @@ export class ChatController {
       // The countdown is shown live beside it; the server's text would hold a number going stale.
       const note = frame.code === 'rate_limited' ? 'Not sent: rate limit reached.' : `Not sent: ${frame.message}`;
       this.conversation = markUnsent(this.conversation, frame.id, note);
+      // The socket outlived its session (deleted or expired): find out, and move to a new one.
+      if (frame.code === 'not_found' || frame.code === 'unauthorized') this.checkSession();
     }
     if (retryAfter !== undefined && retryAfter > 0) {
       const until = Date.now() + retryAfter;
@@ -253,17 +260,22 @@ export class ChatController {
 
   private onTerminal(code: number, reason: string): void {
     if (code === 4100 || code === 4101) {
-      void this.boot(undefined, { kind: 'info', text: 'The previous chat has ended; this is a new one.' });
+      this.sessionGone();
       return;
     }
     this.notice = { kind: 'error', text: `The connection was closed (${code}${reason ? `: ${reason}` : ''}). Start a new chat to continue.` };
     this.changed();
   }
 
-  /** Sockets keep failing to open: if the session itself is gone, start a new one. */
+  /** Sockets keep failing to open: the session itself may be gone. */
   private onConnectFailed(attempt: number): void {
+    if (attempt === 1 || attempt % 3 === 0) this.checkSession();
+  }
+
+  /** Starts a new session if the current one is gone (deleted, expired, token refused). */
+  private checkSession(): void {
     const session = this.session;
-    if (session === undefined || this.checkingSession || (attempt > 1 && attempt % 3 !== 0)) return;
+    if (session === undefined || this.checkingSession) return;
     this.checkingSession = true;
     loadSession(session).then(
       () => {
@@ -271,11 +283,15 @@ export class ChatController {
       },
       (err: unknown) => {
         this.checkingSession = false;
-        if (err instanceof ApiError && (err.status === 401 || err.status === 404) && this.session === session) {
-          void this.boot(undefined, { kind: 'info', text: 'The previous chat has expired; this is a new one.' });
-        }
+        if (err instanceof ApiError && (err.status === 401 || err.status === 404) && this.session === session) this.sessionGone();
       },
     );
+  }
+
+  private sessionGone(): void {
+    const unsent = this.conversation.messages.filter((m) => m.role === 'user' && m.status === 'unsent');
+    const carry = unsent.map((m) => ({ ...m, note: 'Not sent: the chat had ended.' }));
+    void this.boot(undefined, { kind: 'info', text: 'The previous chat has ended; this is a new one.' }, carry);
   }
 
   /**
