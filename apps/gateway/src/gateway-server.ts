@@ -1,7 +1,7 @@
 // Builds the gateway's uWS app from its parts; owns listen, drain and health.
 import uWS from 'uWebSockets.js';
 import type { Redis } from 'ioredis';
-import { CLOSE_CODES, ChatError, type GatewayConfig, type HealthResponse, type Logger, type StoredReader } from '@chat-fleet/shared';
+import { CLOSE_CODES, ChatError, withTimeout, type GatewayConfig, type HealthResponse, type Logger, type StoredReader } from '@chat-fleet/shared';
 import type { ChatService } from './chat/chat-service.js';
 import type { TokenService } from './auth/token-service.js';
 import type { SessionHub } from './relay/session-hub.js';
@@ -172,19 +172,3 @@ function isRedisConnectionError(err: unknown): boolean {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}

@@ -1,6 +1,6 @@
 // The worker's Prometheus metrics. Labels are bounded: never a session, user or message id.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { RedisClientMetrics } from '@chat-fleet/shared';
+import { RedisClientMetrics, withTimeout } from '@chat-fleet/shared';
 
 export const LLM_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120];
 export const FIRST_TOKEN_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30];
@@ -43,9 +43,10 @@ export class WorkerMetrics {
       help: 'Jobs in the chat queue by state (fleet-wide)',
       labelNames: ['state'],
       registers,
+      // A hung Redis must not hang the scrape: after a second the last counts stay.
       async collect() {
-        const counts = await queueCounts();
-        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+        const counts = await withTimeout(queueCounts(), 1000).catch(() => undefined);
+        for (const [state, n] of Object.entries(counts ?? {})) this.set({ state }, n);
       },
     });
   }

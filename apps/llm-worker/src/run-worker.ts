@@ -16,6 +16,7 @@ import {
   loadWorkerConfig,
   redisKeys,
   waitReady,
+  withTimeout,
   type ChatJob,
 } from '@chat-fleet/shared';
 import { ContextBuilder } from './context-builder.js';
@@ -125,9 +126,9 @@ worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
 const startedAt = Date.now();
 const server = await startMetricsServer(config.METRICS_PORT, metrics.registry, async () => {
   const t0 = performance.now();
-  const up = await redis.ping().then(() => true, () => false);
+  const up = await withTimeout(redis.ping(), 1000).then(() => true, () => false);
   const redisRttMs = up ? Math.round((performance.now() - t0) * 100) / 100 : null;
-  const queueDepth = up ? await queue.getJobCountByTypes('waiting', 'prioritized', 'delayed').catch(() => null) : null;
+  const queueDepth = up ? await withTimeout(queue.getJobCountByTypes('waiting', 'prioritized', 'delayed'), 1000).catch(() => null) : null;
   return {
     status: up ? 200 : 503,
     body: {

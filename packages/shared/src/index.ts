@@ -24,3 +24,4 @@ export * from './relay/end-reply.js';
 export * from './relay/reply-gate.js';
 export * from './relay/reply-meta.js';
 export * from './telemetry/index.js';
+export * from './with-timeout.js';
