@@ -1,7 +1,7 @@
 // The JSON a bench run writes to bench/results/: everything measured, with the setup that produced it.
 import type { LevelResult } from '@chat-fleet/loadgen';
 import type { Percentiles } from './latency.js';
-import type { MachineInfo } from './machine.js';
+import type { MachineInfo, SourceInfo } from './machine.js';
 import type { FloorResult } from './model-floor.js';
 import type { EventLoopLag } from './prom-text.js';
 
@@ -69,6 +69,7 @@ export interface BenchResult {
   readonly args: readonly string[];
   readonly quick: boolean;
   readonly machine: MachineInfo;
+  readonly source: SourceInfo;
   readonly setup: {
     readonly gateways: number;
     readonly workers: number;

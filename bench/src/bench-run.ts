@@ -8,7 +8,7 @@ import type { BenchResult, IdleMeasurement, SystemResult } from './bench-result.
 import { checkGoals } from './goals.js';
 import { measureIdleMemory } from './idle-memory.js';
 import { overhead } from './latency.js';
-import type { MachineInfo } from './machine.js';
+import type { MachineInfo, SourceInfo } from './machine.js';
 import { runFloor, type FloorResult } from './model-floor.js';
 import { ResourceMeter, type CommandStatsSource, type MeteredProcess } from './resource-meter.js';
 
@@ -23,6 +23,7 @@ export interface BenchRunDeps {
   readonly prefix: string;
   readonly runId: string;
   readonly machine: MachineInfo;
+  readonly source: SourceInfo;
   readonly idleSkipped: BenchResult['idleSkipped'];
   readonly openFiles: BenchResult['setup']['openFiles'];
   readonly ticksPerSecond: number;
@@ -160,6 +161,7 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
     args: deps.args,
     quick: o.quick,
     machine: deps.machine,
+    source: deps.source,
     setup: {
       gateways: stack.gateways.length,
       workers: stack.workers.length,

@@ -1,4 +1,5 @@
 // The machine a result was measured on, and how busy it was with work that is not ours.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 
@@ -78,4 +79,28 @@ export function parseMachineTicks(procStat: string): MachineTicks {
 
 export function readMachineTicks(): MachineTicks {
   return parseMachineTicks(readFileSync('/proc/stat', 'utf8'));
+}
+
+export interface SourceInfo {
+  readonly commit: string | null;
+  /** Files of the apps and packages that differ from the commit (what was measured is not exactly it). */
+  readonly uncommitted: readonly string[];
+}
+
+/** The git commit the measured code came from, and any uncommitted changes to the measured code. */
+export function describeSource(repoRoot: string): SourceInfo {
+  const git = (...args: string[]): string | null => {
+    try {
+      return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return null;
+    }
+  };
+  const commit = git('rev-parse', 'HEAD')?.trim() ?? null;
+  const status = git('status', '--porcelain', '--', 'apps', 'packages') ?? '';
+  const uncommitted = status
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.slice(3));
+  return { commit, uncommitted };
 }

@@ -12,7 +12,7 @@ import { DEFAULT_REDIS_URL, ensureRedis, REPO_ROOT, RedisNotFoundError, startSta
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './bench-options.js';
 import { runBench } from './bench-run.js';
 import type { BenchResult } from './bench-result.js';
-import { describeMachine, parseRedisPid } from './machine.js';
+import { describeMachine, describeSource, parseRedisPid } from './machine.js';
 import { readOpenFileLimits, splitBySocketLimit, SPARE_DESCRIPTORS } from './open-files.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { formatReport, replaceDocsSection } from './report.js';
@@ -153,6 +153,7 @@ async function main(): Promise<void> {
       prefix,
       runId,
       machine,
+      source: describeSource(REPO_ROOT),
       idleSkipped: sockets.skipped,
       openFiles: { soft: sockets.soft, hard: sockets.hard },
       ticksPerSecond: clockTicksPerSecond(),

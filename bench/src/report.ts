@@ -39,7 +39,9 @@ export function formatReport(r: BenchResult): string {
   const sys = r.system;
   const floor = r.floor;
   const lines: string[] = [];
-  lines.push(`Measured ${r.finishedAt.slice(0, 10)} with \`npm run bench${r.args.length > 0 ? ` -- ${r.args.join(' ')}` : ''}\`.`);
+  const commit = r.source.commit === null ? '' : ` at ${r.source.commit.slice(0, 7)}`;
+  const dirty = r.source.uncommitted.length > 0 ? ` plus uncommitted changes to ${r.source.uncommitted.length} files of apps/ and packages/` : '';
+  lines.push(`Measured ${r.finishedAt.slice(0, 10)}${commit}${dirty} with \`npm run bench${r.args.length > 0 ? ` -- ${r.args.join(' ')}` : ''}\`.`);
   lines.push('');
   lines.push(`- Machine: ${machineLine(r)}. Load average at the start ${r.machine.loadAverage.join(' / ')}; ` +
     `other processes used ${fixed(r.cpu.otherSeconds)} CPU-s during the system run, the machine was ` +
