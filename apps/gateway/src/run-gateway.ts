@@ -57,7 +57,7 @@ const tokens = new TokenService(await resolveAuthSecret(config.AUTH_SECRET, redi
 const queue = new BullReplyQueue(redis, keys);
 // A reply's meta lives as long as its frames may be resumed, counted from acceptance.
 const replies = new ReplyMeta(redis, keys, config.REPLY_TIMEOUT_MS / 1000 + config.REPLY_RETENTION_SECONDS + 3600);
-const hub = new SessionHub(new ChannelSubscriber(subscriber), keys, log);
+const hub = new SessionHub(new ChannelSubscriber(subscriber), keys, log, config.RELAY_SUBSCRIPTION);
 const tracker = new ReplyTracker(metrics, config.REPLY_TIMEOUT_MS, (sessionId, messageId) => {
   log.warn({ sessionId, messageId }, 'no reply in time; ending it with an error');
   const error = { code: 'unavailable', message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` } as const;

@@ -52,6 +52,18 @@ const bool = (def: boolean) =>
       return z.NEVER;
     });
 
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, def: T[number]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx): T[number] => {
+      const s = v?.trim().toLowerCase() ?? '';
+      if (s === '') return def;
+      if ((values as readonly string[]).includes(s)) return s;
+      ctx.addIssue({ code: 'custom', message: `expected one of ${values.join(', ')}, got "${v}"` });
+      return z.NEVER;
+    });
+
 const str = (def: string) =>
   z
     .string()
@@ -147,6 +159,11 @@ const gatewayShape = {
   RESUME_GRACE_MS: int(1500, 0, 60_000),
   /** Where the built web client lives; empty serves none. */
   WEB_ROOT: optionalStr(),
+  /**
+   * How a gateway hears its sessions' frames: `session` (one SUBSCRIBE per session held here)
+   * or `gateway` (one PSUBSCRIBE for every session channel; each gateway receives every frame).
+   */
+  RELAY_SUBSCRIPTION: oneOf(['session', 'gateway'] as const, 'session'),
 };
 
 const workerShape = {

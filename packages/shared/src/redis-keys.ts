@@ -16,6 +16,10 @@ export interface RedisKeys {
   sessionInflight(sessionId: string): string;
   /** Pub/sub channel carrying every reply frame of the session. */
   sessionChannel(sessionId: string): string;
+  /** PSUBSCRIBE pattern matching every session channel (a gateway's one subscription). */
+  readonly sessionChannelPattern: string;
+  /** The session of a session channel; undefined for any other channel. */
+  sessionOfChannel(channel: string): string | undefined;
   /** Stream of a reply's frames (entry id `attempt-seq`), for resume. */
   messageFrames(messageId: string): string;
   /** Hash: sessionId, status, attempt of one reply. */
@@ -41,6 +45,15 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     sessionHistory: (id) => `${prefix}:s:{${id}}:history`,
     sessionInflight: (id) => `${prefix}:s:{${id}}:inflight`,
     sessionChannel: (id) => `${prefix}:s:{${id}}:events`,
+    // Glob-escaped, so a prefix with * ? [ or \ matches only itself.
+    sessionChannelPattern: `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:s:{*}:events`,
+    sessionOfChannel: (channel) => {
+      const head = `${prefix}:s:{`;
+      const tail = '}:events';
+      return channel.startsWith(head) && channel.endsWith(tail) && channel.length > head.length + tail.length
+        ? channel.slice(head.length, -tail.length)
+        : undefined;
+    },
     messageFrames: (id) => `${prefix}:m:{${id}}:frames`,
     messageMeta: (id) => `${prefix}:m:{${id}}:meta`,
     cancelChannel: `${prefix}:cancel`,

@@ -14,6 +14,16 @@ describe('redisKeys', () => {
     expect(new Set([k.sessionMeta('a'), k.sessionHistory('a'), k.sessionInflight('a'), k.sessionChannel('a')]).size).toBe(4);
     expect(redisKeys().prefix).toBe('chat');
   });
+
+  it('maps session channels back to their session and matches them with one pattern', () => {
+    const k = redisKeys('t1');
+    expect(k.sessionOfChannel(k.sessionChannel('abc-1'))).toBe('abc-1');
+    expect(k.sessionOfChannel('t1:cancel')).toBeUndefined();
+    expect(k.sessionOfChannel('t2:s:{abc}:events')).toBeUndefined();
+    expect(k.sessionOfChannel('t1:s:{}:events')).toBeUndefined();
+    expect(k.sessionChannelPattern).toBe('t1:s:{*}:events');
+    expect(redisKeys('a*b').sessionChannelPattern).toBe('a\\*b:s:{*}:events');
+  });
 });
 
 describe('sanitizeText', () => {

@@ -1,6 +1,9 @@
 // Relays reply frames from Redis pub/sub to the sinks (sockets, SSE and REST waiters) this
-// gateway holds. One subscription per session with at least one local sink, all over one
-// subscriber connection.
+// gateway holds, over one subscriber connection. Two ways to subscribe (RELAY_SUBSCRIPTION):
+// `session`, one SUBSCRIBE per session with at least one local sink, so a gateway receives
+// only its sessions' frames; `gateway`, one PSUBSCRIBE to every session channel, so joining a
+// session costs no Redis round trip but every gateway receives every frame and drops the ones
+// of sessions it does not hold.
 import { decodeEnvelope, type ChannelSubscriber, type FramePosition, type Logger, type RedisKeys, type ReplyFrame } from '@chat-fleet/shared';
 
 /** Something that receives every reply frame of a session, in publish order. */
@@ -21,15 +24,22 @@ interface Entry {
 
 export type FrameObserver = (sessionId: string, frame: ReplyFrame) => void;
 
+export type RelaySubscription = 'session' | 'gateway';
+
+const NO_UNSUBSCRIBE = (): void => undefined;
+
 export class SessionHub {
   private readonly bySession = new Map<string, Entry>();
   private readonly observers: FrameObserver[] = [];
   private sinkCount = 0;
+  /** In `gateway` mode: the one pattern subscription, made on first use. */
+  private pattern: Promise<() => void> | undefined;
 
   constructor(
     private readonly channels: ChannelSubscriber,
     private readonly keys: RedisKeys,
     private readonly log: Logger,
+    private readonly mode: RelaySubscription = 'session',
   ) {}
 
   /** Number of sessions with at least one local sink. */
@@ -50,8 +60,11 @@ export class SessionHub {
   async join(sessionId: string, sink: ReplySink): Promise<void> {
     let entry = this.bySession.get(sessionId);
     if (entry === undefined) {
-      const created: Entry = { sessionId, sinks: new Set(), subscription: Promise.resolve(() => undefined) };
-      created.subscription = this.channels.subscribe(this.keys.sessionChannel(sessionId), (message) => this.onMessage(created, message));
+      const created: Entry = { sessionId, sinks: new Set(), subscription: Promise.resolve(NO_UNSUBSCRIBE) };
+      created.subscription =
+        this.mode === 'gateway'
+          ? this.subscribeAll()
+          : this.channels.subscribe(this.keys.sessionChannel(sessionId), (message) => this.onMessage(created, message));
       created.subscription.catch(() => undefined);
       this.bySession.set(sessionId, created);
       entry = created;
@@ -84,6 +97,23 @@ export class SessionHub {
   sinksOf(sessionId: string): ReplySink[] {
     const e = this.bySession.get(sessionId);
     return e === undefined ? [] : [...e.sinks];
+  }
+
+  private subscribeAll(): Promise<() => void> {
+    this.pattern ??= this.channels
+      .psubscribe(this.keys.sessionChannelPattern, (channel, message) => {
+        const sessionId = this.keys.sessionOfChannel(channel);
+        const entry = sessionId === undefined ? undefined : this.bySession.get(sessionId);
+        if (entry !== undefined) this.onMessage(entry, message);
+      })
+      .then(
+        () => NO_UNSUBSCRIBE,
+        (err: unknown) => {
+          this.pattern = undefined;
+          throw err;
+        },
+      );
+    return this.pattern;
   }
 
   private onMessage(e: Entry, message: string): void {

@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 
 export type ChannelListener = (message: string) => void;
+export type PatternListener = (channel: string, message: string) => void;
 
 interface Channel {
   listeners: Set<ChannelListener>;
@@ -13,12 +14,33 @@ interface Channel {
 export class ChannelSubscriber {
   private readonly channels = new Map<string, Channel>();
 
+  private readonly patterns = new Map<string, PatternListener>();
+
   constructor(private readonly subscriber: Redis) {
     subscriber.on('message', (channel: string, message: string) => {
       const c = this.channels.get(channel);
       if (c === undefined) return;
       for (const listener of c.listeners) listener(message);
     });
+    subscriber.on('pmessage', (pattern: string, channel: string, message: string) => {
+      this.patterns.get(pattern)?.(channel, message);
+    });
+  }
+
+  /**
+   * One listener for every channel matching `pattern` (PSUBSCRIBE), for as long as the process
+   * lives; resolves once subscribed. ioredis re-subscribes after a reconnect.
+   */
+  async psubscribe(pattern: string, listener: PatternListener): Promise<void> {
+    if (this.patterns.has(pattern)) throw new Error(`pattern ${pattern} already has a listener`);
+    this.patterns.set(pattern, listener);
+    try {
+      await this.ready();
+      await this.subscriber.psubscribe(pattern);
+    } catch (err) {
+      this.patterns.delete(pattern);
+      throw err;
+    }
   }
 
   /** Resolves once the channel is subscribed (no later message is missed) with an unsubscribe. */
