@@ -24,7 +24,8 @@ export async function startTestStack(name: string, options: Partial<StackOptions
     ports: 'auto',
     output: { dir },
     ...options,
-    env: { LOG_LEVEL: 'debug', ...options.env, REDIS_PREFIX: prefix },
+    // One frame per token unless a test says otherwise: many tests check frames seq by seq.
+    env: { LOG_LEVEL: 'debug', FRAME_BATCH_MS: '0', ...options.env, REDIS_PREFIX: prefix },
     simEnv: { ...SIM_DEFAULTS, ...options.simEnv },
   });
   return Object.assign(stack, { logDir: dir, prefix });

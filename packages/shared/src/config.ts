@@ -175,8 +175,11 @@ const workerShape = {
   METRICS_PORT: int(9464, 0, 65535),
   /** Streams one worker process runs at once; streaming is I/O-bound, so hundreds. */
   WORKER_CONCURRENCY: int(256, 1, 10_000),
-  /** Token deltas arriving within this window go out as one frame (0: one frame per delta). */
-  FRAME_BATCH_MS: int(0, 0, 1000),
+  /**
+   * Token deltas that come faster than this window are joined into one frame; a delta after a
+   * quiet window (and always the first) goes out at once. 0: one frame per delta.
+   */
+  FRAME_BATCH_MS: int(25, 0, 1000),
   MAX_REPLY_TOKENS: int(1024, 1, 128_000),
   /** Prompt budget: oldest turns are dropped until system prompt + history fit. */
   CONTEXT_MAX_TOKENS: int(8000, 256, 2_000_000),
