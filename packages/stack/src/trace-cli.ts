@@ -138,8 +138,12 @@ async function main(): Promise<void> {
       simEnv: { SIM_TTFT_MS: args['ttft-ms'] },
     });
     const [g1, g2] = [stack.gateways[0]!, stack.gateways[1]!];
-    // A warm-up message, so the traces below show steady-state timings, not first-call JIT.
-    await sendOne(g1.url, g1.wsUrl, `warm-up ${Date.now()}`);
+    // Warm-up messages through both gateways (and so, most likely, both workers), so the traces
+    // below show steady-state timings, not first calls (JIT, new connections to the model).
+    for (let i = 0; i < 6; i++) {
+      const g = i % 2 === 0 ? g1 : g2;
+      await Promise.all([sendOne(g.url, g.wsUrl, `warm-up ${i}a ${Date.now()}`), sendOne(g.url, g.wsUrl, `warm-up ${i}b ${Date.now()}`)]);
+    }
     const content = `${args.message} (${Date.now()})`;
     const first = await sendOne(g1.url, g1.wsUrl, content);
     const second = await sendOne(g2.url, g2.wsUrl, content);
