@@ -47,7 +47,8 @@ export async function runLoadView(run: LoadRun, term: Terminal): Promise<number>
   // Loaded here, not at start-up: the chat and health views do not need the load runner.
   const { formatLoadTable, runLoad } = await import('@chat-fleet/loadgen');
   const { style } = term;
-  const rampS = Math.min(5, Math.round((run.users / 200) * 10) / 10);
+  // Hundreds of users start over a few seconds rather than at once (as the load runner does).
+  const rampS = run.users < 200 ? 0 : Math.min(5, Math.round(run.users / 200));
   term.line(
     `load: ${run.users} user${run.users === 1 ? '' : 's'} on ${run.gateways.length} gateway${run.gateways.length === 1 ? '' : 's'} ` +
       `for ${run.durationS} s${rampS > 0 ? ` after a ${rampS} s ramp` : ''}, ${THINK_MS.min / 1000}–${THINK_MS.max / 1000} s between messages; Ctrl-C stops early`,
