@@ -39,7 +39,9 @@ describe('npm run bench -- --quick', () => {
     expect(r.floor.ttftMs.p50).toBeGreaterThanOrEqual(r.setup.sim.ttftMs);
     expect(r.system.messages).toBeGreaterThan(0);
     expect(r.system.successRate).toBe(100);
-    expect(r.system.frames).toBe(r.system.tokens);
+    // FRAME_BATCH_MS (25 by default) may join tokens: never more frames than tokens, at least one per reply.
+    expect(r.system.frames).toBeLessThanOrEqual(r.system.tokens);
+    expect(r.system.frames).toBeGreaterThanOrEqual(r.system.messages);
     expect(r.overhead.ttftMs.p50).toBeCloseTo(r.system.ttftMs.p50 - r.floor.ttftMs.p50, 1);
     // Each reply takes several Redis commands and CPU in every role.
     expect(r.redis.commandsPerMessage).toBeGreaterThan(2);
