@@ -87,13 +87,15 @@ export interface BenchResult {
     readonly openFiles: { readonly soft: number | null; readonly hard: number | null };
   };
   readonly floor: FloorResult;
+  /** What the floor run cost, and why it cannot stand for the model's own latency (null when it can). */
+  readonly floorRun: { readonly cpu: CpuCost; readonly eventLoop: Readonly<Record<string, EventLoopLag>>; readonly disturbed: string | null };
   readonly system: SystemResult;
   /** Many users at a realistic pace (one message every 20–30 s each); null when skipped. */
   readonly paced: SystemResult | null;
   readonly overhead: { readonly ttftMs: Percentiles; readonly responseMs: Percentiles };
   readonly redis: RedisCost;
   readonly cpu: CpuCost;
-  /** Per gateway and worker, over the system run. */
+  /** Per gateway and worker, and the load clients, over the system run. */
   readonly eventLoop: Readonly<Record<string, EventLoopLag>>;
   readonly idle: readonly IdleMeasurement[];
   readonly idleSkipped: ReadonlyArray<{ readonly sockets: number; readonly reason: string }>;

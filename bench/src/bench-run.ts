@@ -5,7 +5,7 @@ import { runLoad, type LevelResult, type LoadProgress } from '@chat-fleet/loadge
 import type { Stack } from '@chat-fleet/stack';
 import type { BenchOptions } from './bench-options.js';
 import type { BenchResult, IdleMeasurement, SystemResult } from './bench-result.js';
-import { checkGoals } from './goals.js';
+import { checkGoals, judgeFloor } from './goals.js';
 import { measureIdleMemory } from './idle-memory.js';
 import { overhead } from './latency.js';
 import type { MachineInfo, SourceInfo } from './machine.js';
@@ -76,6 +76,13 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
   }
 
   // 2. The floor: the model alone, same users, same pace.
+  const processes: MeteredProcess[] = [
+    ...stack.gateways.map((g) => ({ name: g.instance, role: 'gateways' as const, pid: g.process.pid, metricsUrl: `${g.url}/metrics` })),
+    ...stack.workers.map((w) => ({ name: w.instance, role: 'workers' as const, pid: w.process.pid, metricsUrl: `${w.metricsUrl}/metrics` })),
+    { name: 'llm-sim', role: 'simulator' as const, pid: sim.process.pid },
+    { name: 'redis', role: 'redis' as const, pid: deps.redis.pid },
+  ];
+  const meter = new ResourceMeter(processes, deps.redis, deps.ticksPerSecond);
   const floorRun = (users: number, durationS: number, rampS: number): Promise<FloorResult> =>
     runFloor({
       baseUrl: `${sim.url}/v1`,
@@ -94,7 +101,9 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
   }
   checkAborted(signal);
   say(`floor: ${o.users} clients straight to the simulator for ${o.durationS} s`);
+  await meter.start();
   const floor = await floorRun(o.users, o.durationS, o.rampS);
+  const floorMetered = await meter.stop(floor.messages, floor.tokens);
   checkAborted(signal);
   say(`floor: ${floor.messages} messages, ${floor.failures} failed, first token p50 ${floor.ttftMs.p50} ms p99 ${floor.ttftMs.p99} ms`);
 
@@ -104,13 +113,6 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
     await runLoad({ gateways: gatewayUrls, users: Math.min(50, o.users), durationS: o.warmupS, thinkMs: o.thinkMs, content: content('warmup'), signal });
   }
   checkAborted(signal);
-  const processes: MeteredProcess[] = [
-    ...stack.gateways.map((g) => ({ name: g.instance, role: 'gateways' as const, pid: g.process.pid, metricsUrl: `${g.url}/metrics` })),
-    ...stack.workers.map((w) => ({ name: w.instance, role: 'workers' as const, pid: w.process.pid, metricsUrl: `${w.metricsUrl}/metrics` })),
-    { name: 'llm-sim', role: 'simulator' as const, pid: sim.process.pid },
-    { name: 'redis', role: 'redis' as const, pid: deps.redis.pid },
-  ];
-  const meter = new ResourceMeter(processes, deps.redis, deps.ticksPerSecond);
   say(`system: ${o.users} users through ${stack.gateways.length} gateways for ${o.durationS} s`);
   await meter.start();
   const systemRaw = await runLoad({
@@ -153,6 +155,8 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
   }
 
   const ttftOverhead = overhead(system.ttftMs, floor.ttftMs);
+  const floorDisturbed = judgeFloor(floor, o.sim.ttftMs);
+  if (floorDisturbed !== null) say(`warning: ${floorDisturbed}`);
   return {
     kind: 'chat-fleet-bench',
     version: 1,
@@ -178,6 +182,7 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
       openFiles: deps.openFiles,
     },
     floor,
+    floorRun: { cpu: floorMetered.cpu, eventLoop: floorMetered.eventLoop, disturbed: floorDisturbed },
     system,
     paced,
     overhead: { ttftMs: ttftOverhead, responseMs: overhead(system.responseMs, floor.responseMs) },
@@ -186,6 +191,6 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
     eventLoop: metered.eventLoop,
     idle,
     idleSkipped: deps.idleSkipped,
-    goals: checkGoals({ system, ttftOverhead, idle, paced: paced ?? undefined }),
+    goals: checkGoals({ system, ttftOverhead, floorDisturbed, idle, paced: paced ?? undefined }),
   };
 }

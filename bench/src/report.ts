@@ -74,6 +74,7 @@ export function formatReport(r: BenchResult): string {
         `${s.paced.thinkMs.min / 1000}–${s.paced.thinkMs.max / 1000} s, ramp ${s.paced.rampS} s, for ${s.paced.durationS} s after the ramp.`,
     );
   }
+  if (r.floorRun.disturbed !== null) lines.push(`- **Warning:** ${r.floorRun.disturbed}.`);
   lines.push('');
   lines.push('| | floor: model alone | system: through the fleet | overhead |');
   lines.push('| --- | --- | --- | --- |');
@@ -83,6 +84,12 @@ export function formatReport(r: BenchResult): string {
   lines.push(`| whole replies | ${pct(floorSuccess(floor))} | ${pct(sys.successRate)} | |`);
   lines.push(`| messages/s | ${fixed(floor.messagesPerSec)} | ${fixed(sys.messagesPerSec)} | |`);
   lines.push(`| token frames delivered/s | | ${int(sys.framesPerSec)} | |`);
+  const fc = r.floorRun.cpu;
+  const floorLoop = r.floorRun.eventLoop['load clients'];
+  const sysLoop = r.eventLoop['load clients'];
+  const loop = (l: { p99Ms: number; maxMs: number } | undefined): string => (l === undefined ? '' : `${l.p99Ms} / ${l.maxMs}`);
+  lines.push(`| machine busy / other processes' CPU-s | ${fixed(fc.machineBusy * 100, 0)} % / ${fixed(fc.otherSeconds)} | ${fixed(r.cpu.machineBusy * 100, 0)} % / ${fixed(r.cpu.otherSeconds)} | |`);
+  lines.push(`| load clients: CPU-s, event-loop delay p99 / max (ms) | ${fixed(fc.benchSeconds)}, ${loop(floorLoop)} | ${fixed(r.cpu.benchSeconds)}, ${loop(sysLoop)} | |`);
   lines.push('');
   const cpu = r.cpu;
   lines.push('| cost over the system run | |');
@@ -113,7 +120,7 @@ export function formatReport(r: BenchResult): string {
       `simulator ${cores(cpu.seconds.simulator)}, Redis ${cores(cpu.seconds.redis)}, load clients ${cores(cpu.benchSeconds)}, ` +
       `other processes ${cores(cpu.otherSeconds)}; ${r.machine.cores} cores, ${fixed(cpu.machineBusy * 100, 0)} % busy |`,
   );
-  const loops = Object.entries(r.eventLoop);
+  const loops = Object.entries(r.eventLoop).filter(([name]) => name !== 'load clients');
   if (loops.length > 0) {
     lines.push(
       `| event-loop delay p99 / max (ms, 10 ms sampling) | ${loops.map(([name, l]) => `${name} ${l.p99Ms} / ${l.maxMs}`).join(', ')} |`,

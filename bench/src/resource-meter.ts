@@ -1,5 +1,6 @@
 // What a stretch of load cost: Redis commands, CPU per process of the fleet, the machine as a whole,
 // and each Node process's event-loop delay, read before and after.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { CpuCost, ProcessRole, RedisCost } from './bench-result.js';
 import { diffCommandStats, parseCommandStats, type CommandStats } from './command-stats.js';
 import { readMachineTicks, type MachineTicks } from './machine.js';
@@ -46,8 +47,12 @@ function tryCpu(pid: number | undefined): CpuTicks | undefined {
 const ROLES: readonly ProcessRole[] = ['gateways', 'workers', 'simulator', 'redis'];
 const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/** The name under which the bench's own event loop (the load clients) is reported. */
+export const LOAD_CLIENTS = 'load clients';
+
 export class ResourceMeter {
   private before: Reading | undefined;
+  private ownLoop: IntervalHistogram | undefined;
 
   constructor(
     private readonly processes: readonly MeteredProcess[],
@@ -68,6 +73,8 @@ export class ResourceMeter {
   /** Takes the first reading and resets every event-loop histogram (prom-client resets on scrape). */
   async start(): Promise<void> {
     await Promise.all(this.processes.flatMap((p) => (p.metricsUrl === undefined ? [] : [scrape(p.metricsUrl)])));
+    this.ownLoop = monitorEventLoopDelay({ resolution: 10 });
+    this.ownLoop.enable();
     this.before = await this.read();
   }
 
@@ -132,6 +139,13 @@ export class ResourceMeter {
 
     const eventLoop: Record<string, EventLoopLag> = {};
     for (const [name, lag] of lags) if (lag !== undefined) eventLoop[name] = lag;
+    const own = this.ownLoop;
+    if (own !== undefined) {
+      own.disable();
+      // Same reading as prom-client's: nanoseconds of delay including the 10 ms sampling interval.
+      eventLoop[LOAD_CLIENTS] = { p99Ms: round(own.percentile(99) / 1e6, 1), maxMs: round(own.max / 1e6, 1) };
+      this.ownLoop = undefined;
+    }
     return { redis, cpu, eventLoop };
   }
 }

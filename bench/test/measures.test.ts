@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseBenchArgs, UsageError } from '../src/bench-options.js';
 import { diffCommandStats, parseCommandStats } from '../src/command-stats.js';
-import { checkGoals } from '../src/goals.js';
+import { checkGoals, judgeFloor } from '../src/goals.js';
 import { LatencyRecorder, overhead } from '../src/latency.js';
 import { parseMachineTicks, parseRedisPid, parseRedisVersion } from '../src/machine.js';
 import { parseOpenFileLimits, splitBySocketLimit } from '../src/open-files.js';
@@ -125,10 +125,23 @@ describe('overhead', () => {
   it('judges the goals only at the scale they name', () => {
     const system = { users: 1000, messages: 5000, failures: 0, successRate: 100 };
     const idle = [{ sockets: 10_000, opened: 10_000, failures: 0, gateway: 'gateway-1', connectionsReported: 10_000, rssBeforeBytes: 0, rssAfterBytes: 60_000_000, bytesPerConnection: 6000, settleMs: 5000 }];
-    const met = checkGoals({ system, ttftOverhead: { p50: 3, p95: 9, p99: 60 }, idle, paced: undefined });
+    const met = checkGoals({ system, ttftOverhead: { p50: 3, p95: 9, p99: 60 }, floorDisturbed: null, idle, paced: undefined });
     expect(met.map((g) => g.met)).toEqual([true, true, false, true, true, undefined]);
-    const small = checkGoals({ system: { ...system, users: 50 }, ttftOverhead: { p50: 3, p95: 9, p99: 6 }, idle: [], paced: undefined });
+    const small = checkGoals({ system: { ...system, users: 50 }, ttftOverhead: { p50: 3, p95: 9, p99: 6 }, floorDisturbed: null, idle: [], paced: undefined });
     expect(small.map((g) => g.met)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  it('leaves the overhead goals open when the floor itself stalled', () => {
+    const floor = { ttftMs: { p50: 190, p95: 3813, p99: 5267 } };
+    const verdict = judgeFloor(floor, 150);
+    expect(verdict).toMatch(/5267 ms against the simulator's fixed 150 ms/);
+    expect(judgeFloor({ ttftMs: { p50: 153, p95: 163, p99: 179 } }, 150)).toBeNull();
+    const system = { users: 1000, messages: 5000, failures: 0, successRate: 100 };
+    const goals = checkGoals({ system, ttftOverhead: { p50: 600, p95: -1600, p99: -2200 }, floorDisturbed: verdict, idle: [], paced: undefined });
+    expect(goals.slice(1, 3).map((g) => [g.met, g.measured])).toEqual([
+      [undefined, '-1600 ms at 1000 users (floor disturbed)'],
+      [undefined, '-2200 ms at 1000 users (floor disturbed)'],
+    ]);
   });
 });
 
