@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createRedis } from '@chat-fleet/shared';
-import { DEFAULT_REDIS_URL, ensureRedis, REPO_ROOT, RedisNotFoundError, startStack, type EnsuredRedis, type Stack } from '@chat-fleet/stack';
+import { DEFAULT_REDIS_URL, describeExit, ensureRedis, REPO_ROOT, RedisNotFoundError, startStack, type EnsuredRedis, type Stack } from '@chat-fleet/stack';
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './bench-options.js';
 import { runBench } from './bench-run.js';
 import type { BenchResult } from './bench-result.js';
@@ -139,7 +139,8 @@ async function main(): Promise<void> {
       },
       output: { dir: logDir },
       signal: abort.signal,
-      onExit: (instance) => complain(`${instance} exited during the bench; see ${join(logDir, `${instance}.log`)}`),
+      onExit: (instance, exit) =>
+        complain(`${instance} exited during the bench (${describeExit(exit)}); see ${join(logDir, `${instance}.log`)}`),
     });
 
     const result = await runBench({
