@@ -195,11 +195,17 @@ export class Generation {
     const abort = new AbortController();
     const out = new ReplyOutput(publisher, data.sessionId, data.messageId, () => abort.abort(new Superseded()));
     const timeout = setTimeout(() => abort.abort(new ChatError('upstream_error', 'the model did not finish in time')), this.options.upstreamTimeoutMs);
-    const unwatch = await this.parts.cancels.watch(data.messageId, abort);
+    // The cancel mark and the context are read in parallel: one round trip less before the model.
+    const building = this.parts.context.build(data.sessionId, data.userMessageId);
+    building.catch(() => undefined);
+    const unwatch = await this.parts.cancels.watch(data.messageId, abort).catch((err: unknown) => {
+      clearTimeout(timeout);
+      throw err;
+    });
     const started = performance.now();
     let context: BuiltContext | undefined;
     try {
-      context = await this.parts.context.build(data.sessionId, data.userMessageId);
+      context = await building;
       const outcome = await this.answer(data, context, out, abort.signal, log);
       const source = outcome.cached ? 'cache' : outcome.coalesced ? 'coalesced' : 'model';
       metrics.replySources.inc({ source });
