@@ -29,7 +29,7 @@ export interface CpuCost {
   readonly perThousandTokens: Readonly<Record<ProcessRole, number>> & { readonly total: number };
   /** Per process, e.g. gateway-1. */
   readonly byProcess: Readonly<Record<string, number>>;
-  /** The bench itself (load clients), for context. */
+  /** The bench itself (load clients, the floor's child processes included), for context. */
   readonly benchSeconds: number;
   /** Machine-wide busy CPU seconds minus ours: other people's work during the run. */
   readonly otherSeconds: number;

@@ -9,9 +9,12 @@ import { checkGoals, judgeFloor } from './goals.js';
 import { measureIdleMemory } from './idle-memory.js';
 import { overhead } from './latency.js';
 import type { MachineInfo, SourceInfo } from './machine.js';
+import { benchMessage } from './message-content.js';
 import { runFloor, type FloorResult } from './model-floor.js';
 import { ResourceMeter, type CommandStatsSource, type MeteredProcess } from './resource-meter.js';
 
+/** Floor clients share the users among this many processes (the openai SDK is CPU-hungry). */
+const FLOOR_PROCS = 2;
 /** What the workers ask the model for: MAX_REPLY_TOKENS and CHAT_MODEL defaults. */
 const MODEL = 'gpt-4o-mini';
 const MAX_TOKENS = 1024;
@@ -53,8 +56,7 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
   const gatewayUrls = stack.gateways.map((g) => g.url);
   const sim = stack.sim;
   if (sim === undefined) throw new Error('the bench needs the simulator');
-  const content = (tag: string) => (user: number, turn: number) =>
-    `${tag} ${deps.runId} user ${user} turn ${turn}: tell me something about the number ${user * 1000 + turn}.`;
+  const content = (phase: string) => (user: number, turn: number) => benchMessage(phase, deps.runId, user, turn);
 
   // 1. Idle sockets first, while the gateways are fresh: a heap grown by load would hide allocations.
   const idle: IdleMeasurement[] = [];
@@ -92,7 +94,9 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
       durationS,
       rampS,
       thinkMs: o.thinkMs,
-      content: content('floor'),
+      phase: 'floor',
+      runId: deps.runId,
+      procs: FLOOR_PROCS,
       signal,
     });
   if (o.warmupS > 0) {
@@ -191,6 +195,14 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
     eventLoop: metered.eventLoop,
     idle,
     idleSkipped: deps.idleSkipped,
-    goals: checkGoals({ system, ttftOverhead, floorDisturbed, idle, paced: paced ?? undefined }),
+    goals: checkGoals({
+      system,
+      systemTtft: system.ttftMs,
+      floorTtft: floor.ttftMs,
+      modelTtftMs: o.sim.ttftMs,
+      floorDisturbed,
+      idle,
+      paced: paced ?? undefined,
+    }),
   };
 }

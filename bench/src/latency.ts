@@ -1,5 +1,5 @@
 // Latencies in an HDR histogram (microsecond resolution, 3 significant digits), summarised in ms.
-import { build, type Histogram } from 'hdr-histogram-js';
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 export interface Percentiles {
   readonly p50: number;
@@ -22,6 +22,16 @@ export class LatencyRecorder {
 
   get count(): number {
     return this.histogram.totalCount;
+  }
+
+  /** Compact text form, to carry a shard's histogram between processes. */
+  encode(): string {
+    return encodeIntoCompressedBase64(this.histogram);
+  }
+
+  /** Adds the samples of an encoded histogram. */
+  addEncoded(encoded: string): void {
+    this.histogram.add(decodeFromCompressedBase64(encoded));
   }
 
   summary(): LatencySummary {

@@ -7,10 +7,13 @@ export interface CpuTicks {
   readonly utime: number;
   /** Kernel-mode time in clock ticks. */
   readonly stime: number;
+  /** User and kernel time of children that have exited and been waited for. */
+  readonly cutime: number;
+  readonly cstime: number;
 }
 
 /**
- * utime and stime (fields 14 and 15) of a /proc/<pid>/stat line. The command name in field 2 may
+ * utime, stime, cutime and cstime (fields 14 to 17) of a /proc/<pid>/stat line. The command name in field 2 may
  * hold spaces and parentheses, so fields are counted from its closing parenthesis.
  */
 export function parseProcStat(text: string): CpuTicks {
@@ -18,10 +21,11 @@ export function parseProcStat(text: string): CpuTicks {
   if (close < 0) throw new Error('not a /proc/<pid>/stat line: no command name');
   const fields = text.slice(close + 1).trim().split(/\s+/);
   // fields[0] is field 3 (state), so field n is fields[n - 3].
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('not a /proc/<pid>/stat line: no utime/stime');
-  return { utime, stime };
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+  if (utime === undefined || stime === undefined || cutime === undefined || cstime === undefined || [utime, stime, cutime, cstime].some((n) => !Number.isFinite(n))) {
+    throw new Error('not a /proc/<pid>/stat line: no utime/stime/cutime/cstime');
+  }
+  return { utime, stime, cutime, cstime };
 }
 
 /** VmRSS of a /proc/<pid>/status text, in bytes. */
@@ -31,9 +35,10 @@ export function parseVmRss(text: string): number {
   return Number(m[1]) * 1024;
 }
 
-/** Seconds of CPU (user + system) between two readings. */
-export function cpuSecondsBetween(before: CpuTicks, after: CpuTicks, ticksPerSecond: number): number {
-  return (after.utime + after.stime - before.utime - before.stime) / ticksPerSecond;
+/** Seconds of CPU (user + system) between two readings; with `children`, also of children that exited. */
+export function cpuSecondsBetween(before: CpuTicks, after: CpuTicks, ticksPerSecond: number, children = false): number {
+  const total = (t: CpuTicks): number => t.utime + t.stime + (children ? t.cutime + t.cstime : 0);
+  return (total(after) - total(before)) / ticksPerSecond;
 }
 
 export function readCpuTicks(pid: number): CpuTicks {

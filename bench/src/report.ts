@@ -85,7 +85,7 @@ export function formatReport(r: BenchResult): string {
   lines.push(`| messages/s | ${fixed(floor.messagesPerSec)} | ${fixed(sys.messagesPerSec)} | |`);
   lines.push(`| token frames delivered/s | | ${int(sys.framesPerSec)} | |`);
   const fc = r.floorRun.cpu;
-  const floorLoop = r.floorRun.eventLoop['load clients'];
+  const floorLoop = r.floor.clientEventLoop;
   const sysLoop = r.eventLoop['load clients'];
   const loop = (l: { p99Ms: number; maxMs: number } | undefined): string => (l === undefined ? '' : `${l.p99Ms} / ${l.maxMs}`);
   lines.push(`| machine busy / other processes' CPU-s | ${fixed(fc.machineBusy * 100, 0)} % / ${fixed(fc.otherSeconds)} | ${fixed(r.cpu.machineBusy * 100, 0)} % / ${fixed(r.cpu.otherSeconds)} | |`);

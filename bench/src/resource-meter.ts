@@ -26,7 +26,8 @@ interface Reading {
   readonly commands: CommandStats;
   readonly cpu: ReadonlyMap<string, CpuTicks>;
   readonly machine: MachineTicks;
-  readonly bench: NodeJS.CpuUsage;
+  /** This process and its children that exited (the floor's client processes). */
+  readonly bench: CpuTicks;
 }
 
 export interface Metered {
@@ -67,7 +68,7 @@ export class ResourceMeter {
       const ticks = tryCpu(p.pid);
       if (ticks !== undefined) cpu.set(p.name, ticks);
     }
-    return { at: performance.now(), commands, cpu, machine: readMachineTicks(), bench: process.cpuUsage() };
+    return { at: performance.now(), commands, cpu, machine: readMachineTicks(), bench: readCpuTicks(process.pid) };
   }
 
   /** Takes the first reading and resets every event-loop histogram (prom-client resets on scrape). */
@@ -112,7 +113,7 @@ export class ResourceMeter {
     }
     const total = ROLES.reduce((sum, r) => sum + seconds[r], 0);
     const perK = (s: number): number => (tokens === 0 ? 0 : round(s / (tokens / 1000), 4));
-    const benchSeconds = (after.bench.user + after.bench.system - before.bench.user - before.bench.system) / 1e6;
+    const benchSeconds = cpuSecondsBetween(before.bench, after.bench, this.ticksPerSecond, true);
     const machineBusySeconds = (after.machine.busy - before.machine.busy) / this.ticksPerSecond;
     const machineTotal = after.machine.total - before.machine.total;
     const cpu: CpuCost = {

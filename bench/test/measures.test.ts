@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseBenchArgs, UsageError } from '../src/bench-options.js';
 import { diffCommandStats, parseCommandStats } from '../src/command-stats.js';
-import { checkGoals, judgeFloor } from '../src/goals.js';
+import { checkGoals, judgeFloor, judgeOverhead } from '../src/goals.js';
 import { LatencyRecorder, overhead } from '../src/latency.js';
 import { parseMachineTicks, parseRedisPid, parseRedisVersion } from '../src/machine.js';
 import { parseOpenFileLimits, splitBySocketLimit } from '../src/open-files.js';
@@ -48,12 +48,16 @@ describe('INFO commandstats', () => {
 describe('/proc', () => {
   it('reads utime and stime after a command name holding spaces and parentheses', () => {
     const line = '4242 (node (gw) 1) S 1 4242 4242 0 -1 4194560 2000 0 0 0 1234 567 0 0 20 0 11 0 900 1000000 5000 18446744073709551615';
-    expect(parseProcStat(line)).toEqual({ utime: 1234, stime: 567 });
+    expect(parseProcStat(line.replace(' 1234 567 0 0 ', ' 1234 567 89 10 '))).toEqual({ utime: 1234, stime: 567, cutime: 89, cstime: 10 });
+    expect(parseProcStat(line)).toEqual({ utime: 1234, stime: 567, cutime: 0, cstime: 0 });
     expect(() => parseProcStat('garbage')).toThrow(/stat/);
   });
 
   it('turns ticks into seconds', () => {
-    expect(cpuSecondsBetween({ utime: 100, stime: 50 }, { utime: 400, stime: 150 }, 100)).toBe(4);
+    const before = { utime: 100, stime: 50, cutime: 0, cstime: 0 };
+    const after = { utime: 400, stime: 150, cutime: 200, cstime: 100 };
+    expect(cpuSecondsBetween(before, after, 100)).toBe(4);
+    expect(cpuSecondsBetween(before, after, 100, true)).toBe(7);
   });
 
   it('reads VmRSS in bytes', () => {
@@ -125,23 +129,31 @@ describe('overhead', () => {
   it('judges the goals only at the scale they name', () => {
     const system = { users: 1000, messages: 5000, failures: 0, successRate: 100 };
     const idle = [{ sockets: 10_000, opened: 10_000, failures: 0, gateway: 'gateway-1', connectionsReported: 10_000, rssBeforeBytes: 0, rssAfterBytes: 60_000_000, bytesPerConnection: 6000, settleMs: 5000 }];
-    const met = checkGoals({ system, ttftOverhead: { p50: 3, p95: 9, p99: 60 }, floorDisturbed: null, idle, paced: undefined });
+    const floorTtft = { p50: 152, p95: 160, p99: 170 };
+    const base = { system, floorTtft, modelTtftMs: 150, floorDisturbed: null, paced: undefined };
+    const met = checkGoals({ ...base, systemTtft: { p50: 155, p95: 169, p99: 230 }, idle });
     expect(met.map((g) => g.met)).toEqual([true, true, false, true, true, undefined]);
-    const small = checkGoals({ system: { ...system, users: 50 }, ttftOverhead: { p50: 3, p95: 9, p99: 6 }, floorDisturbed: null, idle: [], paced: undefined });
+    const small = checkGoals({ ...base, system: { ...system, users: 50 }, systemTtft: floorTtft, idle: [] });
     expect(small.map((g) => g.met)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 
-  it('leaves the overhead goals open when the floor itself stalled', () => {
-    const floor = { ttftMs: { p50: 190, p95: 3813, p99: 5267 } };
-    const verdict = judgeFloor(floor, 150);
+  it('with a stalled floor, decides the overhead only where both bounds agree', () => {
+    const floorTtft = { p50: 190, p95: 3813, p99: 5267 };
+    const verdict = judgeFloor({ ttftMs: floorTtft }, 150);
     expect(verdict).toMatch(/5267 ms against the simulator's fixed 150 ms/);
     expect(judgeFloor({ ttftMs: { p50: 153, p95: 163, p99: 179 } }, 150)).toBeNull();
     const system = { users: 1000, messages: 5000, failures: 0, successRate: 100 };
-    const goals = checkGoals({ system, ttftOverhead: { p50: 600, p95: -1600, p99: -2200 }, floorDisturbed: verdict, idle: [], paced: undefined });
+    const goals = checkGoals({ system, systemTtft: { p50: 829, p95: 2199, p99: 3061 }, floorTtft, modelTtftMs: 150, floorDisturbed: verdict, idle: [], paced: undefined });
     expect(goals.slice(1, 3).map((g) => [g.met, g.measured])).toEqual([
-      [undefined, '-1600 ms at 1000 users (floor disturbed)'],
-      [undefined, '-2200 ms at 1000 users (floor disturbed)'],
+      [undefined, "-1614 ms at 1000 users (floor disturbed; 2049 ms over the simulator's fixed 150 ms)"],
+      [undefined, "-2206 ms at 1000 users (floor disturbed; 2911 ms over the simulator's fixed 150 ms)"],
     ]);
+    // system − floor already over the target: missed whatever the floor's trouble.
+    expect(judgeOverhead(800, 280, 150, 50, false)).toBe(false);
+    // system − the fixed latency within the target: met whatever the floor's trouble.
+    expect(judgeOverhead(195, 5000, 150, 50, false)).toBe(true);
+    expect(judgeOverhead(195, 180, 150, 10, true)).toBe(false);
+    expect(judgeOverhead(185, 180, 150, 10, true)).toBe(true);
   });
 });
 
