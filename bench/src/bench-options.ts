@@ -29,6 +29,8 @@ export interface BenchOptions {
   /** Whether to rewrite the bench section of docs/performance.md. */
   readonly docs: boolean;
   readonly quick: boolean;
+  /** A results file to judge again and render (table, docs) without measuring anything. */
+  readonly render: string | undefined;
   readonly help: boolean;
 }
 
@@ -82,6 +84,7 @@ export const USAGE = `npm run bench -- [options]
   --env KEY=VALUE       extra setting for every process of the stack (repeatable)
   --out FILE            JSON results file            default bench/results/<timestamp>.json
   --no-docs             leave docs/performance.md alone (implied by --quick)
+  --render FILE         no run: judge a results file again, print its table, update the docs
   --quick               smoke run: 50 users, 5 s, idle 200, no paced run, no warm-up, no docs
   --help`;
 
@@ -162,6 +165,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         out: { type: 'string' },
         'no-docs': { type: 'boolean' },
         quick: { type: 'boolean' },
+        render: { type: 'string' },
         help: { type: 'boolean' },
       },
     });
@@ -193,6 +197,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     out: v.out,
     docs: !quick && v['no-docs'] !== true,
     quick,
+    render: v.render,
     help: v.help === true,
   });
 }

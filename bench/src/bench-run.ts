@@ -159,8 +159,8 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
   }
 
   const ttftOverhead = overhead(system.ttftMs, floor.ttftMs);
-  const floorDisturbed = judgeFloor(floor, o.sim.ttftMs);
-  if (floorDisturbed !== null) say(`warning: ${floorDisturbed}`);
+  const judged = judge({ floor, system, paced, idle, simTtftMs: o.sim.ttftMs });
+  if (judged.floorDisturbed !== null) say(`warning: ${judged.floorDisturbed}`);
   return {
     kind: 'chat-fleet-bench',
     version: 1,
@@ -186,7 +186,7 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
       openFiles: deps.openFiles,
     },
     floor,
-    floorRun: { cpu: floorMetered.cpu, eventLoop: floorMetered.eventLoop, disturbed: floorDisturbed },
+    floorRun: { cpu: floorMetered.cpu, eventLoop: floorMetered.eventLoop, disturbed: judged.floorDisturbed },
     system,
     paced,
     overhead: { ttftMs: ttftOverhead, responseMs: overhead(system.responseMs, floor.responseMs) },
@@ -195,14 +195,27 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
     eventLoop: metered.eventLoop,
     idle,
     idleSkipped: deps.idleSkipped,
-    goals: checkGoals({
-      system,
-      systemTtft: system.ttftMs,
-      floorTtft: floor.ttftMs,
-      modelTtftMs: o.sim.ttftMs,
-      floorDisturbed,
-      idle,
-      paced: paced ?? undefined,
-    }),
+    goals: judged.goals,
   };
+}
+
+/** The verdicts of a run: computed from its measurements only, so a stored result can be judged again. */
+export function judge(r: {
+  floor: Pick<FloorResult, 'ttftMs'>;
+  system: SystemResult;
+  paced: SystemResult | null;
+  idle: readonly IdleMeasurement[];
+  simTtftMs: number;
+}): { floorDisturbed: string | null; goals: BenchResult['goals'] } {
+  const floorDisturbed = judgeFloor(r.floor, r.simTtftMs);
+  const goals = checkGoals({
+    system: r.system,
+    systemTtft: r.system.ttftMs,
+    floorTtft: r.floor.ttftMs,
+    modelTtftMs: r.simTtftMs,
+    floorDisturbed,
+    idle: r.idle,
+    paced: r.paced ?? undefined,
+  });
+  return { floorDisturbed, goals };
 }

@@ -23,7 +23,11 @@ export const FLOOR_TOLERANCE_MS = 100;
 export function judgeFloor(floor: { ttftMs: Percentiles }, simTtftMs: number): string | null {
   const p99 = floor.ttftMs.p99;
   if (p99 <= simTtftMs + FLOOR_TOLERANCE_MS) return null;
-  return `the floor's first-token p99 is ${p99} ms against the simulator's fixed ${simTtftMs} ms: the floor run was disturbed, overheads against it are not meaningful`;
+  return (
+    `the floor's first-token p99 is ${p99} ms against the simulator's fixed ${simTtftMs} ms, so the floor run was disturbed ` +
+    `(by other load or the clients' own event loop); system minus floor then only bounds the overhead from below, and ` +
+    `system minus ${simTtftMs} ms bounds it from above`
+  );
 }
 
 export interface GoalInputs {

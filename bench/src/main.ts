@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { createRedis } from '@chat-fleet/shared';
 import { DEFAULT_REDIS_URL, describeExit, ensureRedis, REPO_ROOT, RedisNotFoundError, startStack, type EnsuredRedis, type Stack } from '@chat-fleet/stack';
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './bench-options.js';
-import { runBench } from './bench-run.js';
+import { judge, runBench } from './bench-run.js';
 import type { BenchResult } from './bench-result.js';
 import { describeMachine, describeSource, parseRedisPid } from './machine.js';
 import { readOpenFileLimits, splitBySocketLimit, SPARE_DESCRIPTORS } from './open-files.js';
@@ -68,6 +68,10 @@ async function main(): Promise<void> {
   const options = readOptions(args);
   if (options.help) {
     say(USAGE);
+    return;
+  }
+  if (options.render !== undefined) {
+    render(options.render, options.docs);
     return;
   }
   const startedAt = new Date();
@@ -170,11 +174,7 @@ async function main(): Promise<void> {
     const report = formatReport(result);
     sayAbove(`\n${report}\n`);
     say(`results: ${relative(process.cwd(), out) || out}`);
-    if (options.docs) {
-      const docs = join(REPO_ROOT, 'docs', 'performance.md');
-      writeFileSync(docs, replaceDocsSection(readFileSync(docs, 'utf8'), report));
-      say(`updated the "Benchmark (npm run bench)" section of ${relative(process.cwd(), docs)}`);
-    }
+    if (options.docs) updateDocs(report);
   } catch (err) {
     failed = true;
     complain(abort.signal.aborted ? 'bench interrupted' : `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -187,6 +187,25 @@ async function main(): Promise<void> {
     if (!failed) rmSync(logDir, { recursive: true, force: true });
   }
   process.exit(failed ? 1 : 0);
+}
+
+function updateDocs(report: string): void {
+  const docs = join(REPO_ROOT, 'docs', 'performance.md');
+  writeFileSync(docs, replaceDocsSection(readFileSync(docs, 'utf8'), report));
+  say(`updated the "Benchmark (npm run bench)" section of ${relative(process.cwd(), docs)}`);
+}
+
+/** Judges a stored result again (the measurements stay as they are) and prints and files its table. */
+function render(file: string, docs: boolean): void {
+  const path = resolve(process.cwd(), file);
+  const stored = JSON.parse(readFileSync(path, 'utf8')) as BenchResult;
+  if (stored.kind !== 'chat-fleet-bench') throw new Error(`${file} is not a bench result`);
+  const judged = judge({ floor: stored.floor, system: stored.system, paced: stored.paced, idle: stored.idle, simTtftMs: stored.setup.sim.ttftMs });
+  const result: BenchResult = { ...stored, floorRun: { ...stored.floorRun, disturbed: judged.floorDisturbed }, goals: judged.goals };
+  writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+  const report = formatReport(result);
+  say(report);
+  if (docs) updateDocs(report);
 }
 
 /** On a Redis that was already running, the bench leaves nothing of its own behind. */

@@ -52,5 +52,12 @@ describe('npm run bench -- --quick', () => {
 
     expect(run.stdout).toContain('| | floor: model alone | system: through the fleet | overhead |');
     expect(run.stdout).not.toContain('updated the "Benchmark');
+
+    // A stored result is judged and rendered again without measuring: the measurements stay.
+    const again = await runBench(['--render', out, '--no-docs']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('| | floor: model alone | system: through the fleet | overhead |');
+    const rendered = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+    expect({ ...rendered, goals: r.goals, floorRun: r.floorRun }).toEqual(r);
   });
 });
