@@ -1,5 +1,5 @@
 // The command line of `npm run bench`, parsed once into frozen options; a bad flag names itself.
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError } from '@chat-fleet/stack';
 import { CHAT_THINK, LEVELS, SLOW_THINK } from '@chat-fleet/loadtest';
 
 export interface BenchOptions {
@@ -34,12 +34,7 @@ export interface BenchOptions {
   readonly help: boolean;
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 const FULL = {
   users: LEVELS.l1000.users,
@@ -141,38 +136,27 @@ export function parseEnv(pairs: readonly string[]): Record<string, string> {
 
 /** Parses argv (without node and the script); throws UsageError on anything unknown or malformed. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        users: { type: 'string' },
-        duration: { type: 'string' },
-        ramp: { type: 'string' },
-        think: { type: 'string' },
-        warmup: { type: 'string' },
-        idle: { type: 'string' },
-        'skip-idle': { type: 'boolean' },
-        paced: { type: 'string' },
-        'paced-duration': { type: 'string' },
-        'skip-paced': { type: 'boolean' },
-        'ttft-ms': { type: 'string' },
-        'tokens-per-sec': { type: 'string' },
-        'reply-tokens': { type: 'string' },
-        env: { type: 'string', multiple: true },
-        out: { type: 'string' },
-        'no-docs': { type: 'boolean' },
-        quick: { type: 'boolean' },
-        render: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-  const v = parsed.values;
+  const v = parseOptions(argv, {
+    users: { type: 'string' },
+    duration: { type: 'string' },
+    ramp: { type: 'string' },
+    think: { type: 'string' },
+    warmup: { type: 'string' },
+    idle: { type: 'string' },
+    'skip-idle': { type: 'boolean' },
+    paced: { type: 'string' },
+    'paced-duration': { type: 'string' },
+    'skip-paced': { type: 'boolean' },
+    'ttft-ms': { type: 'string' },
+    'tokens-per-sec': { type: 'string' },
+    'reply-tokens': { type: 'string' },
+    env: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    'no-docs': { type: 'boolean' },
+    quick: { type: 'boolean' },
+    render: { type: 'string' },
+    help: { type: 'boolean' },
+  });
   const quick = v.quick === true;
   const base = quick ? QUICK : FULL;
   const idle = v['skip-idle'] === true ? [] : v.idle === undefined ? base.idle : parseIdle(v.idle);

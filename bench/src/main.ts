@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createRedis } from '@chat-fleet/shared';
-import { DEFAULT_REDIS_URL, describeExit, ensureRedis, REPO_ROOT, RedisNotFoundError, startStack, type EnsuredRedis, type Stack } from '@chat-fleet/stack';
-import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './bench-options.js';
+import { DEFAULT_REDIS_URL, describeExit, ensureRedis, readCliArgs, REPO_ROOT, RedisNotFoundError, startStack, type EnsuredRedis, type Stack } from '@chat-fleet/stack';
+import { parseBenchArgs, USAGE, type BenchOptions } from './bench-options.js';
 import { judge, runBench } from './bench-run.js';
 import type { BenchResult } from './bench-result.js';
 import { describeMachine, describeSource, parseRedisPid } from './machine.js';
@@ -31,17 +31,6 @@ const sayAbove = (line: string): void => {
   say(line);
 };
 
-function readOptions(argv: string[]): BenchOptions {
-  try {
-    return parseBenchArgs(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      complain(`${err.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
 
 /** Sockets beyond the open-file limit cannot be opened: such sizes are skipped, and said so. */
 function planSockets(options: BenchOptions): { idle: number[]; skipped: BenchResult['idleSkipped']; soft: number | null; hard: number | null } {
@@ -64,12 +53,7 @@ function resultPath(options: BenchOptions, startedAt: Date): string {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const options = readOptions(args);
-  if (options.help) {
-    say(USAGE);
-    return;
-  }
+  const options = readCliArgs(parseBenchArgs, USAGE, (o) => o.help);
   if (options.render !== undefined) {
     render(options.render, options.docs);
     return;
@@ -162,7 +146,7 @@ async function main(): Promise<void> {
       idleSkipped: sockets.skipped,
       openFiles: { soft: sockets.soft, hard: sockets.hard },
       ticksPerSecond: clockTicksPerSecond(),
-      args,
+      args: process.argv.slice(2),
       signal: abort.signal,
       say: sayAbove,
       progress,

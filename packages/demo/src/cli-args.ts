@@ -1,5 +1,5 @@
 // Command-line options of `npm run demo`, parsed and checked once.
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError } from '@chat-fleet/stack';
 
 export type Mode = { kind: 'chat' } | { kind: 'auto' } | { kind: 'load'; users: number; durationS: number } | { kind: 'health'; watch: boolean };
 
@@ -36,7 +36,7 @@ A terminal client for a running stack (start one with npm start in another termi
 
 NO_COLOR=1 turns colour off; without a terminal the output is plain text.`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 function urls(name: string, raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
@@ -60,29 +60,19 @@ function positive(name: string, raw: string, integer: boolean): number {
 }
 
 export function parseCliArgs(argv: string[]): CliArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        auto: { type: 'boolean' },
-        load: { type: 'string' },
-        duration: { type: 'string' },
-        health: { type: 'boolean' },
-        watch: { type: 'boolean' },
-        gateways: { type: 'string' },
-        workers: { type: 'string' },
-        user: { type: 'string' },
-        session: { type: 'string' },
-        token: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseOptions(argv, {
+    auto: { type: 'boolean' },
+    load: { type: 'string' },
+    duration: { type: 'string' },
+    health: { type: 'boolean' },
+    watch: { type: 'boolean' },
+    gateways: { type: 'string' },
+    workers: { type: 'string' },
+    user: { type: 'string' },
+    session: { type: 'string' },
+    token: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const modes = [values.auto === true && '--auto', values.load !== undefined && '--load', values.health === true && '--health'].filter(
     (m): m is string => m !== false,
   );

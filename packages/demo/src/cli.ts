@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { autoScript, runAuto } from './auto-chat.js';
 import { ChatConnection } from './chat-connection.js';
 import { runRepl } from './chat-repl.js';
-import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli-args.js';
+import { readCliArgs } from '@chat-fleet/stack';
+import { parseCliArgs, USAGE, type CliArgs } from './cli-args.js';
 import { answeringGateways, DEFAULT_GATEWAYS, findWorkers, NoStackError } from './fleet-endpoints.js';
 import { showHealth, watchHealth } from './health-view.js';
 import { runLoadView } from './load-view.js';
@@ -14,20 +15,7 @@ import { ansi, terminalOf, type Terminal } from './terminal.js';
 const complain = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function readArgs(): CliArgs {
-  try {
-    const args = parseCliArgs(process.argv.slice(2));
-    if (args.help) {
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    }
-    return args;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      complain(`${err.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  return readCliArgs(parseCliArgs, USAGE, (args) => args.help);
 }
 
 /** Answering gateways first; the silent ones stay on the list, to fail over to if they come back. */

@@ -1,5 +1,5 @@
 // Command-line options of `npm run loadtest`, parsed and checked once.
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError } from '@chat-fleet/stack';
 
 export interface CliArgs {
   users: number | undefined;
@@ -50,7 +50,7 @@ starts its own stack (Redis: REDIS_URL if it answers, else a private redis-serve
 
 Exit status 1 when any message failed (or none was sent), 2 on bad options.`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 function num(name: string, raw: string | undefined, min: number, integer = true): number | undefined {
   if (raw === undefined) return undefined;
@@ -92,36 +92,26 @@ function list(raw: string | undefined): string[] | undefined {
 }
 
 export function parseCliArgs(argv: string[]): CliArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        users: { type: 'string' },
-        duration: { type: 'string' },
-        think: { type: 'string' },
-        ramp: { type: 'string' },
-        level: { type: 'string' },
-        levels: { type: 'string' },
-        target: { type: 'string' },
-        gateways: { type: 'string' },
-        'sim-url': { type: 'string' },
-        'reply-tokens': { type: 'string' },
-        'sim-ttft': { type: 'string' },
-        'sim-tps': { type: 'string' },
-        procs: { type: 'string' },
-        json: { type: 'string' },
-        'reply-timeout': { type: 'string' },
-        'stack-gateways': { type: 'string' },
-        'stack-workers': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseOptions(argv, {
+    users: { type: 'string' },
+    duration: { type: 'string' },
+    think: { type: 'string' },
+    ramp: { type: 'string' },
+    level: { type: 'string' },
+    levels: { type: 'string' },
+    target: { type: 'string' },
+    gateways: { type: 'string' },
+    'sim-url': { type: 'string' },
+    'reply-tokens': { type: 'string' },
+    'sim-ttft': { type: 'string' },
+    'sim-tps': { type: 'string' },
+    procs: { type: 'string' },
+    json: { type: 'string' },
+    'reply-timeout': { type: 'string' },
+    'stack-gateways': { type: 'string' },
+    'stack-workers': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.level !== undefined && values.levels !== undefined) throw new UsageError('give --level or --levels, not both');
   if (values.target !== undefined && values.gateways !== undefined) throw new UsageError('--gateways is an alias of --target; give one');
   const target = list(values.target ?? values.gateways);

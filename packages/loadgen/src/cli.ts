@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { openFileLimit, REPO_ROOT } from '@chat-fleet/stack';
+import { openFileLimit, readCliArgs, REPO_ROOT } from '@chat-fleet/stack';
 import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli-args.js';
 import { planLevels, type PlannedLevel, type PlannedStep } from './level-plan.js';
 import type { LevelResult } from './load-options.js';
@@ -17,20 +17,7 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const complain = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function readArgs(): CliArgs {
-  try {
-    const args = parseCliArgs(process.argv.slice(2));
-    if (args.help) {
-      say(USAGE);
-      process.exit(0);
-    }
-    return args;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      complain(`${err.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  return readCliArgs(parseCliArgs, USAGE, (args) => args.help);
 }
 
 function plan(args: CliArgs): PlannedStep[] {

@@ -9,3 +9,4 @@ export * from './stack-banner.js';
 export * from './launcher-env.js';
 export * from './open-file-limit.js';
 export * from './otlp-receiver.js';
+export * from './cli-kit.js';
