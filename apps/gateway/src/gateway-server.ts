@@ -1,4 +1,5 @@
 // Builds the gateway's uWS app from its parts; owns listen, drain and health.
+import { setTimeout as sleep } from 'node:timers/promises';
 import uWS from 'uWebSockets.js';
 import type { Redis } from 'ioredis';
 import { CLOSE_CODES, ChatError, withTimeout, type GatewayConfig, type HealthResponse, type Logger, type StoredReader } from '@chat-fleet/shared';
@@ -171,4 +172,3 @@ function isRedisConnectionError(err: unknown): boolean {
   );
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
