@@ -1,14 +1,26 @@
 // Lints the app images' Dockerfiles (Docker itself cannot run here): multi-stage on a pinned
-// Node 20 slim image, production dependencies of one workspace, everything the app needs at
-// run time copied in, a non-root user, a node-based HEALTHCHECK, no secret in ENV or ARG, and
-// nothing copied that .dockerignore keeps out of the build context.
-import { existsSync, readFileSync } from 'node:fs';
+// slim image of a Node LTS line still in support, production dependencies of one workspace,
+// everything the app needs at run time copied in, a non-root user, a node-based HEALTHCHECK,
+// no secret in ENV or ARG, and nothing copied that .dockerignore keeps out of the build context.
+// Also the facts an image depends on outside its Dockerfile: `engines` admits the image's Node,
+// and uWebSockets.js (a native addon) is pinned exactly and ships a binary for that Node.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
 import { DockerfileParser, type Copy, type From, type Instruction } from 'dockerfile-ast';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NODE_IMAGE = /^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/;
+const NODE_IMAGE = /^node:(\d+)\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/;
+/**
+ * Node LTS lines an image may use: end of life (https://github.com/nodejs/Release) and the ABI
+ * (process.versions.modules) uWebSockets.js needs a binary for. A line past its end of life fails
+ * here, so the images move before they run an unpatched Node.
+ */
+const LTS_LINES: Record<number, { endOfLife: string; abi: number }> = {
+  22: { endOfLife: '2027-04-30', abi: 127 },
+  24: { endOfLife: '2028-04-30', abi: 137 },
+};
+const UWS_SPEC = 'npm:uwebsockets@3.0.6';
 const SECRET_NAME = /SECRET|PASSWORD|TOKEN|API_KEY|_KEY$|CREDENTIAL/i;
 
 const APPS = [
@@ -22,6 +34,10 @@ interface PackageJson {
   files?: string[];
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  engines?: { node?: string };
+  workspaces?: string[];
 }
 
 interface Stage {
@@ -94,11 +110,15 @@ describe.each(APPS)('$dir/Dockerfile', ({ dir, port, portVariable }) => {
   const pkg = readJson(`${dir}/package.json`);
   const workspace = pkg.name;
 
-  test('is multi-stage on a pinned node:20 bookworm-slim image', () => {
+  test('is multi-stage on one pinned bookworm-slim image of a Node LTS line in support', () => {
     expect(all.length).toBeGreaterThanOrEqual(2);
     for (const stage of all) expect(stage.from.getImage()).toMatch(NODE_IMAGE);
     expect(new Set(all.map((s) => s.from.getImage())).size).toBe(1);
     expect(all[0]!.name).toBe('build');
+    const image = all[0]!.from.getImage()!;
+    const line = LTS_LINES[Number(NODE_IMAGE.exec(image)?.[1])];
+    expect([image, line !== undefined]).toEqual([image, true]);
+    expect([image, new Date().toISOString().slice(0, 10) < line!.endOfLife]).toEqual([image, true]);
   });
 
   test('builds the app and the workspaces it depends on in the build stage', () => {
@@ -181,6 +201,71 @@ describe.each(APPS)('$dir/Dockerfile', ({ dir, port, portVariable }) => {
     }
   });
 });
+
+describe('the Node and the native addon the images run', () => {
+  const images = new Set(APPS.flatMap(({ dir }) => stages(readFileSync(`${ROOT}${dir}/Dockerfile`, 'utf8')).map((s) => s.from.getImage()!)));
+  const versions = [...images].map((image) => image.replace(/^node:([\d.]+)-.*$/, '$1'));
+  const root = readJson('package.json');
+  const lock = JSON.parse(readFileSync(`${ROOT}package-lock.json`, 'utf8')) as {
+    packages: Record<string, Pick<PackageJson, 'dependencies' | 'devDependencies' | 'optionalDependencies'> & { version?: string }>;
+  };
+
+  test('engines in the root package.json admits the images\' Node and the Node running this test, and no open-ended range', () => {
+    const engines = root.engines?.node ?? '';
+    for (const version of [...versions, process.versions.node]) expect([version, satisfies(version, engines)]).toEqual([version, true]);
+    // uWebSockets.js ships binaries for the Node lines it was built for only: a later major is not supported.
+    expect(engines).not.toMatch(/>/);
+  });
+
+  test('every package.json depending on uWebSockets.js pins it exactly, and the lock file agrees', () => {
+    const manifests = ['', ...(root.workspaces ?? []).flatMap(workspaceGlob)].filter((dir) => existsSync(`${ROOT}${dir}${dir === '' ? '' : '/'}package.json`));
+    const users = manifests.filter((dir) => {
+      const pkg = readJson(`${dir}${dir === '' ? '' : '/'}package.json`);
+      return [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies].some((deps) => deps?.['uWebSockets.js'] !== undefined);
+    });
+    expect(users).toContain('apps/gateway');
+    for (const dir of users) {
+      const pkg = readJson(`${dir}${dir === '' ? '' : '/'}package.json`);
+      const spec = pkg.dependencies?.['uWebSockets.js'] ?? pkg.devDependencies?.['uWebSockets.js'] ?? pkg.optionalDependencies?.['uWebSockets.js'];
+      const locked = lock.packages[dir];
+      const lockedSpec = locked?.dependencies?.['uWebSockets.js'] ?? locked?.devDependencies?.['uWebSockets.js'] ?? locked?.optionalDependencies?.['uWebSockets.js'];
+      expect([dir, spec, lockedSpec]).toEqual([dir, UWS_SPEC, UWS_SPEC]);
+    }
+    expect(lock.packages['node_modules/uWebSockets.js']?.version).toBe(UWS_SPEC.split('@').at(-1));
+  });
+
+  test('the pinned uWebSockets.js ships a linux binary for the images\' Node ABI', () => {
+    for (const version of versions) {
+      const abi = LTS_LINES[Number(version.split('.')[0])]?.abi;
+      for (const arch of ['x64', 'arm64']) {
+        const binary = `node_modules/uWebSockets.js/uws_linux_${arch}_${abi}.node`;
+        expect([binary, existsSync(`${ROOT}${binary}`)]).toEqual([binary, true]);
+      }
+    }
+  });
+});
+
+/** node-semver's `satisfies` for the forms engines uses here: `||` of `^x.y.z` and `>=x.y.z`. */
+function satisfies(version: string, range: string): boolean {
+  const parse = (v: string): number[] => v.split('.').map(Number);
+  const compare = (a: number[], b: number[]): number => a.map((n, i) => n - b[i]!).find((d) => d !== 0) ?? 0;
+  const v = parse(version);
+  return range.split('||').some((part) => {
+    const m = /^\s*(\^|>=)(\d+\.\d+\.\d+)\s*$/.exec(part);
+    if (m === null) throw new Error(`engines range part not handled by this check: ${part}`);
+    const min = parse(m[2]!);
+    return compare(v, min) >= 0 && (m[1] === '>=' || v[0] === min[0]);
+  });
+}
+
+/** The directories a root `workspaces` entry names: a path, or a path ending in `/*`. */
+function workspaceGlob(pattern: string): string[] {
+  if (!pattern.endsWith('/*')) return [pattern];
+  const parent = pattern.slice(0, -2);
+  return readdirSync(`${ROOT}${parent}`, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => `${parent}/${e.name}`);
+}
 
 function workspaceDeps(pkg: PackageJson): string[] {
   return Object.keys(pkg.dependencies ?? {}).filter((d) => dirOfPackage.has(d));
