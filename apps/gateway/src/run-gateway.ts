@@ -25,6 +25,8 @@ import { ReplyTracker } from './chat/reply-tracker.js';
 import { GatewayMetrics } from './metrics.js';
 import { SessionHub } from './relay/session-hub.js';
 import { RedisSessionControl } from './relay/session-control.js';
+import { RedisSessionEndings } from './relay/session-ending.js';
+import { SessionExpiry } from './relay/session-expiry.js';
 import { GatewayServer } from './gateway-server.js';
 
 const config = loadOrExit(() => loadGatewayConfig(process.env));
@@ -69,6 +71,8 @@ const tracker = new ReplyTracker(metrics, config.REPLY_TIMEOUT_MS, (sessionId, m
   );
 });
 hub.observe((_sessionId, frame) => tracker.observe(frame));
+const control = new RedisSessionControl(redis, keys, replies, sessions, (id) => queue.removeQueued(id), config.REPLY_RETENTION_SECONDS, log);
+const expiry = new SessionExpiry(redis, keys, hub, config.SESSION_CHECK_INTERVAL_MS, log);
 const service = new ChatService(
   sessions,
   queue,
@@ -76,6 +80,7 @@ const service = new ChatService(
   tracker,
   new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
   replies,
+  new RedisSessionEndings(redis, keys, control, log),
   { model: config.CHAT_MODEL, maxMessageChars: config.MAX_MESSAGE_CHARS, inflightTtlMs: config.REPLY_TIMEOUT_MS + 30_000 },
   log,
 );
@@ -86,7 +91,7 @@ const server = new GatewayServer({
   service,
   tokens,
   hub,
-  control: new RedisSessionControl(redis, keys, replies, sessions, (id) => queue.removeQueued(id), config.REPLY_RETENTION_SECONDS, log),
+  control,
   storedFrames: storedFrameReader(redis, keys),
   metrics,
   log,
@@ -100,12 +105,14 @@ const port = await server.listen(config.HOST, config.PORT).catch((err: Error) =>
   process.exit(1);
 });
 log.info({ port }, `gateway listening on http://${config.HOST}:${port}`);
+expiry.start();
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal, connections: server.connections }, 'draining');
+  expiry.stop();
   await server.drain(config.DRAIN_TIMEOUT_MS);
   tracker.close();
   await queue.close().catch(() => undefined);

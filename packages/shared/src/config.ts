@@ -136,7 +136,8 @@ const gatewayShape = {
   PORT: int(8088, 0, 65535),
   HOST: str('0.0.0.0'),
   AUTH_SECRET: optionalStr().refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
-  TOKEN_TTL_SECONDS: int(24 * 3600, 60, 30 * 24 * 3600),
+  /** A socket is closed (4101) when its token expires, so the floor is low enough to test that. */
+  TOKEN_TTL_SECONDS: int(24 * 3600, 5, 30 * 24 * 3600),
   CHAT_MODEL: str('gpt-4o-mini'),
   MAX_MESSAGE_CHARS: int(8000, 1, 1_000_000),
   /** Bytes of a WebSocket frame or a REST body; larger ones get `too_large`. */
@@ -157,6 +158,8 @@ const gatewayShape = {
   TRUSTED_PROXY_HOPS: int(0, 0, 10),
   /** How long a socket holds a reply it first sees mid-stream, waiting for the client's resume, before it catches up from the start. */
   RESUME_GRACE_MS: int(1500, 0, 60_000),
+  /** How often a gateway checks that the sessions it holds sockets for still exist (expired ones are closed, 4100). */
+  SESSION_CHECK_INTERVAL_MS: int(5000, 100, 600_000),
   /** Where the built web client lives; empty serves none. */
   WEB_ROOT: optionalStr(),
   /**

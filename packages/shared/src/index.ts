@@ -23,5 +23,6 @@ export * from './relay/follow-reply.js';
 export * from './relay/end-reply.js';
 export * from './relay/reply-gate.js';
 export * from './relay/reply-meta.js';
+export * from './relay/session-signal.js';
 export * from './telemetry/index.js';
 export * from './with-timeout.js';

@@ -7,6 +7,11 @@ export interface IssuedToken {
   expiresAt: string;
 }
 
+export interface VerifiedToken {
+  /** When the token stops being valid (epoch ms); undefined for a token without `exp`. */
+  expiresAtMs: number | undefined;
+}
+
 export class TokenService {
   private readonly key: Uint8Array;
 
@@ -32,18 +37,21 @@ export class TokenService {
   }
 
   /** Resolves when `token` is valid and opens `sessionId`; else throws `unauthorized`. */
-  async verify(token: string | undefined, sessionId: string): Promise<void> {
+  async verify(token: string | undefined, sessionId: string): Promise<VerifiedToken> {
     if (token === undefined || token === '') {
       throw new ChatError('unauthorized', 'a session token is required (Authorization: Bearer <token> or ?token=)');
     }
     let subject: string | undefined;
+    let exp: number | undefined;
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: this.issuer, algorithms: ['HS256'] });
       subject = payload.sub;
+      exp = payload.exp;
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new ChatError('unauthorized', 'the session token has expired');
       throw new ChatError('unauthorized', 'the session token is invalid');
     }
     if (subject !== sessionId) throw new ChatError('unauthorized', 'the session token does not open this session');
+    return { expiresAtMs: exp === undefined ? undefined : exp * 1000 };
   }
 }

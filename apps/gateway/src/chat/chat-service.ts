@@ -32,6 +32,15 @@ export interface ChatServiceOptions {
   inflightTtlMs: number;
 }
 
+/** What a deleted session leaves outside its keys. */
+export interface SessionEndings {
+  /**
+   * Stops the reply that was in flight (if any) and has every gateway end the session's sockets
+   * (4100) and requests; no frame published after it resolves reaches a client.
+   */
+  deleted(sessionId: string, inflight: string | undefined): Promise<void>;
+}
+
 export interface SubmitInput {
   sessionId: string;
   /** Chosen by the transport so it can order the ack before the reply's frames. */
@@ -51,6 +60,7 @@ export class ChatService {
     private readonly tracker: ReplyTracker,
     private readonly limits: UserRateLimits,
     private readonly replies: ReplyMeta,
+    private readonly endings: SessionEndings,
     private readonly options: ChatServiceOptions,
     private readonly log: Logger,
   ) {}
@@ -85,7 +95,10 @@ export class ChatService {
   }
 
   async deleteSession(sessionId: string): Promise<void> {
-    if (!(await this.sessions.delete(sessionId))) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
+    const deleted = await this.sessions.delete(sessionId);
+    if (deleted === undefined) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
+    await this.endings.deleted(sessionId, deleted.inflight);
+    this.log.debug({ sessionId, inflight: deleted.inflight }, 'session deleted');
   }
 
   /**

@@ -3,8 +3,19 @@
 // `session`, one SUBSCRIBE per session with at least one local sink, so a gateway receives
 // only its sessions' frames; `gateway`, one PSUBSCRIBE to every session channel, so joining a
 // session costs no Redis round trip but every gateway receives every frame and drops the ones
-// of sessions it does not hold.
-import { decodeEnvelope, type ChannelSubscriber, type FramePosition, type Logger, type RedisKeys, type ReplyFrame } from '@chat-fleet/shared';
+// of sessions it does not hold. The same channel carries session signals (`!ended deleted`),
+// which reach every gateway holding the session.
+import {
+  decodeEnvelope,
+  decodeSessionSignal,
+  isSessionSignal,
+  type ChannelSubscriber,
+  type FramePosition,
+  type Logger,
+  type RedisKeys,
+  type ReplyFrame,
+  type SessionEndReason,
+} from '@chat-fleet/shared';
 
 /** Something that receives every reply frame of a session, in publish order. */
 export interface ReplySink {
@@ -13,6 +24,11 @@ export interface ReplySink {
    * `position` is its place in the reply's stream (attempt, seq).
    */
   deliver(frame: ReplyFrame, raw: string, position: FramePosition): void;
+  /**
+   * The session was deleted or expired. Called once per ending this gateway learns of, after
+   * every frame published before the deletion; the sink should end itself (and leave).
+   */
+  sessionEnded?(reason: SessionEndReason): void;
 }
 
 interface Entry {
@@ -99,6 +115,22 @@ export class SessionHub {
     return e === undefined ? [] : [...e.sinks];
   }
 
+  /** The sessions with at least one local sink. */
+  sessionIds(): string[] {
+    return [...this.bySession.keys()];
+  }
+
+  /** Tells every local sink of the session that it ended (signalled by another gateway, or found expired). */
+  end(sessionId: string, reason: SessionEndReason): void {
+    for (const sink of this.sinksOf(sessionId)) {
+      try {
+        sink.sessionEnded?.(reason);
+      } catch (err) {
+        this.log.error({ err, sessionId }, 'a sink failed to end');
+      }
+    }
+  }
+
   private subscribeAll(): Promise<() => void> {
     this.pattern ??= this.channels
       .psubscribe(this.keys.sessionChannelPattern, (channel, message) => {
@@ -117,6 +149,12 @@ export class SessionHub {
   }
 
   private onMessage(e: Entry, message: string): void {
+    if (isSessionSignal(message)) {
+      const signal = decodeSessionSignal(message);
+      if (signal === undefined) this.log.warn({ sessionId: e.sessionId, signal: message.slice(0, 64) }, 'ignoring an unknown session signal');
+      else this.end(e.sessionId, signal.reason);
+      return;
+    }
     const envelope = decodeEnvelope(message);
     if (envelope === undefined) {
       this.log.error({ sessionId: e.sessionId }, 'dropping a message without a frame envelope from Redis');

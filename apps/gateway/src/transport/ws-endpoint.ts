@@ -13,6 +13,7 @@ import {
   type Logger,
   type ReplyFrame,
   type ServerFrame,
+  type SessionEndReason,
   type StoredReader,
 } from '@chat-fleet/shared';
 import type { ChatService } from '../chat/chat-service.js';
@@ -55,8 +56,13 @@ interface SocketData {
   sessionId: string;
   clientId: string;
   remoteAddress: string;
+  /** When the socket's token expires (epoch ms); the socket is closed then. */
+  tokenExpiresAtMs: number | undefined;
   client: WsClient | undefined;
 }
+
+/** setTimeout's longest delay; a later expiry is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -67,6 +73,7 @@ export class WsClient implements ReplySink {
   private held: Map<string, string[]> | undefined;
   /** Orders each reply's frames for this socket: once each, by position, live or stored. */
   readonly gate: ReplyGate;
+  private expiry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ws: WebSocket<SocketData>,
@@ -82,6 +89,32 @@ export class WsClient implements ReplySink {
 
   deliver(frame: ReplyFrame, raw: string, position: FramePosition): void {
     this.gate.live(frame, raw, position);
+  }
+
+  sessionEnded(reason: SessionEndReason): void {
+    this.send({ type: 'error', code: 'not_found', message: reason === 'deleted' ? 'the session was deleted' : 'the session expired' });
+    this.close(CLOSE_CODES.SESSION_ENDED, `session ${reason}`);
+  }
+
+  /** Closes the socket with 4101 when its token expires at `atMs` (epoch ms). */
+  expireAt(atMs: number): void {
+    clearTimeout(this.expiry);
+    const wait = atMs - Date.now();
+    this.expiry = setTimeout(() => {
+      if (Date.now() < atMs) {
+        this.expireAt(atMs);
+        return;
+      }
+      this.send({ type: 'error', code: 'unauthorized', message: 'the token expired; get a new one' });
+      this.close(CLOSE_CODES.UNAUTHORIZED, 'token expired');
+    }, Math.min(Math.max(wait, 0), MAX_TIMER_MS));
+    this.expiry.unref();
+  }
+
+  /** Stops the expiry timer; called however the socket closed. */
+  stopExpiry(): void {
+    clearTimeout(this.expiry);
+    this.expiry = undefined;
   }
 
   private emit(messageId: string, raw: string): void {
@@ -125,6 +158,7 @@ export class WsClient implements ReplySink {
     if (this.closed) return;
     this.closed = true;
     this.gate.close();
+    this.stopExpiry();
     this.ws.end(code, reason);
   }
 }
@@ -167,22 +201,23 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
         aborted = true;
       });
 
-      const admit = async (): Promise<void> => {
+      const admit = async (): Promise<number | undefined> => {
         if (deps.isDraining()) throw new ChatError('unavailable', 'this gateway is draining; connect to another one');
         if (origin !== '' && !deps.isOriginAllowed(origin)) throw new ChatError('forbidden', `origin ${origin} is not allowed`);
         if (!isValidId(sessionId) || !isValidId(clientId)) {
           throw new ChatError('bad_request', 'session and client ids must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
         }
-        await deps.tokens.verify(token, sessionId);
+        const verified = await deps.tokens.verify(token, sessionId);
         await deps.service.requireSession(sessionId);
+        return verified.expiresAtMs;
       };
 
       admit().then(
-        () => {
+        (tokenExpiresAtMs) => {
           if (aborted) return;
           // Not inside res.cork(): uWS can close a socket upgraded asynchronously within a cork
           // when the upgrade reallocates it in place (uNetworking/uWebSockets#1928, fixed by #1929).
-          res.upgrade<SocketData>({ sessionId, clientId, remoteAddress, client: undefined }, secKey, secProtocol, secExtensions, context);
+          res.upgrade<SocketData>({ sessionId, clientId, remoteAddress, tokenExpiresAtMs, client: undefined }, secKey, secProtocol, secExtensions, context);
         },
         (err: unknown) => {
           if (aborted) return;
@@ -200,6 +235,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
         client.send({ type: 'error', code: 'unavailable', messageId, message: 'could not read the reply from Redis; send resume again' });
       });
       data.client = client;
+      if (data.tokenExpiresAtMs !== undefined) client.expireAt(data.tokenExpiresAtMs);
       clients.add(client);
       deps.metrics.wsConnections.inc();
       deps.hub.join(data.sessionId, client).then(
@@ -249,6 +285,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
       if (client === undefined) return;
       client.closed = true;
       client.gate.close();
+      client.stopExpiry();
       clients.delete(client);
       deps.hub.leave(data.sessionId, client);
       deps.metrics.wsConnections.dec();

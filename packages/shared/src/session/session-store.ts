@@ -91,13 +91,22 @@ export class SessionStore {
       .exec();
   }
 
-  async delete(sessionId: string): Promise<boolean> {
-    const n = await this.redis.del(
-      this.keys.sessionMeta(sessionId),
-      this.keys.sessionHistory(sessionId),
-      this.keys.sessionInflight(sessionId),
-    );
-    return n > 0;
+  /**
+   * Deletes the session; undefined when it did not exist, else the messageId of the reply that
+   * held its in-flight slot at that moment (read in the same transaction), which must be stopped.
+   */
+  async delete(sessionId: string): Promise<{ inflight: string | undefined } | undefined> {
+    const inflightKey = this.keys.sessionInflight(sessionId);
+    const results = await this.redis
+      .multi()
+      .get(inflightKey)
+      .del(this.keys.sessionMeta(sessionId), this.keys.sessionHistory(sessionId), inflightKey)
+      .exec();
+    const [getErr, inflight] = results?.[0] ?? [];
+    const [delErr, n] = results?.[1] ?? [];
+    if (results === null || getErr != null || delErr != null) throw getErr ?? delErr ?? new Error('the session delete was aborted');
+    if (n === 0) return undefined;
+    return { inflight: typeof inflight === 'string' ? inflight : undefined };
   }
 
   /**

@@ -1,0 +1,34 @@
+// Ends a deleted session beyond Redis's keys: stops its reply and tells every gateway holding
+// its sockets, through a signal on the session's own channel.
+import type { Redis } from 'ioredis';
+import { encodeSessionSignal, type Logger, type RedisKeys } from '@chat-fleet/shared';
+import type { SessionEndings } from '../chat/chat-service.js';
+import type { SessionControl } from '../transport/ws-endpoint.js';
+
+export class RedisSessionEndings implements SessionEndings {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly control: Pick<SessionControl, 'cancel'>,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * The signal goes on the channel the reply's frames go on, so every gateway hears it after
+   * every frame published before it and ends its sinks before relaying any later one. The
+   * cancel stops the worker; its last frames find no socket. Neither failure is thrown: the
+   * session is already gone, and the gateways' expiry check closes its sockets anyway.
+   */
+  async deleted(sessionId: string, inflight: string | undefined): Promise<void> {
+    await Promise.all([
+      this.redis
+        .publish(this.keys.sessionChannel(sessionId), encodeSessionSignal({ type: 'ended', reason: 'deleted' }))
+        .catch((err: unknown) => this.log.warn({ err, sessionId }, 'could not tell the gateways that a session was deleted')),
+      inflight === undefined
+        ? undefined
+        : this.control
+            .cancel(sessionId, inflight)
+            .catch((err: unknown) => this.log.warn({ err, sessionId, messageId: inflight }, 'could not cancel the reply of a deleted session')),
+    ]);
+  }
+}

@@ -1,0 +1,57 @@
+// Finds the sessions this gateway holds sockets for that expired in Redis, and ends them here.
+// Polled rather than told: managed Redis often has keyspace notifications turned off.
+import type { Redis } from 'ioredis';
+import type { Logger, RedisKeys } from '@chat-fleet/shared';
+import type { SessionHub } from './session-hub.js';
+
+export class SessionExpiry {
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly hub: SessionHub,
+    private readonly intervalMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.check(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * One pipelined EXISTS per held session; each one found missing is ended (`expired`) on this
+   * gateway only, since every gateway checks its own. A failed check changes nothing; the next
+   * one tries again. Resolves with the sessions ended.
+   */
+  async check(): Promise<string[]> {
+    if (this.checking) return [];
+    const ids = this.hub.sessionIds();
+    if (ids.length === 0) return [];
+    this.checking = true;
+    try {
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.exists(this.keys.sessionMeta(id));
+      const results = (await pipeline.exec()) ?? [];
+      const gone = ids.filter((_, i) => {
+        const [err, n] = results[i] ?? [];
+        return err === null && n === 0;
+      });
+      for (const id of gone) this.hub.end(id, 'expired');
+      if (gone.length > 0) this.log.debug({ sessions: gone.length }, 'ended expired sessions');
+      return gone;
+    } catch (err) {
+      this.log.debug({ err }, 'could not check for expired sessions');
+      return [];
+    } finally {
+      this.checking = false;
+    }
+  }
+}
