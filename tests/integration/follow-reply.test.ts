@@ -37,7 +37,7 @@ function writer(sessionId: string, messageId: string, attempt = 1) {
     const json = JSON.stringify(frame);
     const position = { attempt, seq: entrySeq };
     return Promise.all([
-      redis.xadd(keys.messageFrames(messageId), `${attempt}-${entrySeq}`, 'f', json),
+      redis.xadd(keys.replyFrames(sessionId, messageId), `${attempt}-${entrySeq}`, 'f', json),
       redis.publish(keys.sessionChannel(sessionId), encodeEnvelope(position, json)),
     ]);
   };

@@ -2,11 +2,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import uWS from 'uWebSockets.js';
 import type { Redis } from 'ioredis';
-import { CLOSE_CODES, ChatError, withTimeout, type GatewayConfig, type HealthResponse, type Logger, type StoredReader } from '@chat-fleet/shared';
+import { CLOSE_CODES, ChatError, withTimeout, type GatewayConfig, type HealthResponse, type Logger, type SessionFrameReader, type SocketLimiter } from '@chat-fleet/shared';
 import type { ChatService } from './chat/chat-service.js';
 import type { TokenService } from './auth/token-service.js';
 import type { SessionHub } from './relay/session-hub.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { RedisMemoryReading } from './limits/redis-memory.js';
 import { mountNotFound, mountRest, type RestEndpoint } from './transport/rest-routes.js';
 import { mountStaticFiles } from './transport/static-files.js';
 import { mountWebSocket, type SessionControl, type WsEndpoint } from './transport/ws-endpoint.js';
@@ -19,7 +20,7 @@ export interface GatewayParts {
   tokens: TokenService;
   hub: SessionHub;
   control: SessionControl;
-  storedFrames: StoredReader;
+  storedFrames: SessionFrameReader;
   metrics: GatewayMetrics;
   log: Logger;
   /** Jobs waiting for a worker, fleet-wide (health). */
@@ -27,6 +28,10 @@ export interface GatewayParts {
   inflightReplies(): number;
   /** Folder of the web client served at `/`; undefined serves none. */
   webRoot: string | undefined;
+  /** Open sockets per session and per address, fleet-wide. */
+  sockets: SocketLimiter;
+  /** The latest Redis memory reading (health). */
+  redisMemory(): RedisMemoryReading | undefined;
 }
 
 export interface ExtendedHealth extends HealthResponse {
@@ -37,6 +42,8 @@ export interface ExtendedHealth extends HealthResponse {
   inflightReplies: number;
   uptimeSeconds: number;
   draining: boolean;
+  /** Null before the first reading. `refusing`: new sessions and messages get `unavailable`. */
+  redisMemory: RedisMemoryReading | null;
 }
 
 export class GatewayServer {
@@ -71,12 +78,16 @@ export class GatewayServer {
       control: parts.control,
       storedFrames: parts.storedFrames,
       resumeGraceMs: config.RESUME_GRACE_MS,
+      sockets: parts.sockets,
+      framesPerSec: config.WS_FRAMES_PER_SEC,
+      frameBurst: config.WS_FRAME_BURST,
     });
     this.rest = mountRest(this.app, {
       trustedProxyHops: config.TRUSTED_PROXY_HOPS,
       service: parts.service,
       tokens: parts.tokens,
       hub: parts.hub,
+      storedFrames: parts.storedFrames,
       metrics: parts.metrics,
       log: parts.log,
       maxBodyBytes: config.MAX_FRAME_BYTES,
@@ -119,8 +130,11 @@ export class GatewayServer {
     }
     const up = rtt !== null;
     const queueDepth = up ? await withTimeout(this.parts.queueDepth(), 1000).catch(() => null) : null;
+    const redisMemory = this.parts.redisMemory() ?? null;
+    // A full Redis stays 200: restarting or unrouting gateways frees no memory, and replies in
+    // flight, history reads and resumes still work.
     const body: ExtendedHealth = {
-      status: up ? 'ok' : 'degraded',
+      status: up && redisMemory?.refusing !== true ? 'ok' : 'degraded',
       redis: up ? 'up' : 'down',
       instance: this.parts.instance,
       connections: this.ws.count,
@@ -130,6 +144,7 @@ export class GatewayServer {
       inflightReplies: this.parts.inflightReplies(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       draining: this.draining,
+      redisMemory,
     };
     return { status: up ? 200 : 503, body };
   }
@@ -137,6 +152,10 @@ export class GatewayServer {
   /** Errors that are not ChatErrors become `unavailable` while Redis is down, else `internal`. */
   classify(err: unknown): ChatError {
     if (err instanceof ChatError) return err;
+    // Redis past maxmemory (noeviction) refuses writes: no room now, not a bug.
+    if (err instanceof Error && err.message.startsWith('OOM ')) {
+      return new ChatError('unavailable', 'the data store is full; try again later', { retryAfterMs: 5000, cause: err });
+    }
     if (this.parts.redis.status !== 'ready' || isRedisConnectionError(err)) {
       return new ChatError('unavailable', 'the service cannot reach its data store; try again shortly', { retryAfterMs: 1000, cause: err });
     }

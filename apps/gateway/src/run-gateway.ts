@@ -5,13 +5,14 @@ import { shutdownTracing } from '@chat-fleet/shared/tracing';
 import { fileURLToPath } from 'node:url';
 import {
   ChannelSubscriber,
-  ReplyMeta,
+  ReplyState,
+  SessionCreationLimit,
   SessionStore,
+  SocketLeases,
   storedFrameReader,
   UserRateLimits,
   createLogger,
   createRedis,
-  endReplyWithError,
   loadGatewayConfig,
   loadOrExit,
   redisKeys,
@@ -21,7 +22,10 @@ import { resolveAuthSecret } from './auth/auth-secret.js';
 import { TokenService } from './auth/token-service.js';
 import { ChatService } from './chat/chat-service.js';
 import { BullReplyQueue } from './chat/reply-queue.js';
+import { ReplyDeadlines } from './chat/reply-deadlines.js';
 import { ReplyTracker } from './chat/reply-tracker.js';
+import { ChatAdmission } from './limits/chat-admission.js';
+import { RedisMemoryWatch } from './limits/redis-memory.js';
 import { GatewayMetrics } from './metrics.js';
 import { SessionHub } from './relay/session-hub.js';
 import { RedisSessionControl } from './relay/session-control.js';
@@ -57,31 +61,55 @@ try {
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const tokens = new TokenService(await resolveAuthSecret(config.AUTH_SECRET, redis, keys.authSecret), config.TOKEN_TTL_SECONDS);
 const queue = new BullReplyQueue(redis, keys);
-// A reply's meta lives as long as its frames may be resumed, counted from acceptance.
-const replies = new ReplyMeta(redis, keys, config.REPLY_TIMEOUT_MS / 1000 + config.REPLY_RETENTION_SECONDS + 3600);
+const replies = new ReplyState(redis, keys, {
+  retentionSeconds: config.REPLY_RETENTION_SECONDS,
+  // A queued or running reply's meta outlives its deadline, so the deadline can still end it.
+  runningTtlSeconds: Math.ceil(config.REPLY_TIMEOUT_MS / 1000) + config.REPLY_RETENTION_SECONDS + 3600,
+  maxFrames: config.REPLY_MAX_FRAMES,
+  sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+  historyMaxMessages: config.HISTORY_MAX_MESSAGES,
+  historyMaxBytes: config.HISTORY_MAX_BYTES,
+});
 const hub = new SessionHub(new ChannelSubscriber(subscriber), keys, log, config.RELAY_SUBSCRIPTION);
+const deadlines = new ReplyDeadlines(replies, (id) => queue.removeQueued(id), { intervalMs: 1000, message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` }, log);
+// This gateway's own replies end on time without waiting for the next sweep.
 const tracker = new ReplyTracker(metrics, config.REPLY_TIMEOUT_MS, (sessionId, messageId) => {
-  log.warn({ sessionId, messageId }, 'no reply in time; ending it with an error');
-  const error = { code: 'unavailable', message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` } as const;
-  Promise.all([
-    endReplyWithError(redis, keys, { sessionId, messageId }, error, config.REPLY_RETENTION_SECONDS),
-    sessions.releaseInflight(sessionId, messageId),
-  ]).catch(
-    (err: unknown) => log.error({ err, sessionId, messageId }, 'could not end a timed-out reply'),
-  );
+  deadlines.end({ sessionId, messageId }).catch((err: unknown) => log.error({ err, sessionId, messageId }, 'could not end a timed-out reply'));
 });
 hub.observe((_sessionId, frame) => tracker.observe(frame));
-const control = new RedisSessionControl(redis, keys, replies, sessions, (id) => queue.removeQueued(id), config.REPLY_RETENTION_SECONDS, log);
+const control = new RedisSessionControl(redis, keys, replies, (id) => queue.removeQueued(id), log);
 const expiry = new SessionExpiry(redis, keys, hub, config.SESSION_CHECK_INTERVAL_MS, log);
+const memory = new RedisMemoryWatch(() => redis.info('memory'), config.REDIS_MEMORY_HIGH_WATER, (now, was) => {
+  metrics.redisMemoryUsed.set(now.usedBytes);
+  metrics.redisMemoryMax.set(now.maxBytes);
+  metrics.redisMemoryRefusing.set(now.refusing ? 1 : 0);
+  if (now.refusing !== (was?.refusing ?? false)) {
+    log.warn({ usedBytes: now.usedBytes, maxBytes: now.maxBytes }, now.refusing ? 'Redis past its high-water mark: refusing new sessions and messages' : 'Redis below its high-water mark again');
+  }
+});
+const socketLeases = new SocketLeases(
+  redis,
+  keys,
+  { instance, maxPerSession: config.MAX_SOCKETS_PER_SESSION, maxPerAddress: config.MAX_SOCKETS_PER_ADDRESS, leaseMs: config.WS_SOCKET_LEASE_MS },
+  (err) => log.warn({ err }, 'could not renew socket leases'),
+);
+const admission = new ChatAdmission({
+  room: memory,
+  sessionsPerAddress: new SessionCreationLimit(redis, keys, config.RATE_LIMIT_SESSIONS_PER_MIN),
+  userLimits: new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
+  sessions,
+  maxSystemPromptChars: config.MAX_SYSTEM_PROMPT_CHARS,
+  maxMetadataBytes: config.MAX_METADATA_BYTES,
+});
 const service = new ChatService(
   sessions,
   queue,
   tokens,
   tracker,
-  new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
+  admission,
   replies,
   new RedisSessionEndings(redis, keys, control, log),
-  { model: config.CHAT_MODEL, maxMessageChars: config.MAX_MESSAGE_CHARS, inflightTtlMs: config.REPLY_TIMEOUT_MS + 30_000 },
+  { model: config.CHAT_MODEL, maxMessageChars: config.MAX_MESSAGE_CHARS, inflightTtlMs: config.REPLY_TIMEOUT_MS + 30_000, replyTimeoutMs: config.REPLY_TIMEOUT_MS },
   log,
 );
 const server = new GatewayServer({
@@ -98,7 +126,11 @@ const server = new GatewayServer({
   queueDepth: () => queue.depth(),
   inflightReplies: () => tracker.inFlight,
   webRoot: config.WEB_ROOT ?? fileURLToPath(new URL('../../web/dist/', import.meta.url)),
+  sockets: socketLeases,
+  redisMemory: () => memory.reading,
 });
+memory.start();
+socketLeases.start();
 
 const port = await server.listen(config.HOST, config.PORT).catch((err: Error) => {
   process.stderr.write(`${err.message} (PORT=${config.PORT})\n`);
@@ -106,6 +138,7 @@ const port = await server.listen(config.HOST, config.PORT).catch((err: Error) =>
 });
 log.info({ port }, `gateway listening on http://${config.HOST}:${port}`);
 expiry.start();
+deadlines.start();
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -113,7 +146,10 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal, connections: server.connections }, 'draining');
   expiry.stop();
+  deadlines.stop();
   await server.drain(config.DRAIN_TIMEOUT_MS);
+  memory.stop();
+  socketLeases.stop();
   tracker.close();
   await queue.close().catch(() => undefined);
   server.close();

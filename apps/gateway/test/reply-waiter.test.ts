@@ -1,27 +1,57 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ReplyFrame } from '@chat-fleet/shared';
+import { encodeEnvelope, type FramePosition, type ReplyFrame, type StoredReader } from '@chat-fleet/shared';
 import { ReplyWaiter } from '../src/transport/reply-waiter.js';
 
 const tok = (messageId: string, seq: number, text: string): ReplyFrame => ({ type: 'token', messageId, seq, text });
+const at = (attempt: number, seq: number): FramePosition => ({ attempt, seq });
+const done = (messageId: string, seq: number): ReplyFrame => ({ type: 'done', messageId, seq, cached: false, usage: { promptTokens: 1, completionTokens: seq }, finishReason: 'stop' });
+
+/** A stream of stored frames, read as the gateway reads a reply's Redis Stream. */
+function storedOf(entries: Array<[FramePosition, ReplyFrame]>): StoredReader {
+  return (_messageId, after, onEntry) => {
+    for (const [p, f] of entries) {
+      if (p.attempt < after.attempt || (p.attempt === after.attempt && p.seq <= after.seq)) continue;
+      if (!onEntry(p, JSON.stringify(f))) break;
+    }
+    return Promise.resolve();
+  };
+}
 
 describe('ReplyWaiter', () => {
-  it('keeps frames that arrive before the messageId is known and drops other replies', async () => {
+  it('passes its reply once and in order, and drops other replies', async () => {
     const seen: string[] = [];
-    const w = new ReplyWaiter((f) => seen.push(f.type === 'token' ? f.text : f.type));
-    w.deliver(tok('m1', 1, 'a'), '');
-    w.deliver(tok('other', 1, 'x'), '');
-    w.follow('m1');
-    w.deliver(tok('m1', 2, 'b'), '');
-    w.deliver({ type: 'done', messageId: 'm1', seq: 2, cached: false, usage: { promptTokens: 1, completionTokens: 2 }, finishReason: 'stop' }, '');
+    const w = new ReplyWaiter('m1', storedOf([]), (f) => seen.push(f.type === 'token' ? f.text : f.type));
+    w.deliver(tok('m1', 1, 'a'), '', at(1, 1));
+    w.deliver(tok('other', 1, 'x'), '', at(1, 1));
+    w.deliver(tok('m1', 1, 'a'), '', at(1, 1));
+    w.deliver(tok('m1', 2, 'b'), '', at(1, 2));
+    w.deliver(done('m1', 2), '', at(1, 3));
     const end = await w.finished;
     expect(end.type).toBe('done');
     expect(seen).toEqual(['a', 'b', 'done']);
+    expect(encodeEnvelope(at(1, 3), '{}')).toBe('1-3 {}');
+  });
+
+  it('fills a gap in the live frames from the stored stream before going on', async () => {
+    const seen: string[] = [];
+    const stream: Array<[FramePosition, ReplyFrame]> = [
+      [at(1, 1), tok('m1', 1, 'a')],
+      [at(1, 2), tok('m1', 2, 'b')],
+      [at(1, 3), tok('m1', 3, 'c')],
+      [at(1, 4), done('m1', 3)],
+    ];
+    const w = new ReplyWaiter('m1', storedOf(stream), (f) => seen.push(f.type === 'token' ? f.text : f.type));
+    w.deliver(tok('m1', 1, 'a'), '', at(1, 1));
+    // seq 2 was lost on the way.
+    w.deliver(tok('m1', 3, 'c'), '', at(1, 3));
+    w.deliver(done('m1', 3), '', at(1, 4));
+    await w.finished;
+    expect(seen).toEqual(['a', 'b', 'c', 'done']);
   });
 
   it('settles on an error frame', async () => {
-    const w = new ReplyWaiter();
-    w.follow('m1');
-    w.deliver({ type: 'error', messageId: 'm1', code: 'upstream_error', message: 'boom' }, '');
+    const w = new ReplyWaiter('m1', storedOf([]));
+    w.deliver({ type: 'error', messageId: 'm1', code: 'upstream_error', message: 'boom' }, '', at(2 ** 31, 0));
     await expect(w.finished).resolves.toMatchObject({ type: 'error', code: 'upstream_error' });
   });
 });

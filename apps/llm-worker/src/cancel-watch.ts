@@ -1,7 +1,7 @@
 // Cancels reach whichever worker runs the reply: gateways publish the messageId on one channel
 // that every worker subscribes to, and mark the reply in Redis for a worker that starts it
 // after the publish. BullMQ's own job cancel only works inside the process holding the job.
-import type { ChannelSubscriber, RedisKeys, ReplyMeta } from '@chat-fleet/shared';
+import type { ChannelSubscriber, RedisKeys } from '@chat-fleet/shared';
 
 /** The abort reason of a reply the user cancelled. */
 export class ReplyCancelled extends Error {
@@ -17,7 +17,6 @@ export class CancelWatch {
   constructor(
     private readonly subscriber: ChannelSubscriber,
     private readonly keys: RedisKeys,
-    private readonly replies: ReplyMeta,
   ) {}
 
   /** Subscribes to the cancel channel; resolves once subscribed. */
@@ -28,21 +27,15 @@ export class CancelWatch {
   }
 
   /**
-   * Aborts `controller` with ReplyCancelled when the reply is cancelled, including before this
-   * call. Returns the function that stops watching.
+   * Aborts `controller` with ReplyCancelled when a cancel for the reply is published from now on
+   * (a cancel asked for earlier is read from the reply's state). Returns the function that stops
+   * watching.
    */
-  async watch(messageId: string, controller: AbortController): Promise<() => void> {
+  watch(messageId: string, controller: AbortController): () => void {
     this.running.set(messageId, controller);
-    const stop = (): void => {
+    return () => {
       if (this.running.get(messageId) === controller) this.running.delete(messageId);
     };
-    try {
-      if (await this.replies.isCancelRequested(messageId)) controller.abort(new ReplyCancelled());
-    } catch (err) {
-      stop();
-      throw err;
-    }
-    return stop;
   }
 
   get size(): number {

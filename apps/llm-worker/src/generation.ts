@@ -2,7 +2,9 @@
 // cache, an identical request already generating (coalescing), or the model. The reply is
 // streamed into Redis frame by frame, stored in the history, and ends with `done` (or `error`).
 // Every job ends in exactly one terminal frame, except one put back in the queue by the fleet's
-// model budget, which has written nothing yet.
+// model budget (it has written nothing yet) and one whose reply has already ended elsewhere (its
+// deadline passed, it was cancelled while queued, its session was deleted, a newer attempt took
+// it over): that one is dropped before the model hears of it, and writes nothing after.
 import { SpanKind, type Span } from '@opentelemetry/api';
 import { APIError, APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 import {
@@ -18,9 +20,14 @@ import {
   type FinishReason,
   type Logger,
   type ModelBudget,
-  type SessionStore,
+  type ReplyAttempt,
+  type ReplyRef,
+  type ReplyState,
+  type TokenReservation,
   type Usage,
   type UserRateLimits,
+  AttemptStopped,
+  isFinished,
 } from '@chat-fleet/shared';
 import { ReplyCancelled, type CancelWatch } from './cancel-watch.js';
 import type { BuiltContext, ContextBuilder } from './context-builder.js';
@@ -29,7 +36,6 @@ import { FrameBatcher } from './frame-batcher.js';
 import type { ModelClient } from './model-client.js';
 import { requestHash, type ReplyCache } from './reply-cache.js';
 import { abortableSleep, isRetryableUpstreamError } from './retrying-model-client.js';
-import type { ReplyPublisher, ReplyWriter } from './reply-publisher.js';
 import { countTextTokens } from './token-counter.js';
 import type { WorkerMetrics } from './metrics.js';
 
@@ -44,10 +50,11 @@ export interface GenerationOptions {
 }
 
 export interface GenerationParts {
-  sessions: SessionStore;
   context: ContextBuilder;
   model: ModelClient;
-  publisher: ReplyPublisher;
+  replies: ReplyState;
+  /** Resolves once Redis answers again, or rejects after `ms` (a write failed mid-reply). */
+  redisAnswers: (ms: number) => Promise<void>;
   metrics: WorkerMetrics;
   limits: UserRateLimits;
   cache: ReplyCache;
@@ -77,14 +84,21 @@ interface Outcome {
   finishReason: FinishReason;
   cached: boolean;
   coalesced: boolean;
+  /** Set: a reply that ended on its own, to be stored in the cache under this hash once finished. */
+  cacheAs?: string;
 }
 
-/** The abort reason of an attempt whose stream refused its frames: a newer attempt writes the reply. */
-class Superseded extends Error {
-  constructor() {
-    super('a newer attempt took this reply over');
-    this.name = 'Superseded';
+/** The reply must not run or go on: it ended elsewhere, or is unknown. Nothing more is written. */
+class ReplyGoneError extends Error {
+  constructor(readonly why: string) {
+    super(`the reply ${why}`);
+    this.name = 'ReplyGoneError';
   }
+}
+
+/** What one run holds on to until it ends: the user's token reservation for the model call. */
+interface RunLedger {
+  reservation: TokenReservation | undefined;
 }
 
 /** One model request for one reply, as generate() and streamOnce() pass it along. */
@@ -96,42 +110,41 @@ interface ModelCall {
   signal: AbortSignal;
   /** Set: a reply that ends on its own is stored in the cache under it. */
   cacheHash: string | undefined;
+  ledger: RunLedger;
 }
 
 /** Why a follower stops following and generates for itself. */
 class LeaderLost extends Error {}
 
 /**
- * The client-facing side of one reply: the current attempt's writer and the text so far. When
- * frames already went out and the reply must start over, `restart()` opens a new attempt that
- * begins with `reset`.
+ * The client-facing side of one reply: the current attempt and the text so far. When frames
+ * already went out and the reply must start over, `restart()` opens a new attempt, which begins
+ * with `reset`. `onStop` hears of an attempt stopped by a refused or failed write.
  */
 class ReplyOutput {
-  private writer: ReplyWriter | undefined;
+  private attemptNow: ReplyAttempt | undefined;
   /** The current attempt's token frame texts, in order (what a cache entry stores). */
   readonly chunks: string[] = [];
+  onStop: (stop: AttemptStopped) => void = () => undefined;
 
   constructor(
-    private readonly publisher: ReplyPublisher,
-    private readonly sessionId: string,
-    private readonly messageId: string,
-    private readonly onFenced: () => void,
+    private readonly replies: ReplyState,
+    private readonly ref: ReplyRef,
   ) {}
 
-  get current(): ReplyWriter {
-    if (this.writer === undefined) throw new Error('reply output used before open()');
-    return this.writer;
+  get current(): ReplyAttempt {
+    if (this.attemptNow === undefined) throw new Error('reply output used before open()');
+    return this.attemptNow;
   }
 
   get opened(): boolean {
-    return this.writer !== undefined;
+    return this.attemptNow !== undefined;
   }
 
+  /** Opens the first attempt (a no-op once open); throws ReplyGoneError for a reply that must not run. */
   async open(): Promise<void> {
-    if (this.writer !== undefined) return;
-    this.writer = await this.publisher.begin(this.sessionId, this.messageId, this.onFenced);
-    // A job taken over after a crash: the client drops what the lost attempt sent.
-    if (this.writer.attempt > 1) this.writer.reset();
+    if (this.attemptNow !== undefined) return;
+    await this.begin();
   }
 
   /** The current attempt's text so far. */
@@ -144,11 +157,18 @@ class ReplyOutput {
     this.chunks.push(text);
   }
 
+  /** A new attempt when the current one wrote anything (or stopped); the client gets `reset`. */
   async restart(): Promise<void> {
-    if (this.writer === undefined || this.writer.seq === 0) return;
-    await this.writer.settled();
-    this.writer = await this.publisher.begin(this.sessionId, this.messageId, this.onFenced);
-    this.writer.reset();
+    if (this.attemptNow === undefined) return;
+    if (this.attemptNow.seq === 0 && this.attemptNow.stopped === undefined) return;
+    await this.attemptNow.settled().catch(() => undefined);
+    await this.begin();
+  }
+
+  private async begin(): Promise<void> {
+    const opened = await this.replies.begin(this.ref, (stop) => this.onStop(stop));
+    if ('kind' in opened) throw new ReplyGoneError(opened.status === 'unknown' ? 'is unknown (expired, or its session was deleted)' : `has ended (${opened.status})`);
+    this.attemptNow = opened;
     this.chunks.length = 0;
   }
 }
@@ -161,6 +181,8 @@ export class Generation {
   ) {}
 
   private running = 0;
+  /** A moving average of how long a model reply takes from pick to done (ms); 0 until one finished. */
+  private typicalReplyMs = 0;
 
   /** Jobs this worker is running now (generating, replaying or following). */
   get active(): number {
@@ -189,58 +211,71 @@ export class Generation {
   }
 
   private async runTraced(data: ChatJob, span: Span, waitMs: number): Promise<void> {
-    const { sessions, metrics, publisher } = this.parts;
+    const { metrics, replies } = this.parts;
     const log = this.log.child({ sessionId: data.sessionId, messageId: data.messageId });
     metrics.queueWait.observe(waitMs / 1000);
-    const abort = new AbortController();
-    const out = new ReplyOutput(publisher, data.sessionId, data.messageId, () => abort.abort(new Superseded()));
-    const timeout = setTimeout(() => abort.abort(new ChatError('upstream_error', 'the model did not finish in time')), this.options.upstreamTimeoutMs);
-    // The cancel mark and the context are read in parallel: one round trip less before the model.
+    const ref: ReplyRef = { sessionId: data.sessionId, messageId: data.messageId };
+    if (data.deadlineAt !== undefined && Date.now() + this.typicalReplyMs >= data.deadlineAt) {
+      // Nobody waits for it any more, or it would outlive its deadline (a reply takes about
+      // typicalReplyMs here): end it now rather than spend the model on it. Under overload the
+      // oldest jobs are the ones closest to their deadline; starting them would only waste capacity.
+      await replies.end(ref, { kind: 'error', code: 'unavailable', message: 'the service is too busy to answer in time; try again' });
+      this.dropped(span, log, Date.now() >= data.deadlineAt ? 'deadline' : 'late');
+      return;
+    }
+    // The reply's state and the context are read in parallel: one round trip before the model.
     const building = this.parts.context.build(data.sessionId, data.userMessageId);
     building.catch(() => undefined);
-    const unwatch = await this.parts.cancels.watch(data.messageId, abort).catch((err: unknown) => {
-      clearTimeout(timeout);
-      throw err;
-    });
-    const started = performance.now();
-    let context: BuiltContext | undefined;
+    // Watching before reading: a cancel is either published after this or marked in the state.
+    const abort = new AbortController();
+    const unwatch = this.parts.cancels.watch(data.messageId, abort);
+    let info: Awaited<ReturnType<ReplyState['info']>>;
     try {
-      context = await building;
-      const outcome = await this.answer(data, context, out, abort.signal, log);
-      const source = outcome.cached ? 'cache' : outcome.coalesced ? 'coalesced' : 'model';
-      metrics.replySources.inc({ source });
-      await this.finish(data, out, outcome, undefined);
-      const facts = {
-        [ATTR.source]: source,
-        [ATTR.cacheHit]: outcome.cached,
-        [ATTR.attempt]: out.current.attempt,
-        [ATTR.frames]: out.current.seq,
-        [ATTR.finishReason]: outcome.finishReason,
-        [ATTR.inputTokens]: outcome.usage.promptTokens,
-        [ATTR.outputTokens]: outcome.usage.completionTokens,
-      };
-      span.setAttributes(facts);
-      span.addEvent('done');
-      log.info(
-        { source, attempt: out.current.attempt, frames: out.current.seq, finishReason: outcome.finishReason, usage: outcome.usage, queueWaitMs: waitMs, ms: Math.round(performance.now() - started) },
-        'reply done',
-      );
+      info = await replies.info(ref);
     } catch (err) {
-      if (abort.signal.reason instanceof Superseded) {
-        // Another worker runs this reply now (our lock expired): leave everything to it.
-        log.warn('stopped: a newer attempt took this reply over');
-        recordFailure(span, err, 'superseded');
-        throw err;
+      unwatch();
+      throw err;
+    }
+    if (info === undefined || isFinished(info.status)) {
+      unwatch();
+      this.dropped(span, log, info === undefined ? 'unknown' : 'ended');
+      return;
+    }
+    if (info.cancelRequested) abort.abort(new ReplyCancelled());
+    const timeout = setTimeout(() => abort.abort(new ChatError('upstream_error', 'the model did not finish in time')), this.options.upstreamTimeoutMs);
+    const out = new ReplyOutput(replies, ref);
+    const ledger: RunLedger = { reservation: undefined };
+    const started = performance.now();
+    try {
+      const context = await building;
+      for (let restarts = 0; ; restarts++) {
+        // One try: a write that fails stops it (and its model call) and the reply starts over.
+        const attempt = new AbortController();
+        out.onStop = (stop) => attempt.abort(stop);
+        const signal = AbortSignal.any([abort.signal, attempt.signal]);
+        try {
+          await this.runOnce(data, context, out, signal, ledger, span, log, { waitMs, started });
+          return;
+        } catch (err) {
+          const stop = signal.reason instanceof AttemptStopped ? signal.reason : err instanceof AttemptStopped ? err : undefined;
+          if (err instanceof ReplyGoneError || stop?.reason === 'fenced') {
+            this.dropped(span, log, err instanceof ReplyGoneError ? 'ended' : 'fenced');
+            return;
+          }
+          if (stop?.reason !== 'broken' || abort.signal.aborted) throw err;
+          if (restarts >= this.options.maxRestarts) {
+            await replies.end(ref, { kind: 'error', code: 'unavailable', message: 'the reply could not be stored; try again' }).catch(() => undefined);
+            throw err;
+          }
+          // Start over once Redis takes writes again: the client gets `reset` and the reply whole.
+          log.warn({ err: stop.cause ?? stop, restarts: restarts + 1 }, 'a frame could not be written; restarting the reply');
+          metrics.replyRestarts.inc();
+          await this.reopen(out, Date.now() + 10_000);
+        }
       }
-      if (abort.signal.reason instanceof ReplyCancelled) {
-        // The user stopped it: keep what was sent, marked as cancelled, and end with `done`.
-        const usage = { promptTokens: context?.tokens ?? 0, completionTokens: countTextTokens(out.text) };
-        await out.open();
-        await this.finish(data, out, { usage, finishReason: 'cancelled', cached: false, coalesced: false }, 'cancelled');
-        metrics.cancels.inc();
-        span.setAttributes({ [ATTR.finishReason]: 'cancelled', [ATTR.frames]: out.current.seq, [ATTR.attempt]: out.current.attempt });
-        span.addEvent('done');
-        log.info({ frames: out.current.seq }, 'reply cancelled');
+    } catch (err) {
+      if (err instanceof ReplyGoneError) {
+        this.dropped(span, log, 'ended');
         return;
       }
       if (err instanceof BudgetExceededError) {
@@ -248,46 +283,137 @@ export class Generation {
         span.addEvent('budget_wait', { reason: err.reason, retry_after_ms: err.retryAfterMs });
         throw err;
       }
-      const { code, message } = classify(err, abort.signal);
+      if (abort.signal.reason instanceof ReplyCancelled) {
+        // Cancelled, and its last write failed: end it as cancelled at the fence position.
+        await replies.end(ref, { kind: 'cancelled' }).catch((e: unknown) => log.error({ err: e }, 'could not end a cancelled reply'));
+        return;
+      }
+      const { code, message, retryAfterMs } = classify(err, abort.signal);
       log.warn({ err, code }, 'reply failed');
       recordFailure(span, err, code);
-      await sessions.releaseInflight(data.sessionId, data.messageId).catch(() => undefined);
       const failed = async (): Promise<void> => {
         await out.open();
-        await out.current.error(code, message);
+        try {
+          await out.current.error(code, message, retryAfterMs);
+        } catch (e) {
+          if (!(e instanceof AttemptStopped) || e.reason === 'fenced') throw e;
+          // The attempt has a gap: the error goes to the fence position instead.
+          await replies.end(ref, { kind: 'error', code, message });
+        }
       };
-      await failed().catch((e: unknown) => log.error({ err: e }, 'could not publish the error frame'));
+      await failed().catch((e: unknown) => {
+        if (!(e instanceof ReplyGoneError) && !(e instanceof AttemptStopped)) log.error({ err: e }, 'could not publish the error frame');
+      });
       throw err;
     } finally {
       clearTimeout(timeout);
       unwatch();
+      // A reservation not settled by a finished reply is given back whole.
+      if (ledger.reservation !== undefined) await this.parts.limits.settleTokens(ledger.reservation, 0).catch(() => undefined);
     }
   }
 
+  /** Opens a new attempt, trying again while Redis refuses it (down, or out of memory) until `deadline`. */
+  private async reopen(out: ReplyOutput, deadline: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.parts.redisAnswers(Math.max(0, deadline - Date.now()));
+        await out.restart();
+        return;
+      } catch (err) {
+        if (err instanceof ReplyGoneError || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  /** One try at the reply: answer it, then finish it (or, cancelled, end it with what was sent). */
+  private async runOnce(
+    data: ChatJob,
+    context: BuiltContext,
+    out: ReplyOutput,
+    signal: AbortSignal,
+    ledger: RunLedger,
+    span: Span,
+    log: Logger,
+    timing: { waitMs: number; started: number },
+  ): Promise<void> {
+    const { metrics } = this.parts;
+    let outcome: Outcome;
+    try {
+      outcome = await this.answer(data, context, out, signal, ledger, log);
+    } catch (err) {
+      if (!(signal.reason instanceof ReplyCancelled)) throw err;
+      // The user stopped it: keep what was sent, marked as cancelled, and end with `done`.
+      await out.open();
+      const usage = { promptTokens: context.tokens, completionTokens: countTextTokens(out.text) };
+      await this.finish(data, out, { usage, finishReason: 'cancelled', cached: false, coalesced: false }, ledger, 'cancelled');
+      metrics.cancels.inc();
+      span.setAttributes({ [ATTR.finishReason]: 'cancelled', [ATTR.frames]: out.current.seq, [ATTR.attempt]: out.current.attempt });
+      span.addEvent('done');
+      log.info({ frames: out.current.seq }, 'reply cancelled');
+      return;
+    }
+    const source = outcome.cached ? 'cache' : outcome.coalesced ? 'coalesced' : 'model';
+    await this.finish(data, out, outcome, ledger, undefined);
+    if (source === 'model') {
+      const ms = performance.now() - timing.started;
+      this.typicalReplyMs = this.typicalReplyMs === 0 ? ms : this.typicalReplyMs * 0.9 + ms * 0.1;
+    }
+    metrics.replySources.inc({ source });
+    span.setAttributes({
+      [ATTR.source]: source,
+      [ATTR.cacheHit]: outcome.cached,
+      [ATTR.attempt]: out.current.attempt,
+      [ATTR.frames]: out.current.seq,
+      [ATTR.finishReason]: outcome.finishReason,
+      [ATTR.inputTokens]: outcome.usage.promptTokens,
+      [ATTR.outputTokens]: outcome.usage.completionTokens,
+    });
+    span.addEvent('done');
+    log.info(
+      { source, attempt: out.current.attempt, frames: out.current.seq, finishReason: outcome.finishReason, usage: outcome.usage, queueWaitMs: timing.waitMs, ms: Math.round(performance.now() - timing.started) },
+      'reply done',
+    );
+  }
+
+  /** A job whose reply must not run (any more): nothing was or will be written for it. */
+  private dropped(span: Span, log: Logger, reason: 'deadline' | 'late' | 'ended' | 'unknown' | 'fenced'): void {
+    this.parts.metrics.jobsDropped.inc({ reason });
+    span.addEvent('dropped', { reason });
+    log.info({ reason }, 'dropped a reply that has ended elsewhere');
+  }
+
   /**
-   * History first, then free the session, then `done`: a client that sees `done` can read both
-   * turns and send its next message at once.
+   * The history entry, the session's slot and `done`, in one write; then what a finished reply
+   * leaves behind (the user's tokens, the cache). A reply ended elsewhere leaves nothing.
    */
-  private async finish(data: ChatJob, out: ReplyOutput, outcome: Outcome, status: 'cancelled' | undefined): Promise<void> {
-    const { sessions } = this.parts;
-    await sessions.append(data.sessionId, {
+  private async finish(data: ChatJob, out: ReplyOutput, outcome: Outcome, ledger: RunLedger, status: 'cancelled' | undefined): Promise<void> {
+    const history = {
       id: data.messageId,
-      role: 'assistant',
+      role: 'assistant' as const,
       content: out.text,
       createdAt: new Date().toISOString(),
       ...(status === undefined ? {} : { status }),
-    });
-    await sessions.releaseInflight(data.sessionId, data.messageId);
-    await out.current.done(outcome.usage, outcome.finishReason, outcome);
+    };
+    await out.current.done(outcome.usage, outcome.finishReason, outcome, history);
+    const { limits, cache } = this.parts;
+    const reservation = ledger.reservation;
+    ledger.reservation = undefined;
+    const recorded = await Promise.allSettled([
+      reservation === undefined ? undefined : limits.settleTokens(reservation, outcome.usage.promptTokens + outcome.usage.completionTokens),
+      outcome.cacheAs === undefined ? undefined : cache.put(outcome.cacheAs, out.chunks, outcome.usage),
+    ]);
+    for (const r of recorded) if (r.status === 'rejected') this.log.warn({ err: r.reason as unknown, messageId: data.messageId }, 'could not record a finished reply (limits or cache)');
   }
 
-  private async answer(data: ChatJob, context: BuiltContext, out: ReplyOutput, signal: AbortSignal, log: Logger): Promise<Outcome> {
+  private async answer(data: ChatJob, context: BuiltContext, out: ReplyOutput, signal: AbortSignal, ledger: RunLedger, log: Logger): Promise<Outcome> {
     const { cache, coalescer } = this.parts;
     const request = { model: data.model || this.options.model, maxTokens: this.options.maxReplyTokens, messages: context.messages };
     const hash = requestHash(request);
     const hit = await cache.get(hash);
     if (hit !== undefined) return this.replay(hit.chunks, hit.usage, out);
-    const call: ModelCall = { data, context, request, out, signal, cacheHash: undefined };
+    const call: ModelCall = { data, context, request, out, signal, cacheHash: undefined, ledger };
     if (!this.options.coalesce) return this.generate(call);
 
     const claim = await coalescer.claim(hash, { messageId: data.messageId, sessionId: data.sessionId });
@@ -345,6 +471,8 @@ export class Generation {
       }
       throw new BudgetExceededError(admission.retryAfterMs, admission.reason);
     }
+    // The user's tokens: the prompt and the most the reply may use, reserved before the call.
+    call.ledger.reservation ??= await this.parts.limits.reserveTokens(call.data.subject, call.context.tokens + call.request.maxTokens);
     await out.open();
     for (let restarts = 0; ; restarts++) {
       try {
@@ -382,8 +510,8 @@ export class Generation {
     });
   }
 
-  private async streamOnceTraced({ data, context, request, out, signal, cacheHash }: ModelCall, span: Span): Promise<Outcome> {
-    const { metrics, budget, model, cache, limits } = this.parts;
+  private async streamOnceTraced({ context, request, out, signal, cacheHash }: ModelCall, span: Span): Promise<Outcome> {
+    const { metrics, budget, model } = this.parts;
     metrics.activeGenerations.inc();
     const started = performance.now();
     let firstAt = 0;
@@ -402,19 +530,14 @@ export class Generation {
       metrics.llmDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
       metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
       metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
-      const charged = await Promise.allSettled([
-        limits.chargeTokens(data.subject, usage.promptTokens + usage.completionTokens),
-        budget.chargeCompletion(usage.completionTokens + Math.max(0, usage.promptTokens - context.tokens)),
-        cacheHash !== undefined && result.natural ? cache.put(cacheHash, out.chunks, usage) : undefined,
-      ]);
-      for (const c of charged) if (c.status === 'rejected') this.log.warn({ err: c.reason as unknown, messageId: data.messageId }, 'could not record a finished reply (limits or cache)');
-      return { usage, finishReason: result.finishReason, cached: false, coalesced: false };
+      await budget.chargeCompletion(usage.completionTokens + Math.max(0, usage.promptTokens - context.tokens)).catch((err: unknown) => this.log.warn({ err }, 'could not charge the fleet budget'));
+      return { usage, finishReason: result.finishReason, cached: false, coalesced: false, ...(cacheHash !== undefined && result.natural ? { cacheAs: cacheHash } : {}) };
     } catch (err) {
       // Cancelled: what the model said so far goes out; otherwise it is thrown away.
       if (signal.reason instanceof ReplyCancelled) batcher.flush();
       else batcher.discard();
       metrics.llmDuration.observe({ outcome: signal.reason instanceof ReplyCancelled ? 'cancelled' : 'error' }, (performance.now() - started) / 1000);
-      if (!(signal.reason instanceof ReplyCancelled)) metrics.upstreamErrors.inc({ kind: classify(err, signal).kind });
+      if (!(signal.reason instanceof ReplyCancelled) && !(signal.reason instanceof AttemptStopped)) metrics.upstreamErrors.inc({ kind: classify(err, signal).kind });
       throw err;
     } finally {
       metrics.activeGenerations.dec();
@@ -422,14 +545,22 @@ export class Generation {
   }
 }
 
-function classify(err: unknown, signal: AbortSignal): { code: ErrorCode; message: string; kind: string } {
+/**
+ * What the client is told about a failure: a stable message and, for the model, its status. The
+ * provider's own words can carry an organization id or a masked key, so they go to the log only.
+ */
+function classify(err: unknown, signal: AbortSignal): { code: ErrorCode; message: string; kind: string; retryAfterMs?: number } {
   if (signal.aborted && signal.reason instanceof ChatError) return { code: signal.reason.code, message: signal.reason.message, kind: 'timeout' };
-  if (err instanceof ChatError) return { code: err.code, message: err.message, kind: err.code };
+  if (err instanceof ChatError) return { code: err.code, message: err.message, kind: err.code, ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }) };
   if (err instanceof APIConnectionTimeoutError) return { code: 'upstream_error', message: 'the model timed out', kind: 'timeout' };
   if (err instanceof APIUserAbortError) return { code: 'upstream_error', message: 'the model call was aborted', kind: 'aborted' };
   if (err instanceof APIError) {
     const status: number = typeof err.status === 'number' ? err.status : 0;
-    return { code: 'upstream_error', message: `the model answered ${status || 'with an error'}: ${err.message}`, kind: status ? `http_${status}` : 'connection' };
+    return {
+      code: 'upstream_error',
+      message: status ? `the model answered with HTTP ${status}; try again or rephrase` : 'the model could not be reached; try again',
+      kind: status ? `http_${status}` : 'connection',
+    };
   }
   return { code: 'internal', message: 'the reply failed', kind: 'internal' };
 }

@@ -20,6 +20,7 @@ export class WorkerMetrics {
   readonly upstreamRetries: Counter<'kind'>;
   readonly replyRestarts: Counter;
   readonly cancels: Counter;
+  readonly jobsDropped: Counter;
   readonly redis: RedisClientMetrics;
 
   constructor(defaultLabels: Record<string, string>, queueCounts: QueueCounts) {
@@ -35,6 +36,7 @@ export class WorkerMetrics {
     this.budgetWaits = new Counter({ name: 'llm_budget_waits_total', help: 'Jobs put back in the queue by the fleet model budget (rpm, tpm)', labelNames: ['reason'], registers });
     this.upstreamRetries = new Counter({ name: 'llm_upstream_retries_total', help: 'Model calls retried before their first token, by the failure that caused it', labelNames: ['kind'], registers });
     this.replyRestarts = new Counter({ name: 'llm_reply_restarts_total', help: 'Replies started over (reset) after the model stream broke mid-reply', registers });
+    this.jobsDropped = new Counter({ name: 'llm_jobs_dropped_total', help: 'Jobs dropped without a model call because their reply had ended elsewhere (deadline, cancel, session deleted, a newer attempt)', labelNames: ['reason'], registers });
     this.cancels = new Counter({ name: 'llm_cancels_total', help: 'Replies stopped by a user cancel while this worker generated them', registers });
     this.redis = new RedisClientMetrics(this.registry);
     this.activeGenerations = new Gauge({ name: 'llm_active_generations', help: 'Replies this worker is generating now', registers });

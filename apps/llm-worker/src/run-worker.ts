@@ -7,7 +7,7 @@ import OpenAI from 'openai';
 import {
   ChannelSubscriber,
   ModelBudget,
-  ReplyMeta,
+  ReplyState,
   SessionStore,
   UserRateLimits,
   createLogger,
@@ -28,7 +28,6 @@ import { RetryingModelClient } from './retrying-model-client.js';
 import { WorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { OpenAIModelClient } from './model-client.js';
-import { ReplyPublisher } from './reply-publisher.js';
 
 const config = loadOrExit(() => loadWorkerConfig(process.env));
 const instance = config.INSTANCE_ID ?? `worker-${hostname()}-${process.pid}`;
@@ -60,11 +59,29 @@ metrics.redis.watch(subscriber, 'subscriber', 0);
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const openai = new OpenAI({ baseURL: config.openaiBaseUrl, apiKey: config.openaiApiKey, maxRetries: 0, timeout: config.UPSTREAM_TIMEOUT_MS });
 const channels = new ChannelSubscriber(subscriber);
-const cancels = new CancelWatch(channels, keys, new ReplyMeta(redis, keys, config.REPLY_RETENTION_SECONDS + 3600));
+const cancels = new CancelWatch(channels, keys);
+const replies = new ReplyState(redis, keys, {
+  retentionSeconds: config.REPLY_RETENTION_SECONDS,
+  runningTtlSeconds: config.REPLY_RETENTION_SECONDS + 3600,
+  maxFrames: config.REPLY_MAX_FRAMES,
+  sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+  historyMaxMessages: config.HISTORY_MAX_MESSAGES,
+  historyMaxBytes: config.HISTORY_MAX_BYTES,
+});
+/** Resolves once Redis answers a PING, trying every 200 ms for up to `ms`. */
+async function redisAnswers(ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await withTimeout(redis.ping(), 1000).then(() => true, () => false)) return;
+    if (Date.now() >= deadline) throw new Error(`Redis did not answer within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 await cancels.start();
 const generation = new Generation(
   {
-    sessions,
+    replies,
+    redisAnswers,
     context: new ContextBuilder(sessions, config.CONTEXT_MAX_TOKENS),
     model: new RetryingModelClient(new OpenAIModelClient(openai), {
       maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
@@ -74,7 +91,6 @@ const generation = new Generation(
         log.info({ attempt: info.attempt, delayMs: info.delayMs, kind: info.kind }, 'retrying the model call');
       },
     }),
-    publisher: new ReplyPublisher(redis, keys, { retentionSeconds: config.REPLY_RETENTION_SECONDS, maxFrames: config.REPLY_MAX_FRAMES }),
     metrics,
     limits: new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
     cache: new ReplyCache(redis, keys, config.CACHE_TTL_SECONDS),

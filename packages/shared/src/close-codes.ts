@@ -14,6 +14,11 @@ export const CLOSE_CODES = {
   UNAUTHORIZED: 4101,
   /** The client broke the protocol beyond repair (e.g. binary frames, oversize frames). */
   PROTOCOL_ERROR: 4102,
+  /**
+   * The socket kept sending frames well over WS_FRAMES_PER_SEC after being refused. Terminal:
+   * a reconnect would only refill its bucket, so a client must slow down before it opens another.
+   */
+  TOO_MANY_FRAMES: 4103,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];

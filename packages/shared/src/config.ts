@@ -129,6 +129,12 @@ const commonShape = {
   RATE_LIMIT_USER_PER_MIN: int(60, 0, 1_000_000),
   /** Model tokens (prompt + completion) per user per minute; 0 turns the limit off. */
   RATE_LIMIT_USER_TOKENS_PER_MIN: int(40_000, 0, 1_000_000_000),
+  /** Frames kept per reply for resume (the stream is capped at about this many). */
+  REPLY_MAX_FRAMES: int(20_000, 100, 10_000_000),
+  /** Messages kept in a session's history; the oldest go first. */
+  HISTORY_MAX_MESSAGES: int(1000, 2, 1_000_000),
+  /** Bytes (JSON) kept in a session's history; the oldest messages go first. */
+  HISTORY_MAX_BYTES: int(1024 * 1024, 1024, 512 * 1024 * 1024),
 };
 
 const gatewayShape = {
@@ -167,6 +173,24 @@ const gatewayShape = {
    * or `gateway` (one PSUBSCRIBE for every session channel; each gateway receives every frame).
    */
   RELAY_SUBSCRIPTION: oneOf(['session', 'gateway'] as const, 'session'),
+  /** Sessions one client address may create per minute, fleet-wide; 0 turns the limit off. */
+  RATE_LIMIT_SESSIONS_PER_MIN: int(30, 0, 1_000_000),
+  /** Open sockets per session, fleet-wide; more are refused at the upgrade (429). 0: no limit. */
+  MAX_SOCKETS_PER_SESSION: int(8, 0, 1_000_000),
+  /** Open sockets per client address, fleet-wide; more are refused at the upgrade (429). 0: no limit. */
+  MAX_SOCKETS_PER_ADDRESS: int(200, 0, 10_000_000),
+  /** How long a socket's place in those limits outlives a gateway that crashed; renewed every third of it. */
+  WS_SOCKET_LEASE_MS: int(30_000, 1000, 600_000),
+  /** Frames a socket may send per second (a token bucket per socket); 0 turns the limit off. */
+  WS_FRAMES_PER_SEC: int(20, 0, 1_000_000),
+  /** Frames a socket may send at once above WS_FRAMES_PER_SEC (the bucket's size). */
+  WS_FRAME_BURST: int(40, 1, 1_000_000),
+  /** Characters of a session's system prompt; longer ones get `too_large`. */
+  MAX_SYSTEM_PROMPT_CHARS: int(4000, 1, 1_000_000),
+  /** Bytes of a session's metadata as JSON; more get `too_large`. */
+  MAX_METADATA_BYTES: int(4096, 2, 1_000_000),
+  /** Share of Redis maxmemory past which new sessions and messages get `unavailable`; 0: never refuse. */
+  REDIS_MEMORY_HIGH_WATER: num(0.9, 0, 1),
 };
 
 const workerShape = {
@@ -193,8 +217,6 @@ const workerShape = {
    * most before another worker takes them up again (with `reset`). Renewed every half of it.
    */
   WORKER_LOCK_MS: int(15_000, 1000, 600_000),
-  /** Frames kept per reply for resume (the stream is capped at about this many). */
-  REPLY_MAX_FRAMES: int(20_000, 100, 10_000_000),
   /** Tries of one model call on retryable failures (429, 5xx, time-outs, broken streams). */
   UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
   /** Response cache lifetime in seconds; 0 turns the cache off. */

@@ -2,12 +2,18 @@
 // atomically (rate-limiter-flexible's Lua), never in one process's memory.
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { ChatError } from './errors.js';
+import { LimitError, type LimitName } from './limits/limit-error.js';
 import type { RedisKeys } from './redis-keys.js';
 
 export interface UserLimitOptions {
   messagesPerMinute: number;
   tokensPerMinute: number;
+}
+
+/** Tokens taken from a user's per-minute budget before a model call. */
+export interface TokenReservation {
+  subject: string;
+  tokens: number;
 }
 
 export class UserRateLimits {
@@ -30,16 +36,42 @@ export class UserRateLimits {
     if (this.tokens !== undefined) {
       const used = await this.tokens.get(subject);
       if (used !== null && used.consumedPoints >= this.options.tokensPerMinute) {
-        throw limited(`token limit of ${this.options.tokensPerMinute} per minute reached`, used.msBeforeNext);
+        throw limited('tokens', `token limit of ${this.options.tokensPerMinute} per minute reached`, used.msBeforeNext);
       }
     }
     if (this.messages === undefined) return;
     try {
       await this.messages.consume(subject, 1);
     } catch (err) {
-      if (err instanceof RateLimiterRes) throw limited(`message limit of ${this.options.messagesPerMinute} per minute reached`, err.msBeforeNext);
+      if (err instanceof RateLimiterRes) throw limited('messages', `message limit of ${this.options.messagesPerMinute} per minute reached`, err.msBeforeNext);
       throw err;
     }
+  }
+
+  /**
+   * Reserves `tokens` (the prompt plus the most the reply may use) before a model call, so
+   * parallel replies of one user cannot each pass the limit; throws `rate_limited` when they do
+   * not fit. settleTokens() then charges what was really used.
+   */
+  async reserveTokens(subject: string, tokens: number): Promise<TokenReservation> {
+    if (this.tokens === undefined || tokens <= 0) return { subject, tokens: 0 };
+    try {
+      await this.tokens.consume(subject, tokens);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      // A refused consume still counted its points: give them back.
+      await this.tokens.reward(subject, tokens);
+      throw limited('tokens', `token limit of ${this.options.tokensPerMinute} per minute reached (this reply may need ${tokens})`, err.msBeforeNext);
+    }
+    return { subject, tokens };
+  }
+
+  /** Charges what a reserved call used: the unused part of the reservation is given back. */
+  async settleTokens(reservation: TokenReservation, used: number): Promise<void> {
+    if (this.tokens === undefined || reservation.tokens === 0) return;
+    const diff = reservation.tokens - Math.max(0, used);
+    if (diff > 0) await this.tokens.reward(reservation.subject, diff);
+    else if (diff < 0) await this.tokens.penalty(reservation.subject, -diff);
   }
 
   /** Records model tokens spent for `subject` (after a reply); never refuses. */
@@ -49,7 +81,27 @@ export class UserRateLimits {
   }
 }
 
-function limited(what: string, msBeforeNext: number): ChatError {
+/** Sessions created per client address per minute, counted in Redis for the whole fleet. */
+export class SessionCreationLimit {
+  private readonly limiter: RateLimiterRedis | undefined;
+
+  constructor(redis: Redis, keys: RedisKeys, private readonly perMinute: number) {
+    this.limiter = perMinute > 0 ? new RateLimiterRedis({ storeClient: redis, keyPrefix: keys.rateLimit('session'), points: perMinute, duration: 60 }) : undefined;
+  }
+
+  /** Counts one session against `address`; throws `rate_limited` past the limit. */
+  async admit(address: string): Promise<void> {
+    if (this.limiter === undefined) return;
+    try {
+      await this.limiter.consume(address, 1);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) throw limited('sessions', `session limit of ${this.perMinute} per minute from this address reached`, err.msBeforeNext);
+      throw err;
+    }
+  }
+}
+
+function limited(limit: LimitName, what: string, msBeforeNext: number): LimitError {
   const retryAfterMs = Math.max(1, Math.ceil(msBeforeNext));
-  return new ChatError('rate_limited', `${what}; retry in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
+  return new LimitError(limit, `${what}; retry in ${Math.ceil(retryAfterMs / 1000)} s`, retryAfterMs);
 }

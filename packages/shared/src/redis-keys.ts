@@ -1,5 +1,6 @@
-// Every Redis key and channel name. Session keys share a `{sessionId}` hash tag and message
-// keys a `{messageId}` tag, so each group lands on one Redis Cluster slot.
+// Every Redis key and channel name. A session's keys and its replies' keys share the
+// `{sessionId}` hash tag, so a reply's writes, its history entry and its channel land on one
+// Redis Cluster slot and one Lua script can touch them all.
 
 export const DEFAULT_REDIS_PREFIX = 'chat';
 
@@ -16,14 +17,20 @@ export interface RedisKeys {
   sessionInflight(sessionId: string): string;
   /** Pub/sub channel carrying every reply frame of the session. */
   sessionChannel(sessionId: string): string;
+  /** Sorted set of the session's open sockets, fleet-wide: member `instance:socket`, score its lease expiry (ms). */
+  sessionSockets(sessionId: string): string;
+  /** Sorted set of one client address's open sockets, fleet-wide, as sessionSockets. */
+  addressSockets(address: string): string;
   /** PSUBSCRIBE pattern matching every session channel (a gateway's one subscription). */
   readonly sessionChannelPattern: string;
   /** The session of a session channel; undefined for any other channel. */
   sessionOfChannel(channel: string): string | undefined;
   /** Stream of a reply's frames (entry id `attempt-seq`), for resume. */
-  messageFrames(messageId: string): string;
-  /** Hash: sessionId, status, attempt of one reply. */
-  messageMeta(messageId: string): string;
+  replyFrames(sessionId: string, messageId: string): string;
+  /** Hash: status, attempt, seq (last written), cancel of one reply (see reply-state.ts). */
+  replyMeta(sessionId: string, messageId: string): string;
+  /** Sorted set of replies in flight (`<sessionId> <messageId>`) scored by their deadline (ms). */
+  readonly replyDeadlines: string;
   /** Pub/sub channel on which cancels reach whichever worker runs the generation. */
   readonly cancelChannel: string;
   /** Shared signing secret when AUTH_SECRET is not set. */
@@ -45,6 +52,8 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     sessionHistory: (id) => `${prefix}:s:{${id}}:history`,
     sessionInflight: (id) => `${prefix}:s:{${id}}:inflight`,
     sessionChannel: (id) => `${prefix}:s:{${id}}:events`,
+    sessionSockets: (id) => `${prefix}:s:{${id}}:sockets`,
+    addressSockets: (address) => `${prefix}:ip:{${address}}:sockets`,
     // Glob-escaped, so a prefix with * ? [ or \ matches only itself.
     sessionChannelPattern: `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:s:{*}:events`,
     sessionOfChannel: (channel) => {
@@ -54,8 +63,9 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
         ? channel.slice(head.length, -tail.length)
         : undefined;
     },
-    messageFrames: (id) => `${prefix}:m:{${id}}:frames`,
-    messageMeta: (id) => `${prefix}:m:{${id}}:meta`,
+    replyFrames: (sessionId, messageId) => `${prefix}:s:{${sessionId}}:r:${messageId}:frames`,
+    replyMeta: (sessionId, messageId) => `${prefix}:s:{${sessionId}}:r:${messageId}:meta`,
+    replyDeadlines: `${prefix}:reply-deadlines`,
     cancelChannel: `${prefix}:cancel`,
     authSecret: `${prefix}:auth:secret`,
     rateLimit: (name) => `${prefix}:rl:${name}`,

@@ -9,8 +9,9 @@ describe('redisKeys', () => {
       expect(key.startsWith('t1:')).toBe(true);
       expect(tag(key)).toBe('abc');
     }
-    expect(tag(k.messageFrames('m1'))).toBe('m1');
-    expect(tag(k.messageMeta('m1'))).toBe('m1');
+    expect(tag(k.replyFrames('abc', 'm1'))).toBe('abc');
+    expect(tag(k.replyMeta('abc', 'm1'))).toBe('abc');
+    expect(k.replyMeta('abc', 'm1')).not.toBe(k.replyMeta('abc', 'm2'));
     expect(new Set([k.sessionMeta('a'), k.sessionHistory('a'), k.sessionInflight('a'), k.sessionChannel('a')]).size).toBe(4);
     expect(redisKeys().prefix).toBe('chat');
   });

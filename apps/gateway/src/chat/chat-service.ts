@@ -16,12 +16,12 @@ import {
   type CreateSessionBody,
   type CreateSessionResponse,
   type Logger,
-  type ReplyMeta,
+  type ReplyState,
   type SessionStore,
   type SessionView,
-  type UserRateLimits,
 } from '@chat-fleet/shared';
 import type { TokenService } from '../auth/token-service.js';
+import type { Admission } from '../limits/chat-admission.js';
 import type { ReplyQueue } from './reply-queue.js';
 import type { ReplyTracker } from './reply-tracker.js';
 
@@ -30,6 +30,8 @@ export interface ChatServiceOptions {
   maxMessageChars: number;
   /** How long the one-reply-in-flight slot is held at most if nobody releases it. */
   inflightTtlMs: number;
+  /** How long an accepted message may take to end; then any gateway ends it with `unavailable`. */
+  replyTimeoutMs: number;
 }
 
 /** What a deleted session leaves outside its keys. */
@@ -58,14 +60,15 @@ export class ChatService {
     private readonly queue: ReplyQueue,
     private readonly tokens: TokenService,
     private readonly tracker: ReplyTracker,
-    private readonly limits: UserRateLimits,
-    private readonly replies: ReplyMeta,
+    private readonly admission: Admission,
+    private readonly replies: ReplyState,
     private readonly endings: SessionEndings,
     private readonly options: ChatServiceOptions,
     private readonly log: Logger,
   ) {}
 
   async createSession(body: CreateSessionBody, clientAddress: string): Promise<CreateSessionResponse> {
+    await this.admission.admitSession(body, clientAddress);
     const sessionId = newId();
     await this.sessions.create({
       sessionId,
@@ -75,6 +78,7 @@ export class ChatService {
       metadata: body.metadata,
       createdAt: new Date().toISOString(),
     });
+    this.admission.sessionCreated(sessionId, body.userId);
     const issued = await this.tokens.issue(sessionId);
     this.log.debug({ sessionId }, 'session created');
     return { sessionId, token: issued.token, expiresAt: issued.expiresAt };
@@ -86,12 +90,15 @@ export class ChatService {
     await this.sessions.touch(sessionId);
   }
 
-  async getSession(sessionId: string): Promise<SessionView> {
+  /** One page of the session's history, oldest first: the newest `limit` messages, or those before `before`. */
+  async getSession(sessionId: string, page: { limit: number; before?: string }): Promise<SessionView> {
     const meta = await this.sessions.getMeta(sessionId);
     if (meta === undefined) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
-    const messages = await this.sessions.history(sessionId);
+    const found = await this.sessions.historyPage(sessionId, page.limit, page.before);
+    if (found === undefined) throw new ChatError('not_found', `message ${page.before} is not in the history of session ${sessionId}`);
     await this.sessions.touch(sessionId);
-    return { sessionId, createdAt: meta.createdAt, messages };
+    const { messages, hasMore } = found;
+    return { sessionId, createdAt: meta.createdAt, messages, hasMore, ...(hasMore && messages[0] !== undefined ? { nextBefore: messages[0].id } : {}) };
   }
 
   async deleteSession(sessionId: string): Promise<void> {
@@ -144,6 +151,9 @@ export class ChatService {
     receivedAt: number,
     trace: Record<string, string> | undefined,
   ): Promise<{ messageId: string; scrubbed: Partial<Record<PiiKind, number>> }> {
+    // Limits first, before any work on the text: Redis memory and the session's owner are known
+    // in process (the owner after one short read per session), then the user's limit is counted.
+    const subject = await this.admission.admitMessage(input.sessionId, input.clientAddress);
     const sanitized = sanitizeText(input.content);
     if (sanitized.length > this.options.maxMessageChars) {
       throw new ChatError('too_large', `message has ${sanitized.length} characters; the limit is ${this.options.maxMessageChars}`);
@@ -151,25 +161,18 @@ export class ChatService {
     if (sanitized.trim() === '') throw new ChatError('bad_request', 'message content is empty');
     const { text: content, found: scrubbed } = scrubPii(sanitized);
 
-    const meta = await this.sessions.getMeta(input.sessionId);
-    if (meta === undefined) throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
-
-    const subject = meta.userId !== undefined ? `user:${meta.userId}` : `ip:${input.clientAddress}`;
-    await this.limits.admitMessage(subject);
-
     const messageId = input.messageId ?? newId();
     span.setAttribute(ATTR.messageId, messageId);
-    const holder = await this.sessions.acquireInflight(input.sessionId, messageId, this.options.inflightTtlMs);
-    if (holder !== undefined) {
-      throw new ChatError('busy', `a reply is already streaming in this session (messageId ${holder}); wait for it or cancel it`);
+    const ref = { sessionId: input.sessionId, messageId };
+    const userMessageId = newId();
+    // The in-flight slot, the user's message and the queued reply, in one write.
+    const accepted = await this.replies.accept(ref, { id: userMessageId, role: 'user', content, createdAt: new Date().toISOString() }, this.options.inflightTtlMs);
+    if (!accepted.accepted) {
+      if (accepted.reason === 'gone') throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
+      throw new ChatError('busy', `a reply is already streaming in this session (messageId ${accepted.holder}); wait for it or cancel it`);
     }
     try {
-      const userMessageId = newId();
-      const [appended] = await Promise.all([
-        this.sessions.append(input.sessionId, { id: userMessageId, role: 'user', content, createdAt: new Date().toISOString() }),
-        this.replies.register(messageId, input.sessionId),
-      ]);
-      if (!appended) throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
+      const deadlineAt = Date.now() + this.options.replyTimeoutMs;
       const job: ChatJob = {
         sessionId: input.sessionId,
         messageId,
@@ -177,13 +180,16 @@ export class ChatService {
         subject,
         model: this.options.model,
         enqueuedAt: Date.now(),
+        deadlineAt,
         ...(trace === undefined ? {} : { trace }),
       };
-      await this.queue.enqueue(job);
+      // The deadline lives in Redis, so any gateway ends the reply if this one is gone by then.
+      await Promise.all([this.queue.enqueue(job), this.replies.setDeadline(ref, deadlineAt)]);
       this.tracker.accepted(input.sessionId, messageId, receivedAt, span);
       this.log.debug({ sessionId: input.sessionId, messageId, scrubbed }, 'message accepted');
     } catch (err) {
-      await this.sessions.releaseInflight(input.sessionId, messageId).catch(() => undefined);
+      // The client is told it failed: the reply ends quietly, and the queue drops it if it got there.
+      await this.replies.end(ref, { kind: 'error', code: 'unavailable', message: 'the message could not be queued' }, { publish: false }).catch(() => undefined);
       throw err;
     }
     return { messageId, scrubbed };

@@ -1,15 +1,7 @@
 // Cancel and resume for a session's replies, over Redis, so they work wherever the reply runs
 // and wherever the client reconnects.
 import type { Redis } from 'ioredis';
-import {
-  ChatError,
-  endReplyCancelled,
-  isFinished,
-  type Logger,
-  type RedisKeys,
-  type ReplyMeta,
-  type SessionStore,
-} from '@chat-fleet/shared';
+import { ChatError, isFinished, type Logger, type RedisKeys, type ReplyInfo, type ReplyState } from '@chat-fleet/shared';
 import type { SessionControl, WsClient } from '../transport/ws-endpoint.js';
 
 /** Removes a job that no worker has taken yet; true when it was removed. */
@@ -19,10 +11,8 @@ export class RedisSessionControl implements SessionControl {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly replies: ReplyMeta,
-    private readonly sessions: SessionStore,
+    private readonly replies: ReplyState,
     private readonly removeQueued: RemoveQueuedJob,
-    private readonly retentionSeconds: number,
     private readonly log: Logger,
   ) {}
 
@@ -32,13 +22,12 @@ export class RedisSessionControl implements SessionControl {
    * ends it with `done` `cancelled` and keeps the partial text. A finished one: nothing to do.
    */
   async cancel(sessionId: string, messageId: string): Promise<'running' | 'queued' | 'finished'> {
+    const ref = { sessionId, messageId };
     const info = await this.owned(sessionId, messageId);
     if (isFinished(info.status)) return 'finished';
-    await this.replies.requestCancel(messageId);
+    await this.replies.requestCancel(ref);
     if (info.status === 'queued' && (await this.removeQueued(messageId))) {
-      await endReplyCancelled(this.redis, this.keys, { sessionId, messageId }, this.retentionSeconds);
-      await this.sessions.append(sessionId, { id: messageId, role: 'assistant', content: '', status: 'cancelled', createdAt: new Date().toISOString() });
-      await this.sessions.releaseInflight(sessionId, messageId);
+      await this.replies.end(ref, { kind: 'cancelled' }, { history: { id: messageId, role: 'assistant', content: '', status: 'cancelled', createdAt: new Date().toISOString() } });
       this.log.debug({ sessionId, messageId }, 'cancelled a queued reply');
       return 'queued';
     }
@@ -53,12 +42,10 @@ export class RedisSessionControl implements SessionControl {
     await client.gate.resume(messageId, { attempt: attempt ?? 1, seq: afterSeq });
   }
 
-  /** The reply's meta; `not_found` for an unknown, expired or other session's reply. */
-  private async owned(sessionId: string, messageId: string) {
-    const info = await this.replies.get(messageId);
-    if (info === undefined || info.sessionId !== sessionId) {
-      throw new ChatError('not_found', `reply ${messageId} is not in this session or has expired`);
-    }
+  /** The reply's state; `not_found` for an unknown, expired or other session's reply. */
+  private async owned(sessionId: string, messageId: string): Promise<ReplyInfo> {
+    const info = await this.replies.info({ sessionId, messageId });
+    if (info === undefined) throw new ChatError('not_found', `reply ${messageId} is not in this session or has expired`);
     return info;
   }
 }

@@ -24,6 +24,8 @@ export interface ReplySink {
    * `position` is its place in the reply's stream (attempt, seq).
    */
   deliver(frame: ReplyFrame, raw: string, position: FramePosition): void;
+  /** The subscriber reconnected: frames published meanwhile were lost; re-read them from the streams. */
+  resync?(): void;
   /**
    * The session was deleted or expired. Called once per ending this gateway learns of, after
    * every frame published before the deletion; the sink should end itself (and leave).
@@ -56,7 +58,12 @@ export class SessionHub {
     private readonly keys: RedisKeys,
     private readonly log: Logger,
     private readonly mode: RelaySubscription = 'session',
-  ) {}
+  ) {
+    channels.onResubscribed(() => {
+      this.log.info({ sessions: this.bySession.size }, 'subscriber reconnected; re-reading the replies in flight');
+      for (const e of this.bySession.values()) for (const sink of e.sinks) sink.resync?.();
+    });
+  }
 
   /** Number of sessions with at least one local sink. */
   get sessions(): number {

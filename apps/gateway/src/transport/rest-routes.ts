@@ -5,11 +5,13 @@ import {
   CreateSessionBodySchema,
   PostMessageBodySchema,
   isValidId,
+  newId,
   parseOrThrow,
   toChatError,
   type HealthResponse,
   type Logger,
   type ReplyFrame,
+  type SessionFrameReader,
 } from '@chat-fleet/shared';
 import type { ChatService } from '../chat/chat-service.js';
 import type { TokenService } from '../auth/token-service.js';
@@ -24,6 +26,8 @@ export interface RestDeps {
   service: ChatService;
   tokens: TokenService;
   hub: SessionHub;
+  /** Reads a reply's stored frames: REST and SSE pass them through the same gate as sockets. */
+  storedFrames: SessionFrameReader;
   metrics: GatewayMetrics;
   log: Logger;
   maxBodyBytes: number;
@@ -62,8 +66,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
         .catch((err: unknown) => {
           const e = deps.classify(err);
           if (e.code === 'internal') deps.log.error({ err, url: info.url }, 'request failed');
-          if (e.code === 'rate_limited') deps.metrics.rateLimited.inc();
-          deps.metrics.errors.inc({ code: e.code });
+          deps.metrics.refused(e);
           reply.error(e);
         })
         .finally(() => {
@@ -86,7 +89,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
   route('get', '/chat/session/:id', 1, async (reply, info) => {
     const sessionId = sessionIdParam(info);
     await deps.tokens.verify(bearerToken(info.authorization), sessionId);
-    reply.json(200, await deps.service.getSession(sessionId));
+    reply.json(200, await deps.service.getSession(sessionId, historyPageOf(info.query)));
   });
 
   route('del', '/chat/session/:id', 1, async (reply, info) => {
@@ -103,21 +106,29 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
     await deps.tokens.verify(bearerToken(info.authorization), parsed.sessionId);
     const sse = info.accept.includes('text/event-stream');
     const tokens: string[] = [];
-    const waiter = new ReplyWaiter((frame: ReplyFrame, raw: string) => {
+    const pass = (frame: ReplyFrame, raw: string): void => {
       if (sse) reply.write(`event: ${frame.type}\ndata: ${raw}\n\n`);
-      else if (frame.type === 'token') tokens.push((frame).text);
+      else if (frame.type === 'token') tokens.push(frame.text);
       else if (frame.type === 'reset') tokens.length = 0;
+    };
+    // Frames that come before the ack is written wait for it.
+    let early: Array<[ReplyFrame, string]> | undefined = [];
+    const messageId = newId();
+    const waiter = new ReplyWaiter(messageId, deps.storedFrames(parsed.sessionId), (frame, raw) => {
+      if (early !== undefined) early.push([frame, raw]);
+      else pass(frame, raw);
     });
     await deps.hub.join(parsed.sessionId, waiter);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const { messageId, scrubbed } = await deps.service.submit({ sessionId: parsed.sessionId, content: parsed.content, clientAddress: info.remoteAddress, transport: sse ? 'sse' : 'rest' });
+      const { scrubbed } = await deps.service.submit({ sessionId: parsed.sessionId, messageId, content: parsed.content, clientAddress: info.remoteAddress, transport: sse ? 'sse' : 'rest' });
       const scrubbedField = Object.keys(scrubbed).length === 0 ? {} : { scrubbed };
       if (sse) {
         reply.startStream(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
         reply.write(`event: ack\ndata: ${JSON.stringify({ type: 'ack', messageId, ...scrubbedField })}\n\n`);
       }
-      waiter.follow(messageId);
+      for (const [frame, raw] of early) pass(frame, raw);
+      early = undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new ChatError('unavailable', `no reply within ${deps.replyTimeoutMs} ms`)),
@@ -139,6 +150,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
       reply.finish(`event: error\ndata: ${JSON.stringify({ type: 'error', code: e.code, message: e.message })}\n\n`);
     } finally {
       clearTimeout(timer);
+      waiter.close();
       deps.hub.leave(parsed.sessionId, waiter);
     }
   });
@@ -174,6 +186,20 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
       return pending;
     },
   };
+}
+
+const PAGE_DEFAULT = 50;
+const PAGE_MAX = 200;
+
+/** `?limit=` (1-200, default 50) and `?before=<message id>` of a history read. */
+function historyPageOf(query: URLSearchParams): { limit: number; before?: string } {
+  const rawLimit = query.get('limit');
+  const limit = rawLimit === null || rawLimit === '' ? PAGE_DEFAULT : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_MAX) throw new ChatError('bad_request', `limit must be an integer from 1 to ${PAGE_MAX}`);
+  const before = query.get('before');
+  if (before === null || before === '') return { limit };
+  if (!isValidId(before)) throw new ChatError('bad_request', 'before must be a message id (1-64 characters of A-Z, a-z, 0-9, _ or -)');
+  return { limit, before };
 }
 
 /** The catch-all, mounted last. */

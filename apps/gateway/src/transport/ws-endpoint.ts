@@ -4,6 +4,7 @@ import type { HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import {
   CLOSE_CODES,
   ChatError,
+  LimitError,
   isValidId,
   newId,
   parseClientFrame,
@@ -14,13 +15,15 @@ import {
   type ReplyFrame,
   type ServerFrame,
   type SessionEndReason,
-  type StoredReader,
+  type SocketLimiter,
+  type SessionFrameReader,
 } from '@chat-fleet/shared';
 import type { ChatService } from '../chat/chat-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ReplySink, SessionHub } from '../relay/session-hub.js';
 import { closeCodeLabel, type CancelResult, type GatewayMetrics } from '../metrics.js';
 import { clientAddress, statusLine } from './http-kit.js';
+import { FrameBucket, type FrameVerdict } from '../limits/frame-bucket.js';
 
 export interface WsDeps {
   /** Proxies in front of the gateway whose X-Forwarded-For entries are trusted. */
@@ -40,9 +43,14 @@ export interface WsDeps {
   /** Session-level operations that live outside the chat service (cancel, resume). */
   control: SessionControl;
   /** Reads a reply's stored frames (resume, catch-up). */
-  storedFrames: StoredReader;
+  storedFrames: SessionFrameReader;
   /** How long a reply first seen mid-stream waits for the client's `resume` before catching up. */
   resumeGraceMs: number;
+  /** Open sockets per session and per address, fleet-wide: claimed at the upgrade, released at close. */
+  sockets: SocketLimiter;
+  /** Frames a socket may send per second (0: no limit), and at once. */
+  framesPerSec: number;
+  frameBurst: number;
 }
 
 /** Cancel and resume, implemented over Redis by the relay. */
@@ -59,6 +67,9 @@ interface SocketData {
   /** When the socket's token expires (epoch ms); the socket is closed then. */
   tokenExpiresAtMs: number | undefined;
   client: WsClient | undefined;
+  /** The socket's place in the fleet-wide socket limits, released at close. */
+  lease: string | undefined;
+  frames: FrameBucket | undefined;
 }
 
 /** setTimeout's longest delay; a later expiry is waited for in steps. */
@@ -80,15 +91,19 @@ export class WsClient implements ReplySink {
     readonly sessionId: string,
     readonly clientId: string,
     private readonly maxBuffered: number,
-    stored: StoredReader,
+    stored: SessionFrameReader,
     graceMs: number,
     onGateError: (err: unknown, messageId: string) => void,
   ) {
-    this.gate = new ReplyGate((frame, raw) => this.emit(frame.messageId, raw), stored, { graceMs }, onGateError);
+    this.gate = new ReplyGate((frame, raw) => this.emit(frame.messageId, raw), stored(sessionId), { graceMs }, onGateError);
   }
 
   deliver(frame: ReplyFrame, raw: string, position: FramePosition): void {
     this.gate.live(frame, raw, position);
+  }
+
+  resync(): void {
+    this.gate.resync();
   }
 
   sessionEnded(reason: SessionEndReason): void {
@@ -125,6 +140,8 @@ export class WsClient implements ReplySink {
 
   /** Holds this reply's frames until acked() or dropped(). */
   holdFor(messageId: string): void {
+    // This socket sent the message: its reply streams live from the first frame, gaps filled.
+    this.gate.expect(messageId);
     (this.held ??= new Map()).set(messageId, []);
   }
 
@@ -137,6 +154,7 @@ export class WsClient implements ReplySink {
 
   dropped(messageId: string): void {
     this.held?.delete(messageId);
+    this.gate.forget(messageId);
   }
 
   send(frame: ServerFrame): void {
@@ -174,7 +192,9 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
 
   const refuse = (res: HttpResponse, err: ChatError): void => {
     res.cork(() => {
-      res.writeStatus(statusLine(err.status)).writeHeader('content-type', 'application/json').end(JSON.stringify({ error: { code: err.code, message: err.message } }));
+      res.writeStatus(statusLine(err.status)).writeHeader('content-type', 'application/json');
+      if (err.retryAfterMs !== undefined) res.writeHeader('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+      res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
     });
   };
 
@@ -197,6 +217,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
       const secExtensions = req.getHeader('sec-websocket-extensions');
       const remoteAddress = clientAddress(res, req, deps.trustedProxyHops);
       let aborted = false;
+      let lease: string | undefined;
       res.onAborted(() => {
         aborted = true;
       });
@@ -209,20 +230,26 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
         }
         const verified = await deps.tokens.verify(token, sessionId);
         await deps.service.requireSession(sessionId);
+        // Last, so a socket refused for any other reason never takes a place.
+        lease = await deps.sockets.claim(sessionId, remoteAddress);
         return verified.expiresAtMs;
       };
 
       admit().then(
         (tokenExpiresAtMs) => {
-          if (aborted) return;
+          if (aborted) {
+            deps.sockets.release(lease);
+            return;
+          }
           // Not inside res.cork(): uWS can close a socket upgraded asynchronously within a cork
           // when the upgrade reallocates it in place (uNetworking/uWebSockets#1928, fixed by #1929).
-          res.upgrade<SocketData>({ sessionId, clientId, remoteAddress, tokenExpiresAtMs, client: undefined }, secKey, secProtocol, secExtensions, context);
+          const frames = deps.framesPerSec > 0 ? new FrameBucket(deps.framesPerSec, deps.frameBurst) : undefined;
+          res.upgrade<SocketData>({ sessionId, clientId, remoteAddress, tokenExpiresAtMs, client: undefined, lease, frames }, secKey, secProtocol, secExtensions, context);
         },
         (err: unknown) => {
           if (aborted) return;
           const e = deps.classify(err);
-          deps.metrics.errors.inc({ code: e.code });
+          deps.metrics.refused(e);
           refuse(res, e);
         },
       );
@@ -255,6 +282,11 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
       const data = ws.getUserData();
       const client = data.client;
       if (client === undefined || client.closed) return;
+      const verdict = data.frames?.take();
+      if (verdict !== undefined && !verdict.ok) {
+        overRate(deps, client, verdict);
+        return;
+      }
       let frame: ClientFrame;
       try {
         if (isBinary) throw new ChatError('bad_request', 'binary frames are not supported; send JSON text frames');
@@ -281,6 +313,8 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
       const data = ws.getUserData();
       deps.log.debug({ sessionId: data.sessionId, clientId: data.clientId, code, reason: Buffer.from(message).toString() }, 'socket closed');
       deps.metrics.wsCloses.inc({ code: closeCodeLabel(code) });
+      deps.sockets.release(data.lease);
+      data.lease = undefined;
       const client = data.client;
       if (client === undefined) return;
       client.closed = true;
@@ -303,13 +337,20 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
   };
 }
 
+/** A frame over the socket's rate: refused unread; a socket that keeps on is closed (4103). */
+function overRate(deps: WsDeps, client: WsClient, verdict: Extract<FrameVerdict, { ok: false }>): void {
+  const e = new LimitError('frames', `more than ${deps.framesPerSec} frames a second; this frame was dropped`, verdict.retryAfterMs);
+  deps.metrics.refused(e);
+  client.send({ type: 'error', code: e.code, message: e.message, retryAfterMs: verdict.retryAfterMs });
+  if (verdict.close) client.close(CLOSE_CODES.TOO_MANY_FRAMES, 'too many frames');
+}
+
 function handleFrame(deps: WsDeps, client: WsClient, data: SocketData, frame: ClientFrame): void {
   const fail = (err: unknown, extra: { id?: string; messageId?: string }): void => {
     const e = deps.classify(err);
     if (e.code === 'internal') deps.log.error({ err, sessionId: data.sessionId }, 'frame failed');
-    if (e.code === 'rate_limited') deps.metrics.rateLimited.inc();
     deps.metrics.messages.inc({ result: 'rejected' });
-    deps.metrics.errors.inc({ code: e.code });
+    deps.metrics.refused(e);
     client.send({
       type: 'error',
       code: e.code,

@@ -10,6 +10,8 @@ export const ChatJobSchema = z.object({
   subject: z.string(),
   model: z.string(),
   enqueuedAt: z.number(),
+  /** When the accepting gateway gives up on the reply (ms since the epoch): a job picked later is dropped. */
+  deadlineAt: z.number().optional(),
   /** W3C trace context carrier, so one trace spans gateway, queue and worker. */
   trace: z.record(z.string(), z.string()).optional(),
 });

@@ -10,7 +10,8 @@ export const MetadataSchema = z
 
 export const CreateSessionBodySchema = z.object({
   userId: z.string().min(1).max(128).optional(),
-  systemPrompt: z.string().max(16_000).optional(),
+  /** Bounded by MAX_SYSTEM_PROMPT_CHARS at the gateway (`too_large`), not here. */
+  systemPrompt: z.string().optional(),
   metadata: MetadataSchema.optional(),
 });
 
@@ -34,7 +35,12 @@ export const StoredMessageSchema = z.object({
 export const SessionViewSchema = z.object({
   sessionId: z.string(),
   createdAt: z.string(),
+  /** One page, oldest first: the newest messages, or those before `?before=`. */
   messages: z.array(StoredMessageSchema),
+  /** Extension: older messages remain; ask again with `?before=<nextBefore>`. */
+  hasMore: z.boolean().optional(),
+  /** Extension: the id of the oldest message of this page, when hasMore. */
+  nextBefore: z.string().optional(),
 });
 
 export const PostMessageBodySchema = z.object({

@@ -16,7 +16,27 @@ export class ChannelSubscriber {
 
   private readonly patterns = new Map<string, PatternListener>();
 
+  private readonly resubscribed = new Set<() => void>();
+
   constructor(private readonly subscriber: Redis) {
+    // After a reconnect ioredis re-subscribes every channel; messages published while the
+    // connection was down are lost. Once the re-subscriptions are acknowledged (a PING queued
+    // behind them answers), listeners re-read what they may have missed.
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      setImmediate(() => {
+        subscriber.ping().then(
+          () => {
+            for (const listener of this.resubscribed) listener();
+          },
+          () => undefined,
+        );
+      });
+    });
     subscriber.on('message', (channel: string, message: string) => {
       const c = this.channels.get(channel);
       if (c === undefined) return;
@@ -95,6 +115,12 @@ export class ChannelSubscriber {
       s.once('ready', onReady);
       s.once('end', onEnd);
     });
+  }
+
+  /** Calls `listener` each time the connection came back and every channel is subscribed again. */
+  onResubscribed(listener: () => void): () => void {
+    this.resubscribed.add(listener);
+    return () => this.resubscribed.delete(listener);
   }
 
   /** Channels with at least one listener. */

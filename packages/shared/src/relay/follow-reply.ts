@@ -64,9 +64,12 @@ export async function readStoredFrames(
   }
 }
 
-/** A StoredReader over the reply streams under `keys`. */
-export function storedFrameReader(redis: Redis, keys: RedisKeys): StoredReader {
-  return (messageId, after, onEntry) => readStoredFrames(redis, keys.messageFrames(messageId), after, onEntry);
+/** Reads the stored frames of any session's replies; bound to one session it is a StoredReader. */
+export type SessionFrameReader = (sessionId: string) => StoredReader;
+
+/** A SessionFrameReader over the reply streams under `keys`. */
+export function storedFrameReader(redis: Redis, keys: RedisKeys): SessionFrameReader {
+  return (sessionId) => (messageId, after, onEntry) => readStoredFrames(redis, keys.replyFrames(sessionId, messageId), after, onEntry);
 }
 
 /** Resolves with the reply's terminal frame (`done` or `error`). */
@@ -100,7 +103,7 @@ export async function followReply(options: FollowReplyOptions): Promise<Terminal
         wake?.();
       }
     },
-    storedFrameReader(options.redis, options.keys),
+    storedFrameReader(options.redis, options.keys)(options.sessionId),
     // The follow starts with a stored read, so a live frame never waits for a resume.
     { graceMs: 0 },
     fail,

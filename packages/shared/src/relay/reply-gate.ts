@@ -1,13 +1,18 @@
-// Ordering of reply frames for one reader (a socket, a coalescing follower). Every frame carries its stream position (attempt, seq);
-// the gate sends each reply's frames to its socket at most once, in position order and without
-// a gap, whether they come live from pub/sub or stored from the reply's stream (resume):
+// Ordering of reply frames for one reader (a socket, a REST or SSE request, a coalescing
+// follower). Every frame carries its stream position (attempt, seq); the gate passes each
+// reply's frames on at most once, in position order and without a gap, whether they come live
+// from pub/sub or stored from the reply's stream:
 //
-// - a reply this socket sees from its start (seq 1, a reset, or a terminal frame with no tokens)
-//   streams live;
+// - a reply this reader sees from its start (seq 1, a reset, or a terminal frame with no tokens),
+//   or one it was told to expect, streams live;
 // - a reply first seen mid-stream (the socket connected while it was generating) is held: the
 //   client usually sends `resume` right after `ready`, and the resume fills the gap from the
 //   stream; without one within `graceMs`, the gate catches up from the start by itself;
-// - during a stored read, live frames of that reply are held, then merged by position.
+// - a live frame that does not follow the last one passed on (pub/sub lost some while the
+//   subscriber reconnected) is held and the gap is filled from the stream before it goes out;
+//   `resync()` re-reads every reply after a reconnect, for frames lost at the very end;
+// - during a stored read, live frames of that reply are held, then merged by position. At most
+//   one stored read per reply is in flight: a newer one waits for the older to stop.
 import type { ReplyFrame } from '../protocol/server-frames.js';
 import { START_POSITION, comparePositions, type FramePosition } from './frame-envelope.js';
 
@@ -25,12 +30,18 @@ interface Held {
 
 interface Cursor {
   mode: 'live' | 'waiting' | 'loading';
-  /** The last position sent to the socket. */
+  /** The last position passed on. */
   position: FramePosition;
   held: Held[];
   timer: NodeJS.Timeout | undefined;
   /** Bumped by every new stored read, so a superseded read stops. */
   read: number;
+  /** The stored read in flight, if any. */
+  reading: Promise<void> | undefined;
+}
+
+function newCursor(mode: Cursor['mode'], position: FramePosition): Cursor {
+  return { mode, position, held: [], timer: undefined, read: 0, reading: undefined };
 }
 
 export interface ReplyGateOptions {
@@ -60,11 +71,11 @@ export class ReplyGate {
     if (c === undefined) {
       if (this.finished.has(messageId)) return;
       if (startsAttempt(frame, position)) {
-        c = { mode: 'live', position: { attempt: position.attempt, seq: -1 }, held: [], timer: undefined, read: 0 };
+        c = newCursor('live', { attempt: position.attempt, seq: position.seq - 1 });
         this.cursors.set(messageId, c);
       } else {
         // Mid-stream for this socket: wait for the client's resume, else catch up by ourselves.
-        c = { mode: 'waiting', position: START_POSITION, held: [], timer: undefined, read: 0 };
+        c = newCursor('waiting', START_POSITION);
         this.cursors.set(messageId, c);
         const cursor = c;
         c.timer = setTimeout(() => {
@@ -73,10 +84,43 @@ export class ReplyGate {
       }
     }
     if (c.mode === 'live') {
-      this.send(c, frame, raw, position);
+      if (comparePositions(position, c.position) <= 0 || follows(position, c.position)) {
+        this.send(c, frame, raw, position);
+        return;
+      }
+      // A gap: frames between the last one passed on and this one were lost on the way.
+      c.held.push({ frame, position, raw });
+      void this.load(messageId, c, c.position);
       return;
     }
     if (c.held.length < (this.options.maxHeldPerReply ?? 50_000)) c.held.push({ frame, position, raw });
+  }
+
+  /** A reply this reader knows is starting (it sent the message): it streams live from its first frame. */
+  expect(messageId: string): void {
+    if (this.closed || this.cursors.has(messageId)) return;
+    this.finished.delete(messageId);
+    this.cursors.set(messageId, newCursor('live', START_POSITION));
+  }
+
+  /** Stops following a reply (one this reader expected that was then refused). */
+  forget(messageId: string): void {
+    const c = this.cursors.get(messageId);
+    if (c === undefined) return;
+    clearTimeout(c.timer);
+    this.cursors.delete(messageId);
+  }
+
+  /**
+   * Re-reads every reply this reader follows from its last position: after the subscriber
+   * reconnected, frames published meanwhile (a reply's last ones among them) were lost.
+   */
+  resync(): void {
+    if (this.closed) return;
+    for (const [messageId, c] of this.cursors) {
+      if (c.mode === 'waiting') continue;
+      void this.load(messageId, c, c.position);
+    }
   }
 
   /**
@@ -88,7 +132,7 @@ export class ReplyGate {
     this.finished.delete(messageId);
     let c = this.cursors.get(messageId);
     if (c === undefined) {
-      c = { mode: 'loading', position: after, held: [], timer: undefined, read: 0 };
+      c = newCursor('loading', after);
       this.cursors.set(messageId, c);
     }
     await this.load(messageId, c, after);
@@ -107,7 +151,7 @@ export class ReplyGate {
       return;
     }
     this.finished.delete(messageId);
-    this.cursors.set(messageId, { mode: 'loading', position: after, held: [], timer: undefined, read: 0 });
+    this.cursors.set(messageId, newCursor('loading', after));
   }
 
   /** Number of replies this socket is following. */
@@ -128,27 +172,40 @@ export class ReplyGate {
     c.position = after;
     const read = ++c.read;
     const current = (): boolean => !this.closed && this.cursors.get(messageId) === c && c.read === read;
-    try {
-      await this.stored(messageId, after, (position, json) => {
-        if (!current()) return false;
-        // Stored frames are written by our workers; parsed once here, forwarded as `json`.
-        this.send(c, JSON.parse(json) as ReplyFrame, json, position);
-        return this.cursors.get(messageId) === c;
-      });
-    } catch (err) {
-      if (current()) {
-        this.cursors.delete(messageId);
-        this.onError(err, messageId);
+    const previous = c.reading;
+    const reading = (async () => {
+      // One stored read per reply at a time: the older one stops at its next entry.
+      if (previous !== undefined) await previous;
+      if (!current()) return;
+      try {
+        await this.stored(messageId, c.position, (position, json) => {
+          if (!current()) return false;
+          // Stored frames are written by our workers; parsed once here, forwarded as `json`.
+          this.send(c, JSON.parse(json) as ReplyFrame, json, position);
+          return this.cursors.get(messageId) === c;
+        });
+      } catch (err) {
+        if (current()) {
+          this.cursors.delete(messageId);
+          this.onError(err, messageId);
+        }
+        return;
       }
-      return;
-    }
-    if (!current()) return;
-    // The stored frames are out: merge what arrived live meanwhile, by position.
-    c.mode = 'live';
-    const held = c.held.splice(0).sort((a, b) => comparePositions(a.position, b.position));
-    for (const h of held) {
-      if (this.cursors.get(messageId) !== c) break;
-      this.send(c, h.frame, h.raw, h.position);
+      if (!current()) return;
+      // The stored frames are out: merge what arrived live meanwhile, by position. A frame that
+      // still does not follow was never stored (the stream was trimmed): it goes on after a gap.
+      c.mode = 'live';
+      const held = c.held.splice(0).sort((a, b) => comparePositions(a.position, b.position));
+      for (const h of held) {
+        if (this.cursors.get(messageId) !== c) break;
+        this.send(c, h.frame, h.raw, h.position);
+      }
+    })();
+    c.reading = reading;
+    try {
+      await reading;
+    } finally {
+      if (c.reading === reading) c.reading = undefined;
     }
   }
 
@@ -167,6 +224,13 @@ export class ReplyGate {
       }
     }
   }
+}
+
+/** True when `next` comes right after `last` in a reply's stream (nothing lies between them). */
+function follows(next: FramePosition, last: FramePosition): boolean {
+  if (next.attempt === last.attempt) return next.seq === last.seq + 1;
+  // A new attempt begins with its reset (seq 0); the first attempt with seq 1; the fence is seq 0.
+  return next.attempt > last.attempt && (next.seq === 0 || (next.attempt === 1 && next.seq === 1 && last.attempt === 0));
 }
 
 /** The first frame of an attempt, so a socket that sees it misses nothing of that attempt. */

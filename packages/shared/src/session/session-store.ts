@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis-keys.js';
 import { StoredMessageSchema, type StoredMessage } from '../protocol/rest.js';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
+import { readHistoryPage, type HistoryPage } from './history-page.js';
 
 export interface SessionMeta {
   sessionId: string;
@@ -16,13 +17,10 @@ export interface SessionMeta {
 
 export interface SessionStoreOptions {
   ttlSeconds: number;
-  /** Oldest messages beyond this are dropped from the stored history. */
-  maxHistory?: number;
 }
 
 export class SessionStore {
   private readonly redis: Redis & ChatScripts;
-  private readonly maxHistory: number;
 
   constructor(
     redis: Redis,
@@ -30,7 +28,6 @@ export class SessionStore {
     private readonly options: SessionStoreOptions,
   ) {
     this.redis = withScripts(redis);
-    this.maxHistory = options.maxHistory ?? 1000;
   }
 
   get ttlSeconds(): number {
@@ -69,16 +66,15 @@ export class SessionStore {
     return rows.map((row) => StoredMessageSchema.parse(JSON.parse(row)));
   }
 
-  /** Appends a message and renews the TTL; false when the session no longer exists. */
-  async append(sessionId: string, message: StoredMessage): Promise<boolean> {
-    const n = await this.redis.appendMessage(
-      this.keys.sessionMeta(sessionId),
-      this.keys.sessionHistory(sessionId),
-      JSON.stringify(message),
-      this.options.ttlSeconds,
-      this.maxHistory,
-    );
-    return n >= 0;
+  /** One page of the history, oldest first (see readHistoryPage); undefined when `before` is not in it. */
+  historyPage(sessionId: string, limit: number, before?: string): Promise<HistoryPage | undefined> {
+    return readHistoryPage(this.redis, this.keys.sessionHistory(sessionId), limit, before);
+  }
+
+  /** The session's owner: `{ userId }` (undefined when anonymous), or undefined when the session is gone. Two short fields, not the prompt. */
+  async ownerOf(sessionId: string): Promise<{ userId: string | undefined } | undefined> {
+    const [createdAt, userId] = await this.redis.hmget(this.keys.sessionMeta(sessionId), 'createdAt', 'userId');
+    return createdAt === null || createdAt === undefined ? undefined : { userId: userId ?? undefined };
   }
 
   /** Renews the idle TTL of every key of the session. */
@@ -109,23 +105,7 @@ export class SessionStore {
     return { inflight: typeof inflight === 'string' ? inflight : undefined };
   }
 
-  /**
-   * Takes the session's one-reply-in-flight slot for `messageId`. Returns undefined on
-   * success, else the messageId of the reply already in flight.
-   */
-  async acquireInflight(sessionId: string, messageId: string, ttlMs: number): Promise<string | undefined> {
-    const key = this.keys.sessionInflight(sessionId);
-    const ok = await this.redis.set(key, messageId, 'PX', ttlMs, 'NX');
-    if (ok === 'OK') return undefined;
-    return (await this.redis.get(key)) ?? undefined;
-  }
-
   async inflight(sessionId: string): Promise<string | undefined> {
     return (await this.redis.get(this.keys.sessionInflight(sessionId))) ?? undefined;
-  }
-
-  /** Frees the slot only if `messageId` still holds it. */
-  async releaseInflight(sessionId: string, messageId: string): Promise<boolean> {
-    return (await this.redis.releaseIfOwner(this.keys.sessionInflight(sessionId), messageId)) === 1;
   }
 }

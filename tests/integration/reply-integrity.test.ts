@@ -1,0 +1,473 @@
+// Issue 13's data items on real processes: every accepted message ends whole or with a clear
+// error, and a reply the fleet has ended never reaches the model or writes anything afterwards.
+// Each block reproduces one hole found in review (stale jobs, failed writes, unfenced publishes,
+// pub/sub gaps, deadlines lost with their gateway, the per-user token overshoot, leaked
+// provider text).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { startRedisServer, type RedisServer } from '@chat-fleet/stack';
+import { connect, expectSeqs, http, newSession, replyOf, sendChat, startChat, tokensOf, type Frame, type OpenChat, type TestSocket } from '../support/chat-client.js';
+import { startTestStack, type TestStack } from '../support/test-stack.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface SimRequest {
+  messages: Array<{ role: string; content: string }>;
+}
+
+async function simRequests(stack: TestStack): Promise<SimRequest[]> {
+  return (await http<SimRequest[]>(stack.sim!.url, 'GET', '/_sim/requests?limit=10000')).json;
+}
+
+/** How many model calls carried `needle` in their last user message. */
+async function modelCallsFor(stack: TestStack, needle: string): Promise<number> {
+  return (await simRequests(stack)).filter((r) => r.messages.at(-1)?.content.includes(needle)).length;
+}
+
+async function gauge(url: string, name: string): Promise<number> {
+  const text = (await http(url, 'GET', '/metrics')).text;
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+  return m === null ? 0 : Number(m[1]);
+}
+
+type Ending = { kind: 'done'; frames: Frame[] } | { kind: 'error'; code: string; message: string };
+
+/** The end of one reply as a socket saw it: `done` (with its frames) or `error`. */
+function endingOf(socket: TestSocket, messageId: string): Ending | undefined {
+  const mine = socket.frames.filter((f) => 'messageId' in f && f.messageId === messageId);
+  const end = mine.find((f) => f.type === 'done' || f.type === 'error');
+  if (end === undefined) return undefined;
+  if (end.type === 'error') return { kind: 'error', code: end.code, message: end.message };
+  return { kind: 'done', frames: mine };
+}
+
+/** A `done` reply must be whole: seq 1..n after the last reset, done.seq n. */
+function expectWholeIfDone(ending: Ending, messageId: string): string | undefined {
+  if (ending.kind !== 'done') return undefined;
+  const reply = replyOf(ending.frames, messageId)!;
+  expectSeqs(reply.seqs);
+  expect(reply.done.seq).toBe(reply.seqs.length);
+  return reply.text;
+}
+
+async function history(base: string, sessionId: string, token: string): Promise<Array<{ id: string; role: string; content: string; status?: string }>> {
+  const r = await http<{ messages: Array<{ id: string; role: string; content: string; status?: string }> }>(base, 'GET', `/chat/session/${sessionId}`, { token });
+  return r.json.messages;
+}
+
+/** The stored frames of a reply as a socket that resumes from the start gets them. */
+async function resumedText(base: string, wsBase: string, session: { sessionId: string; token: string }, messageId: string): Promise<string> {
+  const s = await connect(wsBase, session.sessionId, `r${Math.random().toString(36).slice(2, 8)}`, session.token);
+  s.send({ type: 'resume', messageId, afterSeq: 0 });
+  await s.until((fs) => fs.find((f) => (f.type === 'done' || f.type === 'error') && 'messageId' in f && f.messageId === messageId), 15_000, 'the stored reply');
+  const reply = replyOf(s.frames, messageId);
+  s.close();
+  if (reply === undefined) return '<error>';
+  expectSeqs(reply.seqs);
+  return reply.text;
+}
+
+describe('1. a reply the gateway ended never reaches the model', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack('stale-jobs', { workers: 1, gatewayEnv: { REPLY_TIMEOUT_MS: '6000' } });
+  }, 60_000);
+
+  afterAll(async () => {
+    stack?.workers[0]?.process.kill('SIGCONT');
+    await stack?.stop();
+  });
+
+  it('ends in unavailable while the worker is stopped, and the woken worker neither calls the model nor writes', async () => {
+    const worker = stack.workers[0]!.process;
+    const needle = `stale-${Date.now()}`;
+    const chat = await (async () => {
+      worker.kill('SIGSTOP');
+      return startChat(stack.gateways[0]!, `Answer this late ${needle}`);
+    })();
+    try {
+      const ending = await chat.socket.until((_fs) => endingOf(chat.socket, chat.messageId), 15_000, 'the timeout');
+      expect(ending).toMatchObject({ kind: 'error', code: 'unavailable' });
+    } finally {
+      worker.kill('SIGCONT');
+    }
+    // The worker wakes up with the job in hand (or in the queue): give it time to act on it.
+    const fresh = await startChat(stack.gateways[1]!, `Are you awake ${needle}-2`);
+    await fresh.socket.until((fs) => replyOf(fs, fresh.messageId), 20_000, 'a later reply');
+    await sleep(500);
+    expect(await modelCallsFor(stack, `late ${needle}`)).toBe(0);
+    const h = await history(stack.gateways[0]!.url, chat.session.sessionId, chat.session.token);
+    expect(h.filter((m) => m.role === 'assistant')).toEqual([]);
+    // Nothing after the error frame.
+    const after = chat.socket.frames.filter((f) => 'messageId' in f && f.messageId === chat.messageId);
+    expect(after.at(-1)?.type).toBe('error');
+    chat.socket.close();
+    fresh.socket.close();
+  });
+});
+
+describe('1. overload: replies nobody waits for any more are dropped, not generated', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    // One worker, two streams at a time, ~0.5 s a reply: about 4 replies a second.
+    stack = await startTestStack('overload', {
+      gateways: 2,
+      workers: 1,
+      gatewayEnv: { REPLY_TIMEOUT_MS: '2500', RATE_LIMIT_USER_PER_MIN: '0' },
+      workerEnv: { WORKER_CONCURRENCY: '2', COALESCE: 'false', CACHE_TTL_SECONDS: '0' },
+      simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '40', SIM_REPLY_TOKENS: '16' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('offers 3x what one worker serves; once the load stops the queue drains in seconds and model calls match the replies still wanted', async () => {
+    const needle = `overload-${Date.now()}`;
+    const chats: OpenChat[] = [];
+    // ~12 messages a second for 4 s.
+    for (let i = 0; i < 48; i++) {
+      chats.push(await startChat(stack.gateways[i % 2]!, `Question ${i} ${needle}`));
+      await sleep(80);
+    }
+    const endings = await Promise.all(chats.map((c) => c.socket.until(() => endingOf(c.socket, c.messageId), 20_000, 'an ending')));
+    const loadEnded = Date.now();
+    const done = endings.filter((e) => e.kind === 'done').length;
+    const failed = endings.filter((e) => e.kind === 'error');
+    for (const [i, e] of endings.entries()) expectWholeIfDone(e, chats[i]!.messageId);
+    for (const e of failed) expect(e).toMatchObject({ code: 'unavailable' });
+    expect(failed.length).toBeGreaterThan(0);
+    // The queue drains within seconds of the load stopping.
+    let depth = Infinity;
+    while (Date.now() - loadEnded < 5000) {
+      depth = (await http<{ queueDepth: number }>(stack.gateways[0]!.url, 'GET', '/health')).json.queueDepth;
+      if (depth === 0 && (await gauge(stack.workers[0]!.metricsUrl, 'llm_active_generations')) === 0) break;
+      await sleep(100);
+    }
+    expect(depth).toBe(0);
+    await sleep(1000);
+    // Model calls went to replies a client still wanted: at most the worker's two streams at a
+    // time can be cut off by a deadline mid-reply; every other call ended in a whole `done`.
+    const calls = (await simRequests(stack)).filter((r) => r.messages.at(-1)?.content.includes(needle)).length;
+    expect(calls).toBeLessThanOrEqual(done + 2);
+    for (const c of chats) c.socket.close();
+  }, 90_000);
+});
+
+describe('2. a Redis write that fails mid-reply', () => {
+  let redis: RedisServer;
+  let admin: Redis;
+  let stack: TestStack;
+  const TOKENS = 40;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    admin = new Redis(redis.url);
+    const saved = process.env.REDIS_URL;
+    process.env.REDIS_URL = redis.url;
+    try {
+      stack = await startTestStack('write-fails', {
+        gateways: 2,
+        workers: 1,
+        gatewayEnv: { REPLY_TIMEOUT_MS: '30000' },
+        simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '25', SIM_REPLY_TOKENS: String(TOKENS) },
+      });
+    } finally {
+      process.env.REDIS_URL = saved;
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  async function checkEndings(chats: OpenChat[]): Promise<void> {
+    const endings = await Promise.all(chats.map((c) => c.socket.until(() => endingOf(c.socket, c.messageId), 40_000, 'an ending')));
+    for (const [i, e] of endings.entries()) {
+      const { session, messageId } = chats[i]!;
+      const live = expectWholeIfDone(e, messageId);
+      if (live === undefined) continue;
+      expect(live.length).toBeGreaterThan(0);
+      // The record a resume reads, and the history, hold the same whole text.
+      expect(await resumedText(stack.gateways[1]!.url, stack.gateways[1]!.wsUrl, session, messageId)).toBe(live);
+      const h = await history(stack.gateways[0]!.url, session.sessionId, session.token);
+      expect(h.find((m) => m.id === messageId)?.content).toBe(live);
+    }
+    expect(endings.filter((e) => e.kind === 'done').length).toBeGreaterThan(0);
+  }
+
+  it('refused writes (Redis out of memory for a moment): never done after a gap', async () => {
+    const chats: OpenChat[] = [];
+    for (let i = 0; i < 4; i++) chats.push(await startChat(stack.gateways[i % 2]!, `Refused writes ${i} ${Date.now()}`));
+    await Promise.all(chats.map((c) => c.socket.until((fs) => tokensOf(fs, c.messageId).length >= 4 || undefined, 10_000, 'tokens')));
+    await admin.config('SET', 'maxmemory', '1');
+    await sleep(400);
+    await admin.config('SET', 'maxmemory', '0');
+    await checkEndings(chats);
+    for (const c of chats) c.socket.close();
+  }, 90_000);
+
+  it("a killed command connection (commands resent after the reconnect): the reply still ends, never silent", async () => {
+    const chats: OpenChat[] = [];
+    for (let i = 0; i < 4; i++) chats.push(await startChat(stack.gateways[i % 2]!, `Killed connection ${i} ${Date.now()}`));
+    await Promise.all(chats.map((c) => c.socket.until((fs) => tokensOf(fs, c.messageId).length >= 4 || undefined, 10_000, 'tokens')));
+    // Kill it again and again while frames are in flight: some are sent but unanswered each time.
+    let killed = 0;
+    for (let k = 0; k < 8; k++) {
+      const list = (await admin.client('LIST')) as string;
+      const ids = list
+        .split('\n')
+        .filter((line) => /name=worker-1:commands/.test(line))
+        .map((line) => /id=(\d+)/.exec(line)?.[1])
+        .filter((id): id is string => id !== undefined);
+      for (const id of ids) killed += Number(await admin.client('KILL', 'ID', id).catch(() => 0) ? 1 : 0);
+      await sleep(60);
+    }
+    expect(killed).toBeGreaterThan(0);
+    await checkEndings(chats);
+    for (const c of chats) c.socket.close();
+  }, 90_000);
+});
+
+describe('3. a fenced stale attempt publishes nothing', () => {
+  let stack: TestStack;
+  const TOKENS = 40;
+
+  beforeAll(async () => {
+    stack = await startTestStack('stale-attempt', {
+      gateways: 2,
+      workers: 2,
+      workerEnv: { WORKER_LOCK_MS: '1500' },
+      simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '20', SIM_REPLY_TOKENS: String(TOKENS) },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const w of stack?.workers ?? []) w.process.kill('SIGCONT');
+    await stack?.stop();
+  });
+
+  it('an SSE reader sees the taken-over reply whole, with no frame of the stopped worker after the reset', async () => {
+    const gw = stack.gateways[0]!;
+    const s = await newSession(gw.url);
+    const res = await fetch(`${gw.url}/chat/message`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${s.token}` },
+      body: JSON.stringify({ sessionId: s.sessionId, content: `Outlive a stopped worker ${Date.now()}` }),
+    });
+    expect(res.status).toBe(200);
+    const events: Array<{ type: string; seq?: number }> = [];
+    let victim = -1;
+    const reader = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let cut: number;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const data = block.split('\n').find((l) => l.startsWith('data: '));
+          if (data !== undefined) events.push(JSON.parse(data.slice(6)) as { type: string; seq?: number });
+        }
+      }
+    })();
+    while (events.filter((e) => e.type === 'token').length < 5) await sleep(20);
+    const active = await Promise.all(stack.workers.map((w) => gauge(w.metricsUrl, 'llm_active_generations')));
+    victim = active[0]! > 0 ? 0 : 1;
+    stack.workers[victim]!.process.kill('SIGSTOP');
+    // The other worker takes the job over (lock 1.5 s) and sends `reset`; then the stopped one wakes.
+    while (!events.some((e) => e.type === 'reset')) await sleep(20);
+    await sleep(300);
+    stack.workers[victim]!.process.kill('SIGCONT');
+    await reader;
+    const lastReset = events.map((e) => e.type).lastIndexOf('reset');
+    const after = events.slice(lastReset + 1);
+    const seqs = after.filter((e) => e.type === 'token').map((e) => e.seq!);
+    expectSeqs(seqs);
+    expect(seqs).toHaveLength(TOKENS);
+    expect(after.at(-1)).toMatchObject({ type: 'done', seq: TOKENS });
+  }, 60_000);
+});
+
+describe('4. frames lost by pub/sub are filled from the stream', () => {
+  let stack: TestStack;
+  let admin: Redis;
+  const TOKENS = 60;
+
+  beforeAll(async () => {
+    admin = new Redis(process.env.REDIS_URL!);
+    stack = await startTestStack('pubsub-gaps', {
+      gateways: 2,
+      workers: 2,
+      simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '80', SIM_REPLY_TOKENS: String(TOKENS) },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    admin?.disconnect();
+    await stack?.stop();
+  });
+
+  it('CLIENT KILL TYPE pubsub mid-reply: every socket, REST reader and coalesced history is whole', async () => {
+    const stamp = Date.now();
+    const chats: OpenChat[] = [];
+    // Pairs of identical first messages: one leads, the other follows the leader's frames.
+    for (let i = 0; i < 8; i++) chats.push(await startChat(stack.gateways[i % 2]!, `Gap test ${Math.floor(i / 2)} ${stamp}`));
+    const rest = newSession(stack.gateways[1]!.url).then((s) =>
+      http<{ reply: string; messageId: string }>(stack.gateways[1]!.url, 'POST', '/chat/message', { token: s.token, body: { sessionId: s.sessionId, content: `Gap test rest ${stamp}` } }).then((r) => ({ s, r })),
+    );
+    await Promise.all(chats.map((c) => c.socket.until((fs) => tokensOf(fs, c.messageId).length >= 5 || undefined, 10_000, 'tokens')));
+    for (let k = 0; k < 3; k++) {
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      await sleep(150);
+    }
+    const replies = await Promise.all(chats.map((c) => c.socket.until((fs) => replyOf(fs, c.messageId), 30_000, 'done')));
+    for (const [i, r] of replies.entries()) {
+      expectSeqs(r.seqs);
+      expect(r.seqs).toHaveLength(TOKENS);
+      const c = chats[i]!;
+      const h = await history(stack.gateways[0]!.url, c.session.sessionId, c.session.token);
+      expect(h.find((m) => m.id === c.messageId)?.content).toBe(r.text);
+    }
+    // Identical prompts got identical text (the simulator is deterministic), coalesced or not.
+    for (let i = 0; i < 8; i += 2) expect(replies[i]!.text).toBe(replies[i + 1]!.text);
+    const { s, r } = await rest;
+    expect(r.status).toBe(200);
+    expect(await resumedText(stack.gateways[0]!.url, stack.gateways[0]!.wsUrl, s, r.json.messageId)).toBe(r.json.reply);
+    for (const c of chats) c.socket.close();
+  }, 90_000);
+});
+
+describe('5. a reply whose gateway died is still ended', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack('deadline-owner', { gateways: 2, workers: 1, gatewayEnv: { REPLY_TIMEOUT_MS: '3000' } });
+  }, 60_000);
+
+  afterAll(async () => {
+    stack?.workers[0]?.process.kill('SIGCONT');
+    await stack?.stop();
+  });
+
+  it('by another gateway, at the deadline, and the worker then drops it', async () => {
+    const [A, B] = stack.gateways;
+    const s = await newSession(A!.url);
+    const watcher = await connect(A!.wsUrl, s.sessionId, 'watcher', s.token);
+    const sender = await connect(B!.wsUrl, s.sessionId, 'sender', s.token);
+    const needle = `orphan-${Date.now()}`;
+    stack.workers[0]!.process.kill('SIGSTOP');
+    const sent = await sendChat(sender, `Nobody will end this ${needle}`);
+    if (!('messageId' in sent)) throw new Error('refused');
+    B!.process.kill('SIGKILL');
+    const ending = await watcher.until(() => endingOf(watcher, sent.messageId), 15_000, 'the deadline');
+    expect(ending).toMatchObject({ kind: 'error', code: 'unavailable' });
+    stack.workers[0]!.process.kill('SIGCONT');
+    // The session is free again, and the woken worker does not generate the ended reply.
+    const next = await sendChat(watcher, `And now ${needle}-2`);
+    if (!('messageId' in next)) throw new Error(`refused: ${JSON.stringify(next.error)}`);
+    await watcher.until((fs) => replyOf(fs, next.messageId), 20_000, 'the next reply');
+    expect(await modelCallsFor(stack, `end this ${needle}`)).toBe(0);
+    watcher.close();
+  }, 60_000);
+});
+
+describe('9. the per-user token limit holds for parallel sessions', () => {
+  let stack: TestStack;
+  const LIMIT = 300;
+
+  beforeAll(async () => {
+    stack = await startTestStack('token-reserve', {
+      gateways: 2,
+      workers: 2,
+      env: { RATE_LIMIT_USER_TOKENS_PER_MIN: String(LIMIT) },
+      workerEnv: { MAX_REPLY_TOKENS: '100', COALESCE: 'false', CACHE_TTL_SECONDS: '0' },
+      simEnv: { SIM_TTFT_MS: '200', SIM_TOKENS_PER_SEC: '100', SIM_REPLY_TOKENS: '40' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('8 sessions of one user at once spend at most the limit; the rest are refused with rate_limited', async () => {
+    const userId = `heavy-${Date.now()}`;
+    const chats: OpenChat[] = [];
+    for (let i = 0; i < 8; i++) {
+      const gw = stack.gateways[i % 2]!;
+      const session = await newSession(gw.url, { userId });
+      const socket = await connect(gw.wsUrl, session.sessionId, 'c', session.token);
+      chats.push({ session, socket, messageId: '' });
+    }
+    const sent = await Promise.all(chats.map((c, i) => sendChat(c.socket, `Parallel question number ${i} about the budget`)));
+    let spent = 0;
+    let refused = 0;
+    for (const [i, s] of sent.entries()) {
+      const c = chats[i]!;
+      if (!('messageId' in s)) {
+        expect(s.error.code).toBe('rate_limited');
+        refused++;
+        continue;
+      }
+      const e = await c.socket.until(() => endingOf(c.socket, s.messageId), 20_000, 'an ending');
+      if (e.kind === 'error') {
+        expect(e.code).toBe('rate_limited');
+        refused++;
+        continue;
+      }
+      const done = replyOf(e.frames, s.messageId)!.done;
+      spent += done.usage.promptTokens + done.usage.completionTokens;
+    }
+    expect(spent).toBeGreaterThan(0);
+    expect(spent).toBeLessThanOrEqual(LIMIT);
+    expect(refused).toBeGreaterThan(0);
+    for (const c of chats) c.socket.close();
+  }, 60_000);
+});
+
+describe('11. the provider text stays in the log', () => {
+  let stack: TestStack;
+  let model: Server;
+  const SECRET = 'org-Zq8SECRETorg sk-proj-abc1***xyz';
+
+  beforeAll(async () => {
+    model = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `Invalid request for ${SECRET}`, type: 'invalid_request_error', code: 'bad' } }));
+      });
+    });
+    await new Promise<void>((r) => model.listen(0, '127.0.0.1', r));
+    const { port } = model.address() as AddressInfo;
+    stack = await startTestStack('provider-text', {
+      gateways: 1,
+      workers: 1,
+      useSimulator: false,
+      workerEnv: { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'sk-test', UPSTREAM_MAX_ATTEMPTS: '1' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await new Promise<void>((r) => model?.close(() => r()));
+  });
+
+  it("the client gets a stable message and the status, never the provider's words", async () => {
+    const chat = await startChat(stack.gateways[0]!, `Fail please ${Date.now()}`);
+    const e = await chat.socket.until(() => endingOf(chat.socket, chat.messageId), 15_000, 'the error');
+    expect(e).toMatchObject({ kind: 'error', code: 'upstream_error' });
+    if (e.kind !== 'error') throw new Error('unreachable');
+    expect(e.message).toContain('400');
+    expect(e.message).not.toMatch(/org-|sk-|Invalid request/);
+    chat.socket.close();
+  });
+});
