@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { scrubPii } from '../src/text/scrub-pii.js';
 import type { PiiKind } from '../src/text/scrub-pii.js';
+import { card, fullWidth, iban, INVISIBLE, ordinary, phone, ssn, withInvisible } from './pii-corpus.js';
 
 const digitCount = (s: string): number => (s.match(/\p{N}/gu) ?? []).length;
 
@@ -92,6 +93,122 @@ describe('scrubPii leaves alone', () => {
   });
 });
 
+describe('scrubPii sees through the forms people paste', () => {
+  it.each<[string, string, string]>([
+    ['full-width @', 'taro＠example.com', '[EMAIL]'],
+    ['full-width address in Japanese text', 'メールはｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍまで', 'メールは[EMAIL]まで'],
+    ['full-width phone', '０９０-１２３４-５６７８', '[PHONE]'],
+    ['full-width phone glued to Japanese text, text kept as written', 'ＴＥＬ：０９０－１２３４－５６７８（携帯）です', 'ＴＥＬ：[PHONE]（携帯）です'],
+    ['full-width international phone', '＋８１ ９０-１２３４-５６７８', '[PHONE]'],
+    ['full-width card', '４１１１ １１１１ １１１１ １１１１', '[CARD]'],
+    ['full-width card with ideographic spaces', 'カード４１１１\u3000１１１１\u3000１１１１\u3000１１１１です', 'カード[CARD]です'],
+    ['card with dots', 'card 4111.1111.1111.1111 ok', 'card [CARD] ok'],
+    ['card split over two lines', 'my card:\n4111 1111\n1111 1111\nthanks', 'my card:\n[CARD]\nthanks'],
+    ['card over two lines with CRLF', '4111 1111 1111\r\n1111', '[CARD]'],
+    ['card followed by its expiry on the next line', '4111 1111 1111 1111\n12/27', '[CARD]\n12/27'],
+    ['card followed by a short number on the next line', '4111 1111 1111 1111\n123', '[CARD]\n123'],
+    ['phone with 00 and a country code', 'ruf an: 0049 30 12345678.', 'ruf an: [PHONE].'],
+    ['phone with 00, hyphens', '0033-1-23-45-67-89', '[PHONE]'],
+    ['card with word joiners', '4111\u20601111\u20601111\u20601111', '[CARD]'],
+    ['card with a word joiner between every digit', [...'4111111111111111'].join('\u2060'), '[CARD]'],
+    ['card with soft hyphens', '4111\u00ad1111\u00ad1111\u00ad1111', '[CARD]'],
+    ['phone with zero-width spaces', '+44 20\u200b7946 09\u200b58', '[PHONE]'],
+    ['email with a zero-width space and a BOM', 'jo\u200bhn@exa\ufeffmple.com', '[EMAIL]'],
+    ['SSN with a soft hyphen', '123-45-67\u00ad89', '[SSN]'],
+    ['phone with no-break spaces', '+33\u00a06\u00a012\u00a034\u00a056\u00a078', '[PHONE]'],
+    ['card with narrow no-break spaces', '4111\u202f1111\u202f1111\u202f1111', '[CARD]'],
+    ['phone with en dashes', '415–555–2671', '[PHONE]'],
+    ['SSN with Unicode hyphens', '123\u201045\u20106789', '[SSN]'],
+    ['full-width SSN', '１２３－４５－６７８９', '[SSN]'],
+    ['full-width IBAN', 'ＤＥ８９ ３７０４ ００４４ ０５３２ ０１３０ ００', '[IBAN]'],
+    ['IBAN glued to Japanese text', '口座DE89370400440532013000です', '口座[IBAN]です'],
+    ['Arabic-Indic digits', 'رقمي +٢٠ ١٠ ١٢٣٤ ٥٦٧٨', 'رقمي [PHONE]'],
+    ['Devanagari digits', 'फ़ोन +९१ ९८७६५ ४३२१०', 'फ़ोन [PHONE]'],
+    ['mathematical digits', '𝟒𝟏𝟏𝟏 𝟏𝟏𝟏𝟏 𝟏𝟏𝟏𝟏 𝟏𝟏𝟏𝟏', '[CARD]'],
+    ['national number with a long area code', 'Handy 0151 23456789', 'Handy [PHONE]'],
+    ['national number, area code and hyphenated subscriber', 'llamame al 011 4123-4567', 'llamame al [PHONE]'],
+    ['Brazilian number with the area code in parentheses', 'ligue (11) 91234-5678', 'ligue [PHONE]'],
+    ['Chinese mobile number, grouped', '手机138 0013 8000', '手机[PHONE]'],
+    ['Indian national number', '098765 43210', '[PHONE]'],
+  ])('%s', (_name, input, expected) => {
+    expect(scrubPii(input).text).toBe(expected);
+  });
+
+  it('keeps invisible characters outside a match, and drops those inside it', () => {
+    expect(scrubPii('a\u2060b \u20604111\u2060 1111 1111 1111\u2060.').text).toBe('a\u2060b \u2060[CARD]\u2060.');
+  });
+});
+
+describe('scrubPii leaves alone, in any width', () => {
+  it.each<[string, string]>([
+    ['full-width date', '２０２４-０１-１５'],
+    ['Japanese date', '２０２４年１月１５日 １２：３０'],
+    ['full-width price', '￥１，２００ (１,２００円)'],
+    ['full-width version', 'ｖ１．２．３'],
+    ['order number glued to Japanese text', '注文番号１２３４５６７８'],
+    ['Luhn-invalid dotted number', 'ref 4111.1111.1111.1112'],
+    ['two numbers on two lines that only pass the Luhn check together', '41111111\n11111111'],
+    ['a list of years', '2019\n2020\n2021\n2022'],
+    ['00 with too few digits', 'code 0012 3456'],
+    ['00 glued', 'id 00493012345678'],
+    ['numbers with thousands separators', '1 234 567 €, 12 345 678 people'],
+    ['soft hyphen in a word', 'co\u00adoperate 2024'],
+    ['en-dash range', '1999–2004, pp. 120–135'],
+  ])('%s', (_name, input) => {
+    expect(scrubPii(input)).toEqual({ text: input, found: {} });
+  });
+});
+
+describe('scrubPii on an international corpus', () => {
+  const PREFIXES = ['', 'call ', 'Tel: ', 'phone:', '電話', 'номер ', '(', '> ', 'Nr. '];
+  const SUFFIXES = ['', '.', ', thanks', ')', 'です', '!', '\n'];
+  const DASHES = ['\u2010', '\u2011', '\u2012', '\u2013', '\u2212', '\uff0d'];
+  const SPACES = ['\u00a0', '\u202f', '\u2007', '\u3000'];
+  /** The same value in the forms people paste: full-width, other spaces and dashes, invisible characters. */
+  const form = (value: string): fc.Arbitrary<{ form: string; text: string }> =>
+    fc.oneof(
+      fc.constant({ form: 'as written', text: value }),
+      fc.constant({ form: 'full-width', text: fullWidth(value) }),
+      fc.constantFrom(...SPACES).map((sp) => ({ form: `spaces ${sp.charCodeAt(0).toString(16)}`, text: value.replace(/ /g, sp) })),
+      fc.constantFrom(...DASHES).map((d) => ({ form: `dashes ${d.charCodeAt(0).toString(16)}`, text: value.replace(/-/g, d) })),
+      fc
+        .tuple(fc.constantFrom(...INVISIBLE), fc.integer({ min: 1, max: 4 }))
+        .map(([c, every]) => ({ form: `invisible ${c.charCodeAt(0).toString(16)}`, text: withInvisible(value, c, every) })),
+    );
+  const inContext = <T extends { text: string }>(values: fc.Arbitrary<T>) =>
+    fc.tuple(values, fc.constantFrom(...PREFIXES), fc.constantFrom(...SUFFIXES)).chain(([value, prefix, suffix]) =>
+      form(value.text).map(({ form: f, text }) => ({ ...value, form: f, prefix, suffix, input: `${prefix}${text}${suffix}` })),
+    );
+  const replaces = (kind: PiiKind) => (c: { prefix: string; suffix: string; input: string }) => {
+    expect(scrubPii(c.input)).toEqual({ text: `${c.prefix}[${kind}]${c.suffix}`, found: { [kind]: 1 } });
+  };
+
+  it('replaces phone numbers of every region in +CC, 00CC and national form', () => {
+    fc.assert(fc.property(inContext(phone), replaces('PHONE')), { numRuns: 3000 });
+  });
+
+  it('replaces Visa, Mastercard, Amex, JCB, UnionPay and Diners numbers however they are grouped', () => {
+    fc.assert(fc.property(inContext(card), replaces('CARD')), { numRuns: 2000 });
+  });
+
+  it('replaces US SSNs', () => {
+    fc.assert(fc.property(inContext(ssn.map((text) => ({ text }))), replaces('SSN')), { numRuns: 1000 });
+  });
+
+  it('replaces IBANs of many countries, grouped or compact', () => {
+    fc.assert(fc.property(inContext(iban), replaces('IBAN')), { numRuns: 1000 });
+  });
+
+  it('leaves dates, times, prices, versions, IP addresses and short order numbers alone', () => {
+    fc.assert(
+      fc.property(inContext(ordinary.map((text) => ({ text }))), (c) => {
+        expect(scrubPii(c.input)).toEqual({ text: c.input, found: {} });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe('scrubPii', () => {
   const mixed =
     'Hi, I am Jane (jane.doe@example.com, +1 415 555 2671). Card 4111 1111 1111 1111, ' +
@@ -143,6 +260,8 @@ describe('scrubPii', () => {
     ...'0123456789 .-+()@[]#_aZé\n'.split(''),
     ...['4111', '1111', '3704', 'DE89', 'GB82', '415', '555', '2671', '020', '123-45-6789', '+44 ', '(0)'],
     ...['x@y.co', 'john@example.com', '378282246310005', '[CARD]', '[PHONE]', '请', 'ж'],
+    ...['４', '１', '０', '＋', '＠', '－', '．', '\u3000', '\u00a0', '\u2060', '\u00ad', '\u200b', '\r\n', '–', '٣', '½', '①', 'ﬁ'],
+    ...['0049 ', '090-', '(11) ', '138 ', '4111\n', '4111.', 'です', 'Ｘ'],
   ];
   const texty = fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((parts) => parts.join(''));
 
@@ -160,7 +279,8 @@ describe('scrubPii', () => {
   it('scrubs 100 KB of digits and separators and still finds what is embedded in it', () => {
     let seed = 7;
     const next = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-    const noise = Array.from({ length: 50_000 }, () => '0123456789 .-()+'.charAt(Math.floor(next() * 16))).join('');
+    const alphabet = '0123456789 .-()+\n４１\u2060\u3000';
+    const noise = Array.from({ length: 50_000 }, () => alphabet.charAt(Math.floor(next() * alphabet.length))).join('');
     const input = `${noise} card 4111 1111 1111 1111 or a@example.com then ${noise}`;
     const { text } = scrubPii(input);
     expect(text).toContain(' card [CARD] or [EMAIL] then ');

@@ -1,0 +1,174 @@
+// Generators of personal data as people write it in many countries, and of the ordinary numbers
+// next to it that must survive: the corpus the scrubber's property tests draw from.
+import fc from 'fast-check';
+
+const digits = (n: number, first = '0123456789'): fc.Arbitrary<string> =>
+  fc
+    .tuple(fc.constantFrom(...first.split('')), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n - 1, maxLength: n - 1 }))
+    .map(([head, tail]) => head + tail.join(''));
+
+/** Each entry: a region and the forms its numbers take, +CC, 00CC and the national (trunk) form. */
+const PHONES: Record<string, fc.Arbitrary<string>> = {
+  US: fc
+    .tuple(digits(3, '23456789'), digits(3, '23456789'), digits(4))
+    .chain(([a, b, c]) =>
+      fc.constantFrom(`+1 ${a} ${b} ${c}`, `+1-${a}-${b}-${c}`, `+1 (${a}) ${b}-${c}`, `001 ${a} ${b} ${c}`, `(${a}) ${b}-${c}`, `${a}-${b}-${c}`, `${a}.${b}.${c}`, `1-${a}-${b}-${c}`),
+    ),
+  UK: fc
+    .tuple(digits(4), digits(4), digits(3), digits(6))
+    .chain(([a, b, m, n]) =>
+      fc.constantFrom(`+44 20 ${a} ${b}`, `+44 (0)20 ${a} ${b}`, `0044 20 ${a} ${b}`, `020 ${a} ${b}`, `07${m} ${n}`, `+44 7${m} ${n}`),
+    ),
+  FR: fc
+    .tuple(digits(1, '123456789'), fc.array(digits(2), { minLength: 4, maxLength: 4 }))
+    .chain(([d, p]) => fc.constantFrom(`+33 ${d} ${p.join(' ')}`, `0033 ${d} ${p.join(' ')}`, `0${d} ${p.join(' ')}`, `0${d}.${p.join('.')}`)),
+  DE: fc
+    .tuple(digits(8), digits(7))
+    .chain(([n, m]) =>
+      fc.constantFrom(`+49 30 ${n}`, `+49 (0)30 ${n}`, `0049 30 ${n}`, `030 ${n}`, `030 ${n.slice(0, 4)} ${n.slice(4)}`, `0151 ${n}`, `+49 151 ${n}`, `0171 ${m}`),
+    ),
+  ES: fc
+    .tuple(digits(2), digits(3), digits(3), digits(2, '123456789'))
+    .chain(([a, b, c, l]) => fc.constantFrom(`+34 6${a} ${b} ${c}`, `0034 6${a} ${b} ${c}`, `+34 9${l} ${b.slice(0, 2)} ${c.slice(0, 2)} ${a}`)),
+  JP: fc
+    .tuple(digits(4), digits(4))
+    .chain(([a, b]) => fc.constantFrom(`+81 90-${a}-${b}`, `+81 (0)90-${a}-${b}`, `0081 90 ${a} ${b}`, `090-${a}-${b}`, `080 ${a} ${b}`, `03-${a}-${b}`)),
+  CN: fc
+    .tuple(digits(1, '3456789'), digits(1), digits(4), digits(4))
+    .chain(([p, q, a, b]) =>
+      fc.constantFrom(`+86 1${p}${q} ${a} ${b}`, `0086 1${p}${q} ${a} ${b}`, `1${p}${q} ${a} ${b}`, `1${p}${q}-${a}-${b}`, `010-${a}-${b}`, `021 ${a} ${b}`),
+    ),
+  IN: fc
+    .tuple(digits(5, '6789'), digits(5), digits(4), digits(4))
+    .chain(([a, b, c, d]) => fc.constantFrom(`+91 ${a} ${b}`, `+91-${a}-${b}`, `0091 ${a} ${b}`, `0${a} ${b}`, `011 ${c} ${d}`, `011-${c}-${d}`)),
+  BR: fc
+    .tuple(digits(4), digits(4))
+    .chain(([a, b]) => fc.constantFrom(`+55 11 9${a}-${b}`, `+55 (11) 9${a}-${b}`, `0055 11 9${a} ${b}`, `(11) 9${a}-${b}`, `(21) 9${a} ${b}`, `(011) 9${a}-${b}`)),
+  AR: fc
+    .tuple(digits(4), digits(4))
+    .chain(([a, b]) => fc.constantFrom(`+54 9 11 ${a}-${b}`, `+54 11 ${a}-${b}`, `0054 9 11 ${a} ${b}`, `(011) ${a}-${b}`, `011 ${a}-${b}`, `0351 ${a.slice(1)}-${b}`)),
+};
+
+export const phone = fc.constantFrom(...Object.keys(PHONES)).chain((region) => PHONES[region]!.map((text) => ({ region, text })));
+
+function luhnComplete(body: string): string {
+  let sum = 0;
+  for (let i = body.length - 1, double = true; i >= 0; i--, double = !double) {
+    let d = body.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return body + String((10 - (sum % 10)) % 10);
+}
+
+/** Issuer prefixes and lengths; groups as printed on the card. */
+const NETWORKS = [
+  { network: 'Visa', prefixes: ['4'], length: 16, groups: [4, 4, 4, 4] },
+  { network: 'Visa 19', prefixes: ['4'], length: 19, groups: [4, 4, 4, 4, 3] },
+  { network: 'Mastercard', prefixes: ['51', '52', '53', '54', '55', '2221', '2720'], length: 16, groups: [4, 4, 4, 4] },
+  { network: 'Amex', prefixes: ['34', '37'], length: 15, groups: [4, 6, 5] },
+  { network: 'JCB', prefixes: ['3528', '3589'], length: 16, groups: [4, 4, 4, 4] },
+  { network: 'UnionPay', prefixes: ['62'], length: 16, groups: [4, 4, 4, 4] },
+  { network: 'UnionPay 19', prefixes: ['62'], length: 19, groups: [4, 4, 4, 4, 3] },
+  { network: 'Diners', prefixes: ['36'], length: 14, groups: [4, 6, 4] },
+] as const;
+
+export const card = fc
+  .constantFrom(...NETWORKS)
+  .chain(({ network, prefixes, length, groups }) =>
+    fc
+      .tuple(fc.constantFrom(...prefixes), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: length, maxLength: length }), fc.constantFrom(' ', '-', '.', '', 'line break'), fc.nat())
+      .map(([prefix, fill, separator, at]) => {
+        const number = luhnComplete((prefix + fill.join('')).slice(0, length - 1));
+        const parts: string[] = [];
+        let i = 0;
+        for (const g of groups) parts.push(number.slice(i, (i += g)));
+        if (separator !== 'line break') return { network, text: parts.join(separator) };
+        // Split over two lines at a group boundary, spaces elsewhere.
+        const cut = 1 + (at % (parts.length - 1));
+        return { network, text: `${parts.slice(0, cut).join(' ')}\n${parts.slice(cut).join(' ')}` };
+      }),
+  );
+
+export const ssn = fc
+  .tuple(fc.integer({ min: 1, max: 899 }), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 1, max: 9999 }), fc.constantFrom('-', ' '))
+  .filter(([area]) => area !== 666)
+  .map(([area, group, serial, sep]) => [String(area).padStart(3, '0'), String(group).padStart(2, '0'), String(serial).padStart(4, '0')].join(sep));
+
+/** BBAN layouts (n digits, a upper-case letters, c alphanumerics), from the SWIFT IBAN registry. */
+const IBAN_LAYOUTS: Record<string, Array<[number, 'n' | 'a' | 'c']>> = {
+  DE: [[18, 'n']],
+  GB: [[4, 'a'], [14, 'n']],
+  FR: [[10, 'n'], [11, 'c'], [2, 'n']],
+  ES: [[20, 'n']],
+  IT: [[1, 'a'], [10, 'n'], [12, 'c']],
+  NL: [[4, 'a'], [10, 'n']],
+  BE: [[12, 'n']],
+  CH: [[5, 'n'], [12, 'c']],
+  PL: [[24, 'n']],
+  BR: [[23, 'n'], [1, 'a'], [1, 'c']],
+  SA: [[2, 'n'], [18, 'c']],
+};
+
+const CHARSETS = { n: '0123456789', a: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', c: '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ' };
+
+function ibanCheck(country: string, bban: string): string {
+  let rem = 0;
+  for (const ch of `${bban}${country}00`) {
+    const code = ch.charCodeAt(0);
+    rem = code <= 57 ? (rem * 10 + code - 48) % 97 : (rem * 100 + code - 55) % 97;
+  }
+  return String(98 - rem).padStart(2, '0');
+}
+
+export const iban = fc.constantFrom(...Object.keys(IBAN_LAYOUTS)).chain((country) =>
+  fc
+    .tuple(
+      fc.tuple(
+        ...IBAN_LAYOUTS[country]!.map(([n, kind]) =>
+          fc.array(fc.constantFrom(...CHARSETS[kind].split('')), { minLength: n, maxLength: n }).map((cs) => cs.join('')),
+        ),
+      ),
+      fc.boolean(),
+    )
+    .map(([parts, grouped]) => {
+      const bban = parts.join('');
+      const compact = country + ibanCheck(country, bban) + bban;
+      return { country, text: grouped ? compact.replace(/(.{4})(?!$)/g, '$1 ') : compact };
+    }),
+);
+
+/** Numbers people write that are not personal data. */
+export const ordinary = fc.oneof(
+  fc.tuple(fc.integer({ min: 1900, max: 2099 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 })).chain(([y, m, d]) => {
+    const mm = String(m).padStart(2, '0');
+    const dd = String(d).padStart(2, '0');
+    return fc.constantFrom(`${y}-${mm}-${dd}`, `${dd}.${mm}.${y}`, `${mm}/${dd}/${y}`, `${y}/${mm}/${dd}`, `${y}年${m}月${d}日`, `${dd}.${mm}.${y} 09:30`, `${y}-${mm}-${dd} 12:30:05`, `${y}-${mm}-${dd}T12:30:00Z`);
+  }),
+  fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${h}:${String(m).padStart(2, '0')}`),
+  fc.tuple(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 0, max: 999 }), fc.integer({ min: 0, max: 99 })).chain(([a, b, c]) => {
+    const k = String(b).padStart(3, '0');
+    const cents = String(c).padStart(2, '0');
+    return fc.constantFrom(`$${a},${k}.${cents}`, `€${a}.${k},${cents}`, `${a} ${k},${cents} €`, `¥${a},${k}`, `${a},${k}円`, `£${a}.${cents}`, `${a}.${cents} USD`);
+  }),
+  fc.tuple(fc.nat(30), fc.nat(99), fc.nat(999)).chain(([a, b, c]) => fc.constantFrom(`v${a}.${b}.${c}`, `${a}.${b}.${c}-beta.${a}`, `node@${a}.${b}.${c}`, `${a}.${b}`)),
+  fc.integer({ min: 1, max: 99_999_999 }).chain((n) => fc.constantFrom(`#${n}`, `order ${n}`, `ORD-2024-${String(n).padStart(8, '0')}`, `${n} items`, `注文番号${n}`)),
+  fc.tuple(fc.integer({ min: 1900, max: 2099 }), fc.integer({ min: 1, max: 30 })).map(([y, n]) => `${y}-${y + n}`),
+  fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((ip) => ip.join('.')),
+);
+
+/** Full-width forms, as typed with a Japanese or Chinese input method. */
+export function fullWidth(text: string): string {
+  return text.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).replace(/ /g, '\u3000');
+}
+
+/** Invisible format characters (Unicode Cf) slipped between digits. */
+export const INVISIBLE = ['\u200b', '\u200c', '\u200d', '\u2060', '\u00ad', '\ufeff'] as const;
+
+export function withInvisible(text: string, char: string, every: number): string {
+  let n = 0;
+  return text.replace(/\d(?=.*\d)/gs, (d) => (++n % every === 0 ? d + char : d));
+}
