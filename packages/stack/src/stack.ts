@@ -219,6 +219,12 @@ function count(value: number | undefined, fallback: number, what: string): numbe
   return n;
 }
 
+/**
+ * Every client of a stack on one machine (browser, load runner, bench, tests) shares one address,
+ * so the per-address limits would count them all as one caller: off unless the environment sets them.
+ */
+const ONE_ADDRESS_ENV = { RATE_LIMIT_SESSIONS_PER_MIN: '0', MAX_SOCKETS_PER_ADDRESS: '0' };
+
 /** Starts the simulator (if used), then workers and gateways in parallel; resolves when all answer /health. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const gatewayCount = count(options.gateways, 2, 'gateways');
@@ -255,7 +261,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     inherited.OPENAI_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
     inherited.LLM_SIM_PORT = String(simPort);
   }
-  const common: NodeJS.ProcessEnv = { ...inherited, ...options.env, REDIS_URL: options.redisUrl };
+  const common: NodeJS.ProcessEnv = { ...ONE_ADDRESS_ENV, ...inherited, ...options.env, REDIS_URL: options.redisUrl };
 
   const ctx: Context = {
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
