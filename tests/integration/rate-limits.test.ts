@@ -8,7 +8,12 @@ let stack: Stack;
 
 beforeAll(async () => {
   // 120 tokens a minute: a reply here costs about 40 (24 completion + the prompt).
-  stack = await startTestStack('rate-limits', { env: { RATE_LIMIT_USER_TOKENS_PER_MIN: '120' }, simEnv: { SIM_TTFT_MS: '5', SIM_TOKENS_PER_SEC: '0' } });
+  // Replies of at most 30 tokens: a worker reserves the prompt plus 30 before each model call.
+  stack = await startTestStack('rate-limits', {
+    env: { RATE_LIMIT_USER_TOKENS_PER_MIN: '120' },
+    workerEnv: { MAX_REPLY_TOKENS: '30' },
+    simEnv: { SIM_TTFT_MS: '5', SIM_TOKENS_PER_SEC: '0' },
+  });
 }, 60_000);
 
 afterAll(async () => {

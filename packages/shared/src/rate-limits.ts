@@ -53,8 +53,11 @@ export class UserRateLimits {
    * parallel replies of one user cannot each pass the limit; throws `rate_limited` when they do
    * not fit. settleTokens() then charges what was really used.
    */
-  async reserveTokens(subject: string, tokens: number): Promise<TokenReservation> {
-    if (this.tokens === undefined || tokens <= 0) return { subject, tokens: 0 };
+  async reserveTokens(subject: string, wanted: number): Promise<TokenReservation> {
+    if (this.tokens === undefined || wanted <= 0) return { subject, tokens: 0 };
+    // A reply that could use more than a whole minute's budget reserves the whole budget: it runs
+    // alone in its window (and may overshoot by what it uses past it) rather than never.
+    const tokens = Math.min(wanted, this.options.tokensPerMinute);
     try {
       await this.tokens.consume(subject, tokens);
     } catch (err) {
