@@ -19,6 +19,8 @@ export function formatStackBanner(stack: Stack, redis: BannerRedis): string {
   for (const w of stack.workers) rows.push([w.instance, `${localhost(w.metricsUrl)}/metrics`]);
   rows.push(['simulator', stack.sim === undefined ? 'off: workers call OpenAI (OPENAI_API_KEY)' : `${localhost(stack.sim.url)}/v1`]);
   rows.push(['redis', `${redis.url} ${redis.private ? '(private, discarded on exit)' : '(external)'}`]);
+  // The admin routes' credential (ADMIN_API_KEY): send it as `Authorization: Bearer <key>`.
+  rows.push(['admin key', `${stack.adminApiKey}   (Authorization: Bearer …, e.g. ${first === undefined ? '' : localhost(first.url)}/admin/whoami)`]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return ['', 'chat-fleet is up', ...rows.map(([k, v]) => `  ${k.padEnd(width)}${v}`), '', 'Ctrl-C stops everything', ''].join('\n');
 }

@@ -81,6 +81,8 @@ export interface Stack {
   readonly redisUrl: string;
   /** The AUTH_SECRET every gateway shares: `env.AUTH_SECRET` or a generated one. */
   readonly authSecret: string;
+  /** The ADMIN_API_KEY every gateway shares: the environment's (gatewayEnv, env, then ours) or a generated one. */
+  readonly adminApiKey: string;
   readonly sim: SimHandle | undefined;
   readonly gateways: readonly GatewayHandle[];
   /** Grows with addWorker; a killed worker stays listed with its process exited. */
@@ -262,6 +264,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     inherited.LLM_SIM_PORT = String(simPort);
   }
   const common: NodeJS.ProcessEnv = { ...ONE_ADDRESS_ENV, ...inherited, ...options.env, REDIS_URL: options.redisUrl };
+  // The admin routes need a credential; one stack on one machine gets a fresh one unless given.
+  const adminApiKey = nonEmpty(options.gatewayEnv?.ADMIN_API_KEY) ?? nonEmpty(common.ADMIN_API_KEY) ?? randomBytes(24).toString('base64url');
 
   const ctx: Context = {
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
@@ -288,7 +292,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     new Member(
       `gateway-${index}`,
       scripts.gateway,
-      { ...common, ...options.gatewayEnv, AUTH_SECRET: authSecret, PORT: String(port), INSTANCE_ID: `gateway-${index}` },
+      { ...common, ...options.gatewayEnv, AUTH_SECRET: authSecret, ADMIN_API_KEY: adminApiKey, PORT: String(port), INSTANCE_ID: `gateway-${index}` },
       `http://127.0.0.1:${port}/health`,
       ctx,
     );
@@ -333,6 +337,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   return {
     redisUrl: options.redisUrl,
     authSecret,
+    adminApiKey,
     sim:
       simMember === undefined || simPort === undefined
         ? undefined
@@ -402,6 +407,10 @@ function workerHandle(port: number, member: Member): WorkerHandle {
     },
     restart: () => member.restart(),
   };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 function errorMessage(err: unknown): string {

@@ -62,7 +62,7 @@ describe('startStack', () => {
         const prefix = i === 0 ? 'test-a' : 'test-b';
         for (const g of s.gateways) {
           const { env } = await health(g.url);
-          expect(env).toMatchObject({ REDIS_PREFIX: prefix, AUTH_SECRET: s.authSecret, PORT: String(g.port), INSTANCE_ID: g.instance });
+          expect(env).toMatchObject({ REDIS_PREFIX: prefix, AUTH_SECRET: s.authSecret, ADMIN_API_KEY: s.adminApiKey, PORT: String(g.port), INSTANCE_ID: g.instance });
           expect(env).toMatchObject({ REDIS_URL: 'redis://127.0.0.1:1', ROLE: 'gateway' });
           expect(g.wsUrl).toBe(`ws://127.0.0.1:${g.port}`);
           expect(g.socketUrl('s 1', 'c', 't')).toBe(`ws://127.0.0.1:${g.port}/ws/s%201/c?token=t`);
@@ -75,6 +75,9 @@ describe('startStack', () => {
         }
       }
       expect(a!.authSecret).not.toBe(b!.authSecret);
+      expect(a!.adminApiKey.length).toBeGreaterThanOrEqual(16);
+      expect(a!.adminApiKey).not.toBe(b!.adminApiKey);
+      expect(formatStackBanner(a!, { url: 'redis://127.0.0.1:1', private: false })).toContain(a!.adminApiKey);
       expect(readFileSync(join(logs, 'a', 'gateway-1.log'), 'utf8')).toContain(`listening on ${a!.gateways[0]!.port}`);
       expect(existsSync(join(logs, 'b', 'llm-sim.log'))).toBe(true);
     } finally {
