@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import { CLOSE_CODES, ChatError, withTimeout, type GatewayConfig, type HealthResponse, type Logger, type SessionFrameReader, type SocketLimiter } from '@chat-fleet/shared';
 import type { ChatService } from './chat/chat-service.js';
 import type { TokenService } from './auth/token-service.js';
+import type { AdminAuth } from './auth/admin-auth.js';
+import type { UserAuth } from './auth/user-auth.js';
 import type { SessionHub } from './relay/session-hub.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RedisMemoryReading } from './limits/redis-memory.js';
@@ -18,6 +20,8 @@ export interface GatewayParts {
   redis: Redis;
   service: ChatService;
   tokens: TokenService;
+  users: UserAuth;
+  admin: AdminAuth;
   hub: SessionHub;
   control: SessionControl;
   storedFrames: SessionFrameReader;
@@ -86,6 +90,8 @@ export class GatewayServer {
       trustedProxyHops: config.TRUSTED_PROXY_HOPS,
       service: parts.service,
       tokens: parts.tokens,
+      users: parts.users,
+      admin: parts.admin,
       hub: parts.hub,
       storedFrames: parts.storedFrames,
       metrics: parts.metrics,

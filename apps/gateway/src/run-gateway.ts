@@ -20,6 +20,11 @@ import {
 } from '@chat-fleet/shared';
 import { resolveAuthSecret } from './auth/auth-secret.js';
 import { TokenService } from './auth/token-service.js';
+import { AdminAuth } from './auth/admin-auth.js';
+import { AdminRateLimit } from './auth/admin-rate-limit.js';
+import { ApiKeys } from './auth/api-keys.js';
+import { UserAuth } from './auth/user-auth.js';
+import { UserTokenVerifier } from './auth/user-tokens.js';
 import { ChatService } from './chat/chat-service.js';
 import { BullReplyQueue } from './chat/reply-queue.js';
 import { ReplyDeadlines } from './chat/reply-deadlines.js';
@@ -60,6 +65,46 @@ try {
 
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const tokens = new TokenService(await resolveAuthSecret(config.AUTH_SECRET, redis, keys.authSecret), config.TOKEN_TTL_SECONDS);
+const users = new UserAuth({
+  mode: config.AUTH_MODE,
+  tokens:
+    config.AUTH_MODE === 'jwt'
+      ? new UserTokenVerifier(
+          {
+            secret: config.USER_JWT_SECRET,
+            jwksUrl: config.USER_JWKS_URL,
+            issuer: config.USER_JWT_ISSUER,
+            audience: config.USER_JWT_AUDIENCE,
+            clockToleranceSeconds: config.USER_JWT_CLOCK_TOLERANCE_SECONDS,
+            planClaim: config.USER_JWT_PLAN_CLAIM,
+            rolesClaim: config.USER_JWT_ROLES_CLAIM,
+            jwksCooldownMs: config.USER_JWKS_COOLDOWN_SECONDS * 1000,
+            jwksCacheMaxAgeMs: config.USER_JWKS_CACHE_SECONDS * 1000,
+          },
+          log,
+        )
+      : undefined,
+  apiKeys: new ApiKeys(config.CHAT_API_KEYS),
+  adminRole: config.USER_JWT_ADMIN_ROLE,
+});
+const admin = new AdminAuth({
+  adminKeys: new ApiKeys(config.ADMIN_API_KEY === undefined ? [] : [config.ADMIN_API_KEY]),
+  users,
+  limit: new AdminRateLimit(redis, keys, config.ADMIN_RATE_LIMIT_PER_MIN),
+});
+// How callers are known, never the keys themselves.
+log.info(
+  {
+    authMode: config.AUTH_MODE,
+    userTokens: config.AUTH_MODE !== 'jwt' ? 'off' : config.USER_JWKS_URL !== undefined ? `jwks ${config.USER_JWKS_URL}` : 'hs256 secret',
+    apiKeys: config.CHAT_API_KEYS.length,
+    adminKey: config.ADMIN_API_KEY !== undefined,
+  },
+  'identity',
+);
+if (config.AUTH_MODE !== 'jwt' && (config.USER_JWT_SECRET !== undefined || config.USER_JWKS_URL !== undefined)) {
+  log.warn('USER_JWT_SECRET / USER_JWKS_URL are set but AUTH_MODE is anonymous: user tokens are not accepted');
+}
 const queue = new BullReplyQueue(redis, keys);
 const replies = new ReplyState(redis, keys, {
   retentionSeconds: config.REPLY_RETENTION_SECONDS,
@@ -118,6 +163,8 @@ const server = new GatewayServer({
   redis,
   service,
   tokens,
+  users,
+  admin,
   hub,
   control,
   storedFrames: storedFrameReader(redis, keys),

@@ -20,7 +20,10 @@ describe('TokenService', () => {
   it('issues a token that opens its own session only', async () => {
     const { token, expiresAt } = await tokens.issue('s1');
     // The socket that opens with it is closed at this moment.
-    await expect(tokens.verify(token, 's1')).resolves.toEqual({ expiresAtMs: new Date(expiresAt).getTime() });
+    await expect(tokens.verify(token, 's1')).resolves.toEqual({
+      expiresAtMs: new Date(expiresAt).getTime(),
+      claims: { sessionId: 's1', userId: undefined, plan: undefined, via: undefined },
+    });
     expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now() + 3500_000);
     const foreign = await refusal(tokens.verify(token, 's2'));
     expect(foreign.code).toBe('unauthorized');
@@ -40,8 +43,16 @@ describe('TokenService', () => {
     const other = new TokenService('another-secret-that-is-long-enough-987654321', 3600);
     expect((await refusal(other.verify(token, 's1'))).message).toMatch(/invalid/);
 
-    const expired = await new TokenService(SECRET, 60).issue('s1', Date.now() - 3600_000);
+    const expired = await new TokenService(SECRET, 60).issue('s1', {}, Date.now() - 3600_000);
     expect((await refusal(tokens.verify(expired.token, 's1'))).message).toMatch(/expired/);
+  });
+
+  it('carries the session owner the gateway established as claims', async () => {
+    const { token } = await tokens.issue('s1', { userId: 'alice', plan: 'pro', via: 'jwt' });
+    const { claims } = await tokens.verify(token, 's1');
+    expect(claims).toEqual({ sessionId: 's1', userId: 'alice', plan: 'pro', via: 'jwt' });
+    const anonymous = await tokens.issue('s2', { userId: 'label', via: 'anonymous' });
+    expect((await tokens.verify(anonymous.token, 's2')).claims).toEqual({ sessionId: 's2', userId: 'label', plan: undefined, via: 'anonymous' });
   });
 
   it('refuses a token signed with alg none or without the issuer', async () => {

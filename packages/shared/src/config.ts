@@ -137,6 +137,82 @@ const commonShape = {
   HISTORY_MAX_BYTES: int(1024 * 1024, 1024, 512 * 1024 * 1024),
 };
 
+/** A credential: at least `min` characters without spaces. An error never shows the value. */
+const credential = (min: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const value = v.trim();
+      if (value.length < min || /\s/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: `must be at least ${min} characters without spaces (value not shown)` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+/** Comma-separated credentials as credential(min); unset: an empty list. */
+const credentials = (min: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const values = (v ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+      const bad = values.findIndex((k) => k.length < min || /\s/.test(k));
+      if (bad >= 0) {
+        ctx.addIssue({ code: 'custom', message: `key ${bad + 1} must be at least ${min} characters without spaces (value not shown)` });
+        return z.NEVER;
+      }
+      return values;
+    });
+
+/** A JWT claim name or path (`realm_access.roles`). */
+const claimName = (def: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v === undefined || v.trim() === '' ? def : v.trim();
+      if (value.length > 256 || /\s/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: `expected a claim name without spaces, got "${v}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+/** Who may create sessions and call the admin routes (docs/protocol.md, "Identity"). */
+const identityShape = {
+  /** `anonymous`: the body's userId is a label. `jwt`: POST /chat/session needs a user token (or an API key). */
+  AUTH_MODE: oneOf(['anonymous', 'jwt'] as const, 'anonymous'),
+  /** HS256 key of user tokens (jwt mode), at least 32 characters; or USER_JWKS_URL, not both. */
+  USER_JWT_SECRET: credential(32),
+  /** The login's JSON Web Key Set (RS256, ES256, EdDSA); refetched on an unknown `kid`. */
+  USER_JWKS_URL: url(undefined).refine((v) => v === undefined || /^https?:\/\//i.test(v), 'expected an http:// or https:// URL'),
+  /** Required `iss` of user tokens when set. */
+  USER_JWT_ISSUER: optionalStr(),
+  /** Comma-separated; a user token's `aud` must name one of them, when set. */
+  USER_JWT_AUDIENCE: optionalStr().transform((v) => (v === undefined ? undefined : v.split(',').map((a) => a.trim()).filter(Boolean))),
+  /** Clock skew allowed on a user token's `exp` and `nbf`. */
+  USER_JWT_CLOCK_TOLERANCE_SECONDS: int(30, 0, 3600),
+  /** Claim (or dotted path) naming the user's plan; stored with the session. */
+  USER_JWT_PLAN_CLAIM: claimName('plan'),
+  /** Claim (or dotted path) holding the user's roles: an array, or a space-separated string. */
+  USER_JWT_ROLES_CLAIM: claimName('roles'),
+  /** The role that makes a user token an admin credential. */
+  USER_JWT_ADMIN_ROLE: claimName('admin'),
+  /** Least time between two JWKS fetches caused by tokens with an unknown `kid` (bounds load on the login). */
+  USER_JWKS_COOLDOWN_SECONDS: int(30, 0, 3600),
+  /** How long a fetched JWKS is used before it is fetched again. */
+  USER_JWKS_CACHE_SECONDS: int(600, 1, 7 * 24 * 3600),
+  /** Comma-separated keys of trusted backends that create sessions for a userId they name; kept only as SHA-256. */
+  CHAT_API_KEYS: credentials(16),
+  /** The credential of the admin routes (`Authorization: Bearer <key>`); unset: only admin user tokens (jwt mode). */
+  ADMIN_API_KEY: credential(16),
+  /** Admin requests per client address per minute, fleet-wide; 0 turns the limit off. */
+  ADMIN_RATE_LIMIT_PER_MIN: int(120, 0, 1_000_000),
+};
+
 const gatewayShape = {
   ...commonShape,
   PORT: int(8088, 0, 65535),
@@ -191,6 +267,7 @@ const gatewayShape = {
   MAX_METADATA_BYTES: int(4096, 2, 1_000_000),
   /** Share of Redis maxmemory past which new sessions and messages get `unavailable`; 0: never refuse. */
   REDIS_MEMORY_HIGH_WATER: num(0.9, 0, 1),
+  ...identityShape,
 };
 
 const workerShape = {
@@ -261,7 +338,15 @@ function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  return parse(GatewayConfigSchema, env);
+  const config = parse(GatewayConfigSchema, env);
+  // jwt mode verifies user tokens one way: an HS256 secret or a JWKS, never both (no algorithm confusion).
+  if (config.USER_JWT_SECRET !== undefined && config.USER_JWKS_URL !== undefined) {
+    throw new ConfigError('USER_JWKS_URL', 'set USER_JWT_SECRET or USER_JWKS_URL, not both');
+  }
+  if (config.AUTH_MODE === 'jwt' && config.USER_JWT_SECRET === undefined && config.USER_JWKS_URL === undefined) {
+    throw new ConfigError('AUTH_MODE', 'jwt needs USER_JWT_SECRET or USER_JWKS_URL to verify user tokens');
+  }
+  return config;
 }
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {

@@ -9,7 +9,7 @@ export interface RedisKeys {
   /** BullMQ prefix; the queue's own keys live under it. */
   readonly bullPrefix: string;
   readonly chatQueue: string;
-  /** Hash: userId, systemPrompt, metadata, createdAt. */
+  /** Hash: userId, plan, clientAddress, systemPrompt, metadata, createdAt. */
   sessionMeta(sessionId: string): string;
   /** List of StoredMessage JSON, oldest first. */
   sessionHistory(sessionId: string): string;

@@ -1,5 +1,7 @@
-// Session tokens: HS256 JWTs whose subject is the one session they open.
-import { SignJWT, jwtVerify, errors } from 'jose';
+// Session tokens: HS256 JWTs whose subject is the one session they open. They also carry the
+// session's owner as the gateway established it (claims `uid`, `plan`, `via`), so a limit can
+// key on an identity the gateway trusts without reading the session.
+import { SignJWT, jwtVerify, errors, type JWTPayload } from 'jose';
 import { ChatError } from '@chat-fleet/shared';
 
 export interface IssuedToken {
@@ -7,9 +9,28 @@ export interface IssuedToken {
   expiresAt: string;
 }
 
+/** How a session's userId was established: `anonymous` is a label the client chose. */
+export type IdentitySource = 'jwt' | 'api_key' | 'anonymous';
+
+/** The owner written into a session token. */
+export interface SessionIdentity {
+  userId?: string | undefined;
+  plan?: string | undefined;
+  via?: IdentitySource | undefined;
+}
+
+/** A verified session token's claims; tokens issued before identities existed carry only the session. */
+export interface SessionClaims {
+  sessionId: string;
+  userId: string | undefined;
+  plan: string | undefined;
+  via: IdentitySource | undefined;
+}
+
 export interface VerifiedToken {
   /** When the token stops being valid (epoch ms); undefined for a token without `exp`. */
   expiresAtMs: number | undefined;
+  claims: SessionClaims;
 }
 
 export class TokenService {
@@ -23,10 +44,14 @@ export class TokenService {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async issue(sessionId: string, now = Date.now()): Promise<IssuedToken> {
+  async issue(sessionId: string, identity: SessionIdentity = {}, now = Date.now()): Promise<IssuedToken> {
     const iat = Math.floor(now / 1000);
     const exp = iat + this.ttlSeconds;
-    const token = await new SignJWT({})
+    const claims: JWTPayload = {};
+    if (identity.userId !== undefined) claims.uid = identity.userId;
+    if (identity.plan !== undefined) claims.plan = identity.plan;
+    if (identity.via !== undefined) claims.via = identity.via;
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(sessionId)
       .setIssuer(this.issuer)
@@ -36,22 +61,27 @@ export class TokenService {
     return { token, expiresAt: new Date(exp * 1000).toISOString() };
   }
 
-  /** Resolves when `token` is valid and opens `sessionId`; else throws `unauthorized`. */
+  /** Resolves with the token's claims when `token` is valid and opens `sessionId`; else throws `unauthorized`. */
   async verify(token: string | undefined, sessionId: string): Promise<VerifiedToken> {
     if (token === undefined || token === '') {
       throw new ChatError('unauthorized', 'a session token is required (Authorization: Bearer <token> or ?token=)');
     }
-    let subject: string | undefined;
-    let exp: number | undefined;
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: this.issuer, algorithms: ['HS256'] });
-      subject = payload.sub;
-      exp = payload.exp;
+      ({ payload } = await jwtVerify(token, this.key, { issuer: this.issuer, algorithms: ['HS256'] }));
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new ChatError('unauthorized', 'the session token has expired');
       throw new ChatError('unauthorized', 'the session token is invalid');
     }
-    if (subject !== sessionId) throw new ChatError('unauthorized', 'the session token does not open this session');
-    return { expiresAtMs: exp === undefined ? undefined : exp * 1000 };
+    if (payload.sub !== sessionId) throw new ChatError('unauthorized', 'the session token does not open this session');
+    const via = payload.via === 'jwt' || payload.via === 'api_key' || payload.via === 'anonymous' ? payload.via : undefined;
+    return {
+      expiresAtMs: payload.exp === undefined ? undefined : payload.exp * 1000,
+      claims: { sessionId, userId: stringOrUndefined(payload.uid), plan: stringOrUndefined(payload.plan), via },
+    };
   }
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

@@ -20,7 +20,7 @@ import {
   type SessionStore,
   type SessionView,
 } from '@chat-fleet/shared';
-import type { TokenService } from '../auth/token-service.js';
+import type { SessionIdentity, TokenService } from '../auth/token-service.js';
 import type { Admission } from '../limits/chat-admission.js';
 import type { ReplyQueue } from './reply-queue.js';
 import type { ReplyTracker } from './reply-tracker.js';
@@ -67,20 +67,27 @@ export class ChatService {
     private readonly log: Logger,
   ) {}
 
-  async createSession(body: CreateSessionBody, clientAddress: string): Promise<CreateSessionResponse> {
-    await this.admission.admitSession(body, clientAddress);
+  /**
+   * `owner`: who the session is for, as the transport authenticated it (UserAuth); by default
+   * the body's userId as an anonymous label.
+   */
+  async createSession(body: CreateSessionBody, clientAddress: string, owner: SessionIdentity = { userId: body.userId, via: 'anonymous' }): Promise<CreateSessionResponse> {
+    // A trusted user (or a backend acting for one) is counted per user, an anonymous caller per address.
+    const trusted = owner.via !== 'anonymous' && owner.userId !== undefined;
+    await this.admission.admitSession(body, trusted ? `user:${owner.userId}` : clientAddress);
     const sessionId = newId();
     await this.sessions.create({
       sessionId,
-      userId: body.userId,
+      userId: owner.userId,
+      plan: owner.plan,
       clientAddress,
       systemPrompt: body.systemPrompt === undefined ? undefined : scrubPii(sanitizeText(body.systemPrompt)).text,
       metadata: body.metadata,
       createdAt: new Date().toISOString(),
     });
-    this.admission.sessionCreated(sessionId, body.userId);
-    const issued = await this.tokens.issue(sessionId);
-    this.log.debug({ sessionId }, 'session created');
+    this.admission.sessionCreated(sessionId, owner.userId, owner.plan);
+    const issued = await this.tokens.issue(sessionId, owner);
+    this.log.debug({ sessionId, via: owner.via }, 'session created');
     return { sessionId, token: issued.token, expiresAt: issued.expiresAt };
   }
 

@@ -5,10 +5,13 @@ import type { RoomCheck } from './redis-memory.js';
 
 /** Admission of new work. A refusal throws a ChatError and leaves nothing behind. */
 export interface Admission {
-  /** Throws `too_large`, `unavailable` (Redis full) or `rate_limited` (sessions per address). */
-  admitSession(body: CreateSessionBody, clientAddress: string): Promise<void>;
+  /**
+   * Throws `too_large`, `unavailable` (Redis full) or `rate_limited` (sessions per `subject`:
+   * the client's address, or `user:<userId>` for an authenticated user).
+   */
+  admitSession(body: CreateSessionBody, subject: string): Promise<void>;
   /** Remembers a new session's owner, so its messages need no lookup here. */
-  sessionCreated(sessionId: string, userId: string | undefined): void;
+  sessionCreated(sessionId: string, userId: string | undefined, plan?: string): void;
   /**
    * Throws `unavailable` (Redis full), `not_found` or `rate_limited` (messages per user);
    * else counts the message and resolves with the rate-limit subject it was counted against.
@@ -37,7 +40,7 @@ export class ChatAdmission implements Admission {
     this.ownerCacheSize = parts.ownerCacheSize ?? 50_000;
   }
 
-  async admitSession(body: CreateSessionBody, clientAddress: string): Promise<void> {
+  async admitSession(body: CreateSessionBody, subject: string): Promise<void> {
     const { maxSystemPromptChars, maxMetadataBytes } = this.parts;
     if (body.systemPrompt !== undefined && body.systemPrompt.length > maxSystemPromptChars) {
       throw new ChatError('too_large', `systemPrompt has ${body.systemPrompt.length} characters; the limit is ${maxSystemPromptChars}`);
@@ -47,7 +50,7 @@ export class ChatAdmission implements Admission {
       if (bytes > maxMetadataBytes) throw new ChatError('too_large', `metadata has ${bytes} bytes as JSON; the limit is ${maxMetadataBytes}`);
     }
     this.parts.room.assertRoom('sessions');
-    await this.parts.sessionsPerAddress.admit(clientAddress);
+    await this.parts.sessionsPerAddress.admit(subject);
   }
 
   sessionCreated(sessionId: string, userId: string | undefined): void {

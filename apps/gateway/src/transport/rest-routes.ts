@@ -15,6 +15,8 @@ import {
 } from '@chat-fleet/shared';
 import type { ChatService } from '../chat/chat-service.js';
 import type { TokenService } from '../auth/token-service.js';
+import type { AdminAuth } from '../auth/admin-auth.js';
+import type { UserAuth } from '../auth/user-auth.js';
 import type { SessionHub } from '../relay/session-hub.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { Reply, bearerToken, parseJson, readBody, readRequest, type RequestInfo } from './http-kit.js';
@@ -25,6 +27,10 @@ export interface RestDeps {
   trustedProxyHops: number;
   service: ChatService;
   tokens: TokenService;
+  /** Who creates a session: a user token, an API key, or (anonymous mode) nobody in particular. */
+  users: UserAuth;
+  /** The admin routes' gate: rate limit per address, then the admin credential. */
+  admin: AdminAuth;
   hub: SessionHub;
   /** Reads a reply's stored frames: REST and SSE pass them through the same gate as sockets. */
   storedFrames: SessionFrameReader;
@@ -82,8 +88,14 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
   };
 
   route('post', '/chat/session', 0, async (reply, info, body) => {
+    // The credential first: without a good one the answer is 401 whatever the body says.
+    const caller = await deps.users.identify(info.authorization);
     const parsed = parseOrThrow(CreateSessionBodySchema, parseJson(await body!), 'session body');
-    reply.json(201, await deps.service.createSession(parsed, info.remoteAddress));
+    reply.json(201, await deps.service.createSession(parsed, info.remoteAddress, deps.users.ownerOf(caller, parsed)));
+  });
+
+  route('get', '/admin/whoami', 0, async (reply, info) => {
+    reply.json(200, await deps.admin.admit(info.authorization, info.remoteAddress), { 'cache-control': 'no-store' });
   });
 
   route('get', '/chat/session/:id', 1, async (reply, info) => {

@@ -2,7 +2,7 @@
 import { ChatError } from '../errors.js';
 
 /** Every limit that can refuse a caller; a bounded set, so it may label a metric. */
-export const LIMIT_NAMES = ['messages', 'tokens', 'sessions', 'session_sockets', 'address_sockets', 'frames'] as const;
+export const LIMIT_NAMES = ['messages', 'tokens', 'sessions', 'session_sockets', 'address_sockets', 'frames', 'admin'] as const;
 
 export type LimitName = (typeof LIMIT_NAMES)[number];
 

@@ -8,8 +8,16 @@ export const MetadataSchema = z
   .record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
   .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata keys');
 
+/** A user's id: a label in anonymous mode, a user token's `sub` in jwt mode. */
+export const UserIdSchema = z.string().min(1).max(128);
+
+/** A user's plan (a user token's plan claim, or what a backend with an API key says). */
+export const PlanSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of A-Z, a-z, 0-9, _, ., : or -');
+
 export const CreateSessionBodySchema = z.object({
-  userId: z.string().min(1).max(128).optional(),
+  userId: UserIdSchema.optional(),
+  /** Only with an API key (`forbidden` otherwise): the user's plan, stored with the session. */
+  plan: PlanSchema.optional(),
   /** Bounded by MAX_SYSTEM_PROMPT_CHARS at the gateway (`too_large`), not here. */
   systemPrompt: z.string().optional(),
   metadata: MetadataSchema.optional(),

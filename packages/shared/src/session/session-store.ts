@@ -8,6 +8,8 @@ import { readHistoryPage, type HistoryPage } from './history-page.js';
 export interface SessionMeta {
   sessionId: string;
   userId: string | undefined;
+  /** The user's plan (from the user token or the API key's backend), for per-plan budgets. */
+  plan?: string | undefined;
   /** Address of the client that created the session; the rate-limit subject when there is no userId. */
   clientAddress: string | undefined;
   systemPrompt: string | undefined;
@@ -37,6 +39,7 @@ export class SessionStore {
   async create(meta: SessionMeta): Promise<void> {
     const fields: Record<string, string> = { createdAt: meta.createdAt };
     if (meta.userId !== undefined) fields.userId = meta.userId;
+    if (meta.plan !== undefined) fields.plan = meta.plan;
     if (meta.clientAddress !== undefined) fields.clientAddress = meta.clientAddress;
     if (meta.systemPrompt !== undefined) fields.systemPrompt = meta.systemPrompt;
     if (meta.metadata !== undefined) fields.metadata = JSON.stringify(meta.metadata);
@@ -50,6 +53,7 @@ export class SessionStore {
     return {
       sessionId,
       userId: h.userId,
+      plan: h.plan,
       clientAddress: h.clientAddress,
       systemPrompt: h.systemPrompt,
       metadata: h.metadata === undefined ? undefined : (JSON.parse(h.metadata) as Record<string, unknown>),
