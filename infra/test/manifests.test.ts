@@ -277,7 +277,9 @@ describe.each(OVERLAYS)('$overlay overlay', ({ overlay, namespace, objects }) =>
 
   test('secrets come from the Secret chat-fleet-secrets, which has every key the pods need', () => {
     const refs = ['gateway', 'llm-worker'].flatMap((name) => secretRefs(containerOf(one('Deployment', name))));
-    expect(refs.map((r) => r.key).sort()).toEqual(['AUTH_SECRET', 'OPENAI_API_KEY', 'REDIS_URL', 'REDIS_URL']);
+    // Prod's gateways also read the admin credential and (optionally) the backends' API keys.
+    const identityKeys = overlay === 'prod' ? ['ADMIN_API_KEY', 'CHAT_API_KEYS'] : [];
+    expect(refs.map((r) => r.key).sort()).toEqual([...identityKeys, 'AUTH_SECRET', 'OPENAI_API_KEY', 'REDIS_URL', 'REDIS_URL'].sort());
     const required = refs.filter((r) => !r.optional);
     const secrets = of('Secret');
     if (overlay === 'prod') {
@@ -319,10 +321,24 @@ describe('prod specifics', () => {
     for (const [key, value] of Object.entries(values)) expect([key, value]).toEqual([key, expect.stringMatching(/^<.*>$/)]);
     expect(() => loadGatewayConfig({ REDIS_URL: text(values.REDIS_URL) })).toThrow(/REDIS_URL/);
     expect(() => loadGatewayConfig({ AUTH_SECRET: text(values.AUTH_SECRET) })).toThrow(/AUTH_SECRET/);
+    expect(() => loadGatewayConfig({ ADMIN_API_KEY: text(values.ADMIN_API_KEY) })).toThrow(/ADMIN_API_KEY/);
+    expect(() => loadGatewayConfig({ CHAT_API_KEYS: text(values.CHAT_API_KEYS) })).toThrow(/CHAT_API_KEYS/);
     for (const dir of [DIRS.root, DIRS.base, DIRS.dev, DIRS.prod]) {
       const kustomization = parse(readFileSync(`${dir}/kustomization.yaml`, 'utf8')) as { resources?: string[] };
       expect(kustomization.resources ?? []).not.toContain('secret.example.yaml');
     }
+  });
+
+  test('real users: jwt mode against the login\'s JWKS, and the admin credential from the Secret', () => {
+    const cm = prod.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('chat-fleet-config-'))!;
+    const data = asMap(cm.data);
+    const config = loadGatewayConfig({ ...Object.fromEntries(Object.entries(data).map(([k, v]) => [k, text(v)])), REDIS_URL: 'redis://redis:6379' });
+    expect(config.AUTH_MODE).toBe('jwt');
+    expect(config.USER_JWKS_URL).toMatch(/^https:\/\//);
+    expect(config.USER_JWT_SECRET).toBeUndefined();
+    const gateway = podContainers(get('Deployment', 'gateway'))[0]!;
+    const admin = asList(gateway.env).find((e) => dig(e, ['name']) === 'ADMIN_API_KEY');
+    expect(dig(admin, ['valueFrom', 'secretKeyRef'])).toEqual({ name: expect.stringMatching(/^chat-fleet-secrets/), key: 'ADMIN_API_KEY' });
   });
 
   test('the gateway Service explains load-balancer idle timeouts', () => {
