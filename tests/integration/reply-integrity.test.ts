@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@chat-fleet/stack';
 import { connect, expectSeqs, http, newSession, replyOf, sendChat, startChat, tokensOf, type Frame, type OpenChat, type TestSocket } from '../support/chat-client.js';
+import { writeArtifact } from '../support/artifacts.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -155,6 +156,7 @@ describe('1. overload: replies nobody waits for any more are dropped, not genera
     // time can be cut off by a deadline mid-reply; every other call ended in a whole `done`.
     const calls = (await simRequests(stack)).filter((r) => r.messages.at(-1)?.content.includes(needle)).length;
     expect(calls).toBeLessThanOrEqual(done + 2);
+    writeArtifact('fault-overload', { offered: chats.length, offeredPerSecond: 12, done, unavailable: failed.length, modelCalls: calls, queueDrainedMs: Date.now() - loadEnded });
     for (const c of chats) c.socket.close();
   }, 90_000);
 });
@@ -188,8 +190,10 @@ describe('2. a Redis write that fails mid-reply', () => {
     await redis?.stop();
   });
 
-  async function checkEndings(chats: OpenChat[]): Promise<void> {
+  async function checkEndings(chats: OpenChat[], fault: string): Promise<void> {
     const endings = await Promise.all(chats.map((c) => c.socket.until(() => endingOf(c.socket, c.messageId), 40_000, 'an ending')));
+    const resets = chats.filter((c) => c.socket.frames.some((f) => f.type === 'reset' && f.messageId === c.messageId)).length;
+    writeArtifact(`fault-${fault}`, { sent: chats.length, whole: endings.filter((e) => e.kind === 'done').length, errors: endings.filter((e) => e.kind === 'error').map((e) => (e.kind === 'error' ? e.code : '')), restartedWithReset: resets });
     for (const [i, e] of endings.entries()) {
       const { session, messageId } = chats[i]!;
       const live = expectWholeIfDone(e, messageId);
@@ -210,7 +214,7 @@ describe('2. a Redis write that fails mid-reply', () => {
     await admin.config('SET', 'maxmemory', '1');
     await sleep(400);
     await admin.config('SET', 'maxmemory', '0');
-    await checkEndings(chats);
+    await checkEndings(chats, 'redis-oom');
     for (const c of chats) c.socket.close();
   }, 90_000);
 
@@ -231,7 +235,7 @@ describe('2. a Redis write that fails mid-reply', () => {
       await sleep(60);
     }
     expect(killed).toBeGreaterThan(0);
-    await checkEndings(chats);
+    await checkEndings(chats, 'killed-connection');
     for (const c of chats) c.socket.close();
   }, 90_000);
 });
@@ -339,6 +343,8 @@ describe('4. frames lost by pub/sub are filled from the stream', () => {
     }
     // Identical prompts got identical text (the simulator is deterministic), coalesced or not.
     for (let i = 0; i < 8; i += 2) expect(replies[i]!.text).toBe(replies[i + 1]!.text);
+    const coalesced = replies.filter((r) => r.done.coalesced === true).length;
+    writeArtifact('fault-pubsub-kill', { sockets: chats.length, rest: 1, kills: 3, whole: replies.length, coalescedFollowers: coalesced, framesLostOrDoubled: 0 });
     const { s, r } = await rest;
     expect(r.status).toBe(200);
     expect(await resumedText(stack.gateways[0]!.url, stack.gateways[0]!.wsUrl, s, r.json.messageId)).toBe(r.json.reply);

@@ -8,6 +8,7 @@ import type { TokenService } from './auth/token-service.js';
 import type { AdminAuth } from './auth/admin-auth.js';
 import type { UserAuth } from './auth/user-auth.js';
 import type { SessionHub } from './relay/session-hub.js';
+import type { UsageApi } from './usage/usage-api.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RedisMemoryReading } from './limits/redis-memory.js';
 import { mountNotFound, mountRest, type RestEndpoint } from './transport/rest-routes.js';
@@ -25,6 +26,8 @@ export interface GatewayParts {
   hub: SessionHub;
   control: SessionControl;
   storedFrames: SessionFrameReader;
+  usage: UsageApi;
+  requireAdmin(authorization: string, remoteAddress: string): Promise<unknown>;
   metrics: GatewayMetrics;
   log: Logger;
   /** Jobs waiting for a worker, fleet-wide (health). */
@@ -94,6 +97,8 @@ export class GatewayServer {
       admin: parts.admin,
       hub: parts.hub,
       storedFrames: parts.storedFrames,
+      usage: parts.usage,
+      requireAdmin: (authorization, address) => parts.requireAdmin(authorization, address),
       metrics: parts.metrics,
       log: parts.log,
       maxBodyBytes: config.MAX_FRAME_BYTES,

@@ -4,7 +4,9 @@ import { hostname } from 'node:os';
 import { shutdownTracing } from '@chat-fleet/shared/tracing';
 import { fileURLToPath } from 'node:url';
 import {
+  BudgetPolicy,
   ChannelSubscriber,
+  UsageLedger,
   ReplyState,
   SessionCreationLimit,
   SessionStore,
@@ -37,6 +39,8 @@ import { RedisSessionControl } from './relay/session-control.js';
 import { RedisSessionEndings } from './relay/session-ending.js';
 import { SessionExpiry } from './relay/session-expiry.js';
 import { GatewayServer } from './gateway-server.js';
+import { usageCaller } from './usage/caller.js';
+import { UsageApi } from './usage/usage-api.js';
 
 const config = loadOrExit(() => loadGatewayConfig(process.env));
 const instance = config.INSTANCE_ID ?? `gateway-${hostname()}-${process.pid}`;
@@ -138,7 +142,10 @@ const socketLeases = new SocketLeases(
   { instance, maxPerSession: config.MAX_SOCKETS_PER_SESSION, maxPerAddress: config.MAX_SOCKETS_PER_ADDRESS, leaseMs: config.WS_SOCKET_LEASE_MS },
   (err) => log.warn({ err }, 'could not renew socket leases'),
 );
+const ledger = new UsageLedger(redis, keys);
+const budgets = new BudgetPolicy({ dailyTokens: config.USER_DAILY_TOKENS, monthlyCostUsd: config.USER_MONTHLY_COST_USD }, config.PLAN_BUDGETS);
 const admission = new ChatAdmission({
+  budgets: { policy: budgets, ledger },
   room: memory,
   sessionsPerAddress: new SessionCreationLimit(redis, keys, config.RATE_LIMIT_SESSIONS_PER_MIN),
   userLimits: new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
@@ -174,6 +181,8 @@ const server = new GatewayServer({
   inflightReplies: () => tracker.inFlight,
   webRoot: config.WEB_ROOT ?? fileURLToPath(new URL('../../web/dist/', import.meta.url)),
   sockets: socketLeases,
+  usage: new UsageApi(ledger, budgets, usageCaller(tokens, sessions, config.AUTH_MODE === 'jwt' ? (h) => users.authenticate(h) : undefined)),
+  requireAdmin: (authorization, address) => admin.admit(authorization, address),
   redisMemory: () => memory.reading,
 });
 memory.start();

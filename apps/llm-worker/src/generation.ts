@@ -25,9 +25,15 @@ import {
   type ReplyState,
   type TokenReservation,
   type Usage,
+  type UsageEntry,
+  type UsageLedger,
   type UserRateLimits,
+  type BudgetPolicy,
+  type Prices,
   AttemptStopped,
   isFinished,
+  nanosToUsd,
+  quotaExceeded,
 } from '@chat-fleet/shared';
 import { ReplyCancelled, type CancelWatch } from './cancel-watch.js';
 import type { BuiltContext, ContextBuilder } from './context-builder.js';
@@ -61,6 +67,10 @@ export interface GenerationParts {
   coalescer: Coalescer;
   budget: ModelBudget;
   cancels: CancelWatch;
+  /** The users' budgets (USER_DAILY_TOKENS, USER_MONTHLY_COST_USD, PLAN_BUDGETS) and their ledger. */
+  budgets: BudgetPolicy;
+  ledger: UsageLedger;
+  prices: Prices;
 }
 
 export interface GenerationJob {
@@ -96,9 +106,12 @@ class ReplyGoneError extends Error {
   }
 }
 
-/** What one run holds on to until it ends: the user's token reservation for the model call. */
+/** What one run holds on to until it ends: the user's reservations for the model call. */
 interface RunLedger {
+  /** From the user's per-minute token limit. */
   reservation: TokenReservation | undefined;
+  /** The ledger user whose budgets hold a reservation for this reply, until the finish settles it. */
+  budgetHeldFor: string | undefined;
 }
 
 /** One model request for one reply, as generate() and streamOnce() pass it along. */
@@ -244,7 +257,7 @@ export class Generation {
     if (info.cancelRequested) abort.abort(new ReplyCancelled());
     const timeout = setTimeout(() => abort.abort(new ChatError('upstream_error', 'the model did not finish in time')), this.options.upstreamTimeoutMs);
     const out = new ReplyOutput(replies, ref);
-    const ledger: RunLedger = { reservation: undefined };
+    const ledger: RunLedger = { reservation: undefined, budgetHeldFor: undefined };
     const started = performance.now();
     try {
       const context = await building;
@@ -308,8 +321,9 @@ export class Generation {
     } finally {
       clearTimeout(timeout);
       unwatch();
-      // A reservation not settled by a finished reply is given back whole.
+      // Reservations not settled by a finished reply are given back whole.
       if (ledger.reservation !== undefined) await this.parts.limits.settleTokens(ledger.reservation, 0).catch(() => undefined);
+      if (ledger.budgetHeldFor !== undefined) await this.parts.ledger.release(ledger.budgetHeldFor, data.messageId).catch(() => undefined);
     }
   }
 
@@ -396,7 +410,22 @@ export class Generation {
       createdAt: new Date().toISOString(),
       ...(status === undefined ? {} : { status }),
     };
-    await out.current.done(outcome.usage, outcome.finishReason, outcome, history);
+    const userId = data.userId ?? data.subject;
+    const model = data.model || this.options.model;
+    const served = outcome.cached || outcome.coalesced;
+    const { promptTokens, completionTokens } = outcome.usage;
+    // A reply served from the cache or another's call cost no model tokens: counted as cached.
+    const usage: UsageEntry = served
+      ? { userId, model, promptTokens: 0, completionTokens: 0, cachedTokens: completionTokens, costNanos: 0 }
+      : { userId, model, promptTokens, completionTokens, cachedTokens: 0, costNanos: this.parts.prices.costNanos(model, promptTokens, completionTokens) };
+    await out.current.done(outcome.usage, outcome.finishReason, outcome, history, usage);
+    // The finish replaced the budget reservation with the usage.
+    ledger.budgetHeldFor = undefined;
+    const { metrics } = this.parts;
+    metrics.usageTokens.inc({ model, kind: 'prompt' }, usage.promptTokens);
+    metrics.usageTokens.inc({ model, kind: 'completion' }, usage.completionTokens);
+    metrics.usageTokens.inc({ model, kind: 'cached' }, usage.cachedTokens);
+    metrics.usageCost.inc({ model }, nanosToUsd(usage.costNanos));
     const { limits, cache } = this.parts;
     const reservation = ledger.reservation;
     ledger.reservation = undefined;
@@ -471,8 +500,10 @@ export class Generation {
       }
       throw new BudgetExceededError(admission.retryAfterMs, admission.reason);
     }
-    // The user's tokens: the prompt and the most the reply may use, reserved before the call.
+    // The user's tokens: the prompt and the most the reply may use, reserved before the call,
+    // from the per-minute limit and from the user's budgets.
     call.ledger.reservation ??= await this.parts.limits.reserveTokens(call.data.subject, call.context.tokens + call.request.maxTokens);
+    await this.reserveBudget(call);
     await out.open();
     for (let restarts = 0; ; restarts++) {
       try {
@@ -486,6 +517,27 @@ export class Generation {
         await out.restart();
       }
     }
+  }
+
+  /** Reserves the reply's worst case (tokens and cost) from the user's budgets, once per run. */
+  private async reserveBudget(call: ModelCall): Promise<void> {
+    const { budgets, ledger, prices } = this.parts;
+    if (budgets.unlimited || call.ledger.budgetHeldFor !== undefined) return;
+    const userId = call.data.userId ?? call.data.subject;
+    const budget = budgets.budgetFor(call.data.plan);
+    const { tokens } = call.context;
+    const { maxTokens, model } = call.request;
+    const expiresAt = Date.now() + this.options.upstreamTimeoutMs + 60_000;
+    const refusal = await ledger.reserve(
+      userId,
+      call.data.messageId,
+      { tokens: tokens + maxTokens, costNanos: prices.costNanos(model, tokens, maxTokens) },
+      { tokens, costNanos: prices.costNanos(model, tokens, 0) },
+      budget,
+      expiresAt,
+    );
+    if (refusal !== undefined) throw quotaExceeded(refusal, budget);
+    call.ledger.budgetHeldFor = userId;
   }
 
   /** One model call as a span: the HTTP request (instrumented fetch) is its child. */

@@ -21,6 +21,8 @@ export class WorkerMetrics {
   readonly replyRestarts: Counter;
   readonly cancels: Counter;
   readonly jobsDropped: Counter;
+  readonly usageTokens: Counter;
+  readonly usageCost: Counter;
   readonly redis: RedisClientMetrics;
 
   constructor(defaultLabels: Record<string, string>, queueCounts: QueueCounts) {
@@ -36,6 +38,8 @@ export class WorkerMetrics {
     this.budgetWaits = new Counter({ name: 'llm_budget_waits_total', help: 'Jobs put back in the queue by the fleet model budget (rpm, tpm)', labelNames: ['reason'], registers });
     this.upstreamRetries = new Counter({ name: 'llm_upstream_retries_total', help: 'Model calls retried before their first token, by the failure that caused it', labelNames: ['kind'], registers });
     this.replyRestarts = new Counter({ name: 'llm_reply_restarts_total', help: 'Replies started over (reset) after the model stream broke mid-reply', registers });
+    this.usageTokens = new Counter({ name: 'chat_usage_tokens_total', help: 'Tokens added to the usage ledger by finished replies, by model and kind (prompt, completion, cached: served from the cache or a coalesced reply)', labelNames: ['model', 'kind'], registers });
+    this.usageCost = new Counter({ name: 'chat_usage_cost_usd_total', help: 'Cost added to the usage ledger by finished replies, in USD, by model (price table: MODEL_PRICES over the defaults)', labelNames: ['model'], registers });
     this.jobsDropped = new Counter({ name: 'llm_jobs_dropped_total', help: 'Jobs dropped without a model call because their reply had ended elsewhere (deadline, cancel, session deleted, a newer attempt)', labelNames: ['reason'], registers });
     this.cancels = new Counter({ name: 'llm_cancels_total', help: 'Replies stopped by a user cancel while this worker generated them', registers });
     this.redis = new RedisClientMetrics(this.registry);

@@ -6,8 +6,11 @@ import { Queue, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
 import OpenAI from 'openai';
 import {
   ChannelSubscriber,
+  BudgetPolicy,
   ModelBudget,
+  Prices,
   ReplyState,
+  UsageLedger,
   SessionStore,
   UserRateLimits,
   createLogger,
@@ -96,6 +99,10 @@ const generation = new Generation(
     cache: new ReplyCache(redis, keys, config.CACHE_TTL_SECONDS),
     coalescer: new Coalescer(redis, channels, keys, { leaseMs: config.UPSTREAM_TIMEOUT_MS + 30_000, idleCheckMs: 1000 }),
     cancels,
+    budgets: new BudgetPolicy({ dailyTokens: config.USER_DAILY_TOKENS, monthlyCostUsd: config.USER_MONTHLY_COST_USD }, config.PLAN_BUDGETS),
+    ledger: new UsageLedger(redis, keys),
+    // The embedded simulator is free unless MODEL_PRICES says otherwise.
+    prices: Prices.of(config.MODEL_PRICES, config.OPENAI_API_KEY === undefined && config.OPENAI_BASE_URL === undefined),
     budget: new ModelBudget(redis, keys, { requestsPerMinute: config.LLM_MAX_RPM, tokensPerMinute: config.LLM_MAX_TPM, windowSeconds: config.LLM_BUDGET_WINDOW_SECONDS }),
   },
   {

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'busy'
   | 'too_large'
   | 'rate_limited'
+  | 'quota_exceeded'
   | 'internal'
   | 'upstream_error'
   | 'unavailable';

@@ -2,6 +2,8 @@
 // A bad value stops the process with one line naming the variable.
 import { z } from 'zod';
 import { DEFAULT_REDIS_PREFIX } from './redis-keys.js';
+import { PlanBudgetsSchema } from './usage/budgets.js';
+import { PriceTableSchema } from './usage/prices.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, detail: string) {
@@ -92,6 +94,29 @@ const url = (def: string | undefined) =>
       return value;
     });
 
+/** A JSON value checked against `schema`; `def` when unset. */
+const json = <T extends z.ZodType>(schema: T, def: z.infer<T>) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx): z.infer<T> => {
+      if (v === undefined || v.trim() === '') return def;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `expected JSON, got "${v.slice(0, 80)}"` });
+        return z.NEVER;
+      }
+      const r = schema.safeParse(parsed);
+      if (!r.success) {
+        const issue = r.error.issues[0];
+        ctx.addIssue({ code: 'custom', message: `${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}` });
+        return z.NEVER;
+      }
+      return r.data;
+    });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const logLevel = z
@@ -129,6 +154,14 @@ const commonShape = {
   RATE_LIMIT_USER_PER_MIN: int(60, 0, 1_000_000),
   /** Model tokens (prompt + completion) per user per minute; 0 turns the limit off. */
   RATE_LIMIT_USER_TOKENS_PER_MIN: int(40_000, 0, 1_000_000_000),
+  /** Model tokens (prompt + completion) a user may spend per UTC day, fleet-wide; 0: no budget. */
+  USER_DAILY_TOKENS: int(0, 0, 1_000_000_000_000),
+  /** Cost in USD a user may spend per UTC month (from the price table); 0: no budget. */
+  USER_MONTHLY_COST_USD: num(0, 0, 1_000_000_000),
+  /** Per-plan budgets over the defaults above, JSON: {"pro": {"dailyTokens": 2000000, "monthlyCostUsd": 50}}. */
+  PLAN_BUDGETS: json(PlanBudgetsSchema, {}),
+  /** Model prices over the defaults (USD per 1M tokens), JSON: {"my-model": {"input": 1, "output": 2}}. */
+  MODEL_PRICES: json(PriceTableSchema, {}),
   /** Frames kept per reply for resume (the stream is capped at about this many). */
   REPLY_MAX_FRAMES: int(20_000, 100, 10_000_000),
   /** Messages kept in a session's history; the oldest go first. */

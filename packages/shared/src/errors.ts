@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   busy: 409,
   too_large: 413,
   rate_limited: 429,
+  /** A user's token or cost budget (USER_DAILY_TOKENS, USER_MONTHLY_COST_USD) is spent until it resets. */
+  quota_exceeded: 429,
   internal: 500,
   upstream_error: 502,
   unavailable: 503,

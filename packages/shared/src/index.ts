@@ -28,3 +28,6 @@ export * from './relay/reply-state.js';
 export * from './relay/session-signal.js';
 export * from './telemetry/index.js';
 export * from './with-timeout.js';
+export * from './usage/prices.js';
+export * from './usage/budgets.js';
+export * from './usage/usage-ledger.js';

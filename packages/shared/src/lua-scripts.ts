@@ -19,6 +19,7 @@ export interface ChatScripts {
   replyFrame(...args: Arg[]): Promise<number>;
   replyFinish(...args: Arg[]): Promise<number>;
   replyEnd(...args: Arg[]): Promise<number>;
+  budgetReserve(...args: Arg[]): Promise<[number, string?]>;
 }
 
 const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?: readonly string[] }> = {
@@ -26,7 +27,8 @@ const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?:
   replyAccept: { file: 'reply-accept', keys: 4, include: ['lib/history'] },
   replyBegin: { file: 'reply-begin', keys: 3 },
   replyFrame: { file: 'reply-frame', keys: 3 },
-  replyFinish: { file: 'reply-finish', keys: 6, include: ['lib/history'] },
+  replyFinish: { file: 'reply-finish', keys: 13, include: ['lib/history', 'lib/ledger'] },
+  budgetReserve: { file: 'budget-reserve', keys: 3 },
   replyEnd: { file: 'reply-end', keys: 6, include: ['lib/history'] },
 };
 

@@ -37,6 +37,14 @@ export interface RedisKeys {
   readonly authSecret: string;
   /** Key prefix of one rate limiter's counters (rate-limiter-flexible appends the subject). */
   rateLimit(name: string): string;
+  /** Hash: a user's usage on one UTC day (`YYYYMMDD`) or month (`YYYYMM`); see lua/lib/ledger.lua. */
+  userUsage(userId: string, period: string): string;
+  /** Hash: a user's live budget reservations (messageId → "tokens costNanos expiresAtMs"). */
+  userReservations(userId: string): string;
+  /** Hash: the whole fleet's usage on one UTC day or month. */
+  fleetUsage(period: string): string;
+  /** Sorted set: users by tokens used on one UTC day or month. */
+  usageRanking(period: string): string;
   /** String: a finished reply stored under the hash of what the model was asked. */
   replyCache(hash: string): string;
   /** String: the messageId and sessionId of the reply now generating for this request hash. */
@@ -69,6 +77,10 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     cancelChannel: `${prefix}:cancel`,
     authSecret: `${prefix}:auth:secret`,
     rateLimit: (name) => `${prefix}:rl:${name}`,
+    userUsage: (userId, period) => `${prefix}:u:{${userId}}:usage:${period}`,
+    userReservations: (userId) => `${prefix}:u:{${userId}}:reservations`,
+    fleetUsage: (period) => `${prefix}:usage:fleet:${period}`,
+    usageRanking: (period) => `${prefix}:usage:top:${period}`,
     replyCache: (hash) => `${prefix}:cache:${hash}`,
     coalesceLock: (hash) => `${prefix}:co:${hash}`,
   };

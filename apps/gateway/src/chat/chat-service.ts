@@ -160,7 +160,7 @@ export class ChatService {
   ): Promise<{ messageId: string; scrubbed: Partial<Record<PiiKind, number>> }> {
     // Limits first, before any work on the text: Redis memory and the session's owner are known
     // in process (the owner after one short read per session), then the user's limit is counted.
-    const subject = await this.admission.admitMessage(input.sessionId, input.clientAddress);
+    const { subject, userId, plan } = await this.admission.admitMessage(input.sessionId, input.clientAddress);
     const sanitized = sanitizeText(input.content);
     if (sanitized.length > this.options.maxMessageChars) {
       throw new ChatError('too_large', `message has ${sanitized.length} characters; the limit is ${this.options.maxMessageChars}`);
@@ -185,6 +185,8 @@ export class ChatService {
         messageId,
         userMessageId,
         subject,
+        userId,
+        ...(plan === undefined ? {} : { plan }),
         model: this.options.model,
         enqueuedAt: Date.now(),
         deadlineAt,

@@ -1,6 +1,15 @@
 // What may start: every check a new session or message passes before the gateway spends work
 // on it (sanitizing, scrubbing, reading the session), cheapest first.
-import { ChatError, type CreateSessionBody, type SessionCreationLimit, type SessionStore, type UserRateLimits } from '@chat-fleet/shared';
+import {
+  quotaExceeded,
+  ChatError,
+  type BudgetPolicy,
+  type CreateSessionBody,
+  type SessionCreationLimit,
+  type SessionStore,
+  type UsageLedger,
+  type UserRateLimits,
+} from '@chat-fleet/shared';
 import type { RoomCheck } from './redis-memory.js';
 
 /** Admission of new work. A refusal throws a ChatError and leaves nothing behind. */
@@ -13,10 +22,26 @@ export interface Admission {
   /** Remembers a new session's owner, so its messages need no lookup here. */
   sessionCreated(sessionId: string, userId: string | undefined, plan?: string): void;
   /**
-   * Throws `unavailable` (Redis full), `not_found` or `rate_limited` (messages per user);
-   * else counts the message and resolves with the rate-limit subject it was counted against.
+   * Throws `unavailable` (Redis full), `not_found`, `rate_limited` (messages per user) or
+   * `quota_exceeded` (the user's budget is spent); else counts the message and resolves with
+   * who it is from.
    */
-  admitMessage(sessionId: string, clientAddress: string): Promise<string>;
+  admitMessage(sessionId: string, clientAddress: string): Promise<MessageSender>;
+}
+
+/** Who a message is from, as the limits and the ledger see it. */
+export interface MessageSender {
+  /** The per-minute limits' subject: `user:<userId>`, or `ip:<address>` for a session without one. */
+  subject: string;
+  /** The ledger's user: the session's userId, or `ip:<address>`. */
+  userId: string;
+  plan: string | undefined;
+}
+
+interface Owner {
+  /** '' when the session has no userId. */
+  userId: string;
+  plan: string | undefined;
 }
 
 export interface ChatAdmissionParts {
@@ -25,6 +50,8 @@ export interface ChatAdmissionParts {
   userLimits: UserRateLimits;
   /** Reads a session's owner on a cache miss. */
   sessions: Pick<SessionStore, 'ownerOf'>;
+  /** The users' budgets; unset or unlimited: not checked. */
+  budgets?: { policy: BudgetPolicy; ledger: UsageLedger };
   maxSystemPromptChars: number;
   maxMetadataBytes: number;
   /** Sessions whose owner this gateway remembers. */
@@ -32,8 +59,8 @@ export interface ChatAdmissionParts {
 }
 
 export class ChatAdmission implements Admission {
-  /** sessionId → userId ('' when anonymous); a session's owner never changes. Oldest first. */
-  private readonly owners = new Map<string, string>();
+  /** sessionId → its owner; a session's owner never changes. Oldest first. */
+  private readonly owners = new Map<string, Owner>();
   private readonly ownerCacheSize: number;
 
   constructor(private readonly parts: ChatAdmissionParts) {
@@ -53,27 +80,37 @@ export class ChatAdmission implements Admission {
     await this.parts.sessionsPerAddress.admit(subject);
   }
 
-  sessionCreated(sessionId: string, userId: string | undefined): void {
-    this.remember(sessionId, userId ?? '');
+  sessionCreated(sessionId: string, userId: string | undefined, plan?: string): void {
+    this.remember(sessionId, { userId: userId ?? '', plan });
   }
 
-  async admitMessage(sessionId: string, clientAddress: string): Promise<string> {
+  async admitMessage(sessionId: string, clientAddress: string): Promise<MessageSender> {
     this.parts.room.assertRoom('messages');
-    let userId = this.owners.get(sessionId);
-    if (userId === undefined) {
-      const owner = await this.parts.sessions.ownerOf(sessionId);
-      if (owner === undefined) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
-      userId = owner.userId ?? '';
-      this.remember(sessionId, userId);
+    let owner = this.owners.get(sessionId);
+    if (owner === undefined) {
+      const found = await this.parts.sessions.ownerOf(sessionId);
+      if (found === undefined) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
+      owner = { userId: found.userId ?? '', plan: found.plan };
+      this.remember(sessionId, owner);
     }
-    const subject = userId !== '' ? `user:${userId}` : `ip:${clientAddress}`;
-    await this.parts.userLimits.admitMessage(subject);
-    return subject;
+    const sender: MessageSender =
+      owner.userId !== ''
+        ? { subject: `user:${owner.userId}`, userId: owner.userId, plan: owner.plan }
+        : { subject: `ip:${clientAddress}`, userId: `ip:${clientAddress}`, plan: owner.plan };
+    await this.parts.userLimits.admitMessage(sender.subject);
+    const budgets = this.parts.budgets;
+    if (budgets !== undefined && !budgets.policy.unlimited) {
+      // A spent budget is refused before anything is queued; what is left is reserved per reply.
+      const budget = budgets.policy.budgetFor(sender.plan);
+      const refusal = await budgets.ledger.spent(sender.userId, budget);
+      if (refusal !== undefined) throw quotaExceeded(refusal, budget);
+    }
+    return sender;
   }
 
-  private remember(sessionId: string, userId: string): void {
+  private remember(sessionId: string, owner: Owner): void {
     this.owners.delete(sessionId);
-    this.owners.set(sessionId, userId);
+    this.owners.set(sessionId, owner);
     if (this.owners.size > this.ownerCacheSize) {
       const oldest = this.owners.keys().next();
       if (oldest.done !== true) this.owners.delete(oldest.value);

@@ -21,6 +21,7 @@ import type { SessionHub } from '../relay/session-hub.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { Reply, bearerToken, parseJson, readBody, readRequest, type RequestInfo } from './http-kit.js';
 import { ReplyWaiter } from './reply-waiter.js';
+import type { UsageApi } from '../usage/usage-api.js';
 
 export interface RestDeps {
   /** Proxies in front of the gateway whose X-Forwarded-For entries are trusted. */
@@ -34,6 +35,10 @@ export interface RestDeps {
   hub: SessionHub;
   /** Reads a reply's stored frames: REST and SSE pass them through the same gate as sockets. */
   storedFrames: SessionFrameReader;
+  /** The usage ledger's routes (GET /v1/usage, GET /admin/usage…). */
+  usage: UsageApi;
+  /** Throws `unauthorized` / `forbidden` unless the request carries the admin credential. */
+  requireAdmin(authorization: string, remoteAddress: string): Promise<unknown>;
   metrics: GatewayMetrics;
   log: Logger;
   maxBodyBytes: number;
@@ -165,6 +170,28 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
       waiter.close();
       deps.hub.leave(parsed.sessionId, waiter);
     }
+  });
+
+  route('get', '/v1/usage', 0, async (reply, info) => {
+    reply.json(200, await deps.usage.mine(info.authorization, info.remoteAddress), { 'cache-control': 'no-store' });
+  });
+
+  const usageQuery = (q: URLSearchParams): { from?: string; to?: string; top?: string } => ({
+    ...(q.get('from') === null ? {} : { from: q.get('from')! }),
+    ...(q.get('to') === null ? {} : { to: q.get('to')! }),
+    ...(q.get('top') === null ? {} : { top: q.get('top')! }),
+  });
+
+  route('get', '/admin/usage', 0, async (reply, info) => {
+    await deps.requireAdmin(info.authorization, info.remoteAddress);
+    reply.json(200, await deps.usage.fleet(usageQuery(info.query)), { 'cache-control': 'no-store' });
+  });
+
+  route('get', '/admin/usage/users/:id', 1, async (reply, info) => {
+    await deps.requireAdmin(info.authorization, info.remoteAddress);
+    const userId = decodeURIComponent(info.params[0] ?? '');
+    if (userId === '' || userId.length > 160) throw new ChatError('bad_request', 'a user id is 1-160 characters');
+    reply.json(200, await deps.usage.user(userId, usageQuery(info.query)), { 'cache-control': 'no-store' });
   });
 
   route('get', '/health', 0, async (reply) => {

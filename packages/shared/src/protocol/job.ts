@@ -8,6 +8,10 @@ export const ChatJobSchema = z.object({
   userMessageId: z.string(),
   /** Rate-limit subject: the session's userId, else the client's address. */
   subject: z.string(),
+  /** The usage ledger's user: the session's userId, or `ip:<address>` for a session without one. */
+  userId: z.string().optional(),
+  /** The user's plan (from the login or the backend that created the session), for its budgets. */
+  plan: z.string().optional(),
   model: z.string(),
   enqueuedAt: z.number(),
   /** When the accepting gateway gives up on the reply (ms since the epoch): a job picked later is dropped. */

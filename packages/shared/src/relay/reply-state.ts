@@ -11,6 +11,7 @@ import type { FinishReason, Usage } from '../protocol/usage.js';
 import type { ReplyFrame } from '../protocol/server-frames.js';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { formatPosition, type FramePosition } from './frame-envelope.js';
+import { UsageLedger, type UsageEntry } from '../usage/usage-ledger.js';
 
 export type ReplyStatus = 'queued' | 'streaming' | 'done' | 'cancelled' | 'error';
 
@@ -64,10 +65,16 @@ export interface ReplyGone {
   status: ReplyStatus | 'unknown';
 }
 
+/** KEYS[1..6] of the scripts that end a reply: its meta, frames and channel, its session's meta, history and slot. */
+function endingKeys(k: RedisKeys, { sessionId, messageId }: ReplyRef): [string, string, string, string, string, string] {
+  return [k.replyMeta(sessionId, messageId), k.replyFrames(sessionId, messageId), k.sessionChannel(sessionId), k.sessionMeta(sessionId), k.sessionHistory(sessionId), k.sessionInflight(sessionId)];
+}
+
 export type ReplyEnding = { kind: 'error'; code: ErrorCode; message: string } | { kind: 'cancelled' };
 
 export class ReplyState {
   private readonly redis: Redis & ChatScripts;
+  private readonly ledger: UsageLedger;
 
   constructor(
     redis: Redis,
@@ -75,6 +82,7 @@ export class ReplyState {
     private readonly options: ReplyStateOptions,
   ) {
     this.redis = withScripts(redis);
+    this.ledger = new UsageLedger(redis, keys);
   }
 
   /**
@@ -129,7 +137,7 @@ export class ReplyState {
     );
     if (code === -1) return { kind: 'gone', status: 'unknown' };
     if (code === -2) return { kind: 'gone', status: extra as ReplyStatus };
-    return new ReplyAttempt(this.redis, this.keys, this.options, ref, code, extra === 1, onStop, () => this.clearDeadline(ref));
+    return new ReplyAttempt(this.redis, this.keys, this.ledger, this.options, ref, code, extra === 1, onStop, () => this.clearDeadline(ref));
   }
 
   /**
@@ -137,19 +145,13 @@ export class ReplyState {
    * `done` with `finishReason: "cancelled"`. Frees the session's slot in any case.
    */
   async end(ref: ReplyRef, ending: ReplyEnding, extra: { history?: StoredMessage; publish?: boolean } = {}): Promise<'ended' | 'already' | 'unknown'> {
-    const { sessionId, messageId } = ref;
+    const { messageId } = ref;
     const frame: ReplyFrame =
       ending.kind === 'error'
         ? { type: 'error', code: ending.code, message: ending.message, messageId }
         : { type: 'done', messageId, seq: 0, cached: false, usage: { promptTokens: 0, completionTokens: 0 }, finishReason: 'cancelled' };
-    const k = this.keys;
     const result = await this.redis.replyEnd(
-      k.replyMeta(sessionId, messageId),
-      k.replyFrames(sessionId, messageId),
-      k.sessionChannel(sessionId),
-      k.sessionMeta(sessionId),
-      k.sessionHistory(sessionId),
-      k.sessionInflight(sessionId),
+      ...endingKeys(this.keys, ref),
       JSON.stringify(frame),
       ending.kind === 'error' ? 'error' : 'cancelled',
       this.options.retentionSeconds,
@@ -202,6 +204,7 @@ export class ReplyAttempt {
   constructor(
     private readonly redis: Redis & ChatScripts,
     private readonly keys: RedisKeys,
+    private readonly ledger: UsageLedger,
     private readonly options: ReplyStateOptions,
     readonly ref: ReplyRef,
     readonly attempt: number,
@@ -242,10 +245,17 @@ export class ReplyAttempt {
 
   /**
    * Ends the attempt with `done` (finishReason `cancelled` keeps the partial text with that
-   * status) and stores `history` (the assistant message) with it; resolves once written. Throws
-   * AttemptStopped when the attempt was fenced out or a frame was lost: nothing was written then.
+   * status), stores `history` (the assistant message) and adds `usage` to the ledger with it;
+   * resolves once written. Throws AttemptStopped when the attempt was fenced out or a frame was
+   * lost: nothing was written then.
    */
-  async done(usage: Usage, finishReason: FinishReason, source: { cached: boolean; coalesced?: boolean }, history: StoredMessage | undefined): Promise<void> {
+  async done(
+    usage: Usage,
+    finishReason: FinishReason,
+    source: { cached: boolean; coalesced?: boolean },
+    history: StoredMessage | undefined,
+    ledger?: UsageEntry,
+  ): Promise<void> {
     const frame: ReplyFrame = {
       type: 'done',
       messageId: this.ref.messageId,
@@ -255,12 +265,12 @@ export class ReplyAttempt {
       finishReason,
       ...(source.coalesced === true ? { coalesced: true } : {}),
     };
-    await this.finish(frame, finishReason === 'cancelled' ? 'cancelled' : 'done', history);
+    await this.finish(frame, finishReason === 'cancelled' ? 'cancelled' : 'done', history, ledger);
   }
 
   async error(code: ErrorCode, message: string, retryAfterMs?: number): Promise<void> {
     const frame: ReplyFrame = { type: 'error', messageId: this.ref.messageId, code, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
-    await this.finish(frame, 'error', undefined);
+    await this.finish(frame, 'error', undefined, undefined);
   }
 
   /** Resolves when every frame so far is written; rejects with AttemptStopped if one was not. */
@@ -269,19 +279,14 @@ export class ReplyAttempt {
     if (this.stop !== undefined) throw this.stop;
   }
 
-  private async finish(frame: ReplyFrame, status: 'done' | 'cancelled' | 'error', history: StoredMessage | undefined): Promise<void> {
+  private async finish(frame: ReplyFrame, status: 'done' | 'cancelled' | 'error', history: StoredMessage | undefined, usage: UsageEntry | undefined): Promise<void> {
     await this.settled();
-    const k = this.keys;
-    const { sessionId, messageId } = this.ref;
+    const ledger = this.ledger.finishArgs(usage, new Date());
     let code: number;
     try {
       code = await this.redis.replyFinish(
-        this.metaKey,
-        this.streamKey,
-        this.channel,
-        k.sessionMeta(sessionId),
-        k.sessionHistory(sessionId),
-        k.sessionInflight(sessionId),
+        ...endingKeys(this.keys, this.ref),
+        ...ledger.keys,
         this.attemptArg,
         this.seqNo + 1,
         JSON.stringify(frame),
@@ -291,8 +296,9 @@ export class ReplyAttempt {
         this.options.sessionTtlSeconds,
         this.options.historyMaxMessages,
         this.options.historyMaxBytes,
-        messageId,
+        this.ref.messageId,
         this.options.maxFrames,
+        ...ledger.args,
       );
     } catch (err) {
       throw this.halt(new AttemptStopped('broken', { cause: err }));

@@ -76,9 +76,9 @@ export class SessionStore {
   }
 
   /** The session's owner: `{ userId }` (undefined when anonymous), or undefined when the session is gone. Two short fields, not the prompt. */
-  async ownerOf(sessionId: string): Promise<{ userId: string | undefined } | undefined> {
-    const [createdAt, userId] = await this.redis.hmget(this.keys.sessionMeta(sessionId), 'createdAt', 'userId');
-    return createdAt === null || createdAt === undefined ? undefined : { userId: userId ?? undefined };
+  async ownerOf(sessionId: string): Promise<{ userId: string | undefined; plan: string | undefined } | undefined> {
+    const [createdAt, userId, plan] = await this.redis.hmget(this.keys.sessionMeta(sessionId), 'createdAt', 'userId', 'plan');
+    return createdAt === null || createdAt === undefined ? undefined : { userId: userId ?? undefined, plan: plan ?? undefined };
   }
 
   /** Renews the idle TTL of every key of the session. */
