@@ -1,7 +1,7 @@
 // Issue 13, item 10: personal data in the forms people paste (full-width, dotted, `00` and a
-// country code, over two lines, with invisible characters between the digits) is replaced at the
-// gateway: what the model receives (the simulator's request log) and what the history holds
-// carry the placeholders, never the value.
+// country code, over two lines, with invisible characters between the digits), national ids
+// included, is replaced at the gateway: what the model receives (the simulator's request log) and
+// what the history holds carry the placeholders, never the value.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -21,6 +21,10 @@ const FORMS = [
   { name: 'card over two lines', raw: '5555 5555\n5555 4444', kind: 'CARD', say: (v: string) => `my card:\n${v}\nthanks`, expected: 'my card:\n[CARD]\nthanks' },
   { name: 'word joiners', raw: '4111\u20601111\u20601111\u20601111', kind: 'CARD', say: (v: string) => `pay ${v} now`, expected: 'pay [CARD] now' },
   { name: 'soft hyphens', raw: '+44\u00ad20\u00ad7946\u00ad0958', kind: 'PHONE', say: (v: string) => `ring ${v} today`, expected: 'ring [PHONE] today' },
+  { name: 'Chinese resident id in Chinese text', raw: '11010519491231002X', kind: 'NATIONAL_ID', say: (v: string) => `身份证号${v}谢谢`, expected: '身份证号[NATIONAL_ID]谢谢' },
+  { name: 'UK National Insurance number in pairs', raw: 'AB 12 34 56 C', kind: 'NATIONAL_ID', say: (v: string) => `my NINO is ${v}, ok`, expected: 'my NINO is [NATIONAL_ID], ok' },
+  { name: 'Saudi id in Arabic-Indic digits', raw: '١٠٠٠٠٠٠٠٠٨', kind: 'NATIONAL_ID', say: (v: string) => `رقم الهوية ${v} شكرا`, expected: 'رقم الهوية [NATIONAL_ID] شكرا' },
+  { name: 'full-width DNI', raw: '１２３４５６７８Ｚ', kind: 'NATIONAL_ID', say: (v: string) => `DNI ${v} gracias`, expected: 'DNI [NATIONAL_ID] gracias' },
 ] as const;
 
 let stack: TestStack;

@@ -45,7 +45,7 @@ export interface ChatView {
   readonly loading: boolean;
 }
 
-const SCRUBBED_NAMES: Record<string, string> = { EMAIL: 'e-mail address', PHONE: 'phone number', CARD: 'card number', SSN: 'SSN', IBAN: 'IBAN' };
+const SCRUBBED_NAMES: Record<string, string> = { EMAIL: 'e-mail address', PHONE: 'phone number', CARD: 'card number', SSN: 'SSN', IBAN: 'IBAN', NATIONAL_ID: 'national ID number' };
 
 export class ChatController {
   private session: SessionInfo | undefined;

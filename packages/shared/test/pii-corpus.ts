@@ -141,6 +141,151 @@ export const iban = fc.constantFrom(...Object.keys(IBAN_LAYOUTS)).chain((country
     }),
 );
 
+const pick = (chars: string): fc.Arbitrary<string> => fc.constantFrom(...chars.split(''));
+/** A character of `chars` other than `right`: a wrong check letter or digit. */
+const otherThan = (chars: string, right: string, at: number): string => {
+  const rest = chars.replace(right, '');
+  return rest.charAt(at % rest.length);
+};
+
+function mod(digits: string, m: number): number {
+  let rem = 0;
+  for (const d of digits) rem = (rem * 10 + d.charCodeAt(0) - 48) % m;
+  return rem;
+}
+
+const DNI_LETTERS = 'TRWAGMYFPDXBNJZSQVHLCKE';
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** A value as written and the same form with its check (or, for a NINO, its prefix or suffix) wrong. */
+interface IdCase {
+  format: string;
+  text: string;
+  wrong: string;
+}
+
+const nino: fc.Arbitrary<IdCase> = fc
+  .tuple(pick('ABCEGHJKLMNOPRSTWXYZ'), pick('ABCEGHJKLMNPRSTWXYZ'), digits(6), pick('ABCD'), fc.constantFrom('compact', 'pairs', 'block'), fc.nat())
+  .filter(([a, b]) => !['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ'].includes(a + b))
+  .map(([a, b, d, suffix, layout, n]) => {
+    const write = (prefix: string, s: string): string =>
+      layout === 'compact' ? `${prefix}${d}${s}` : layout === 'pairs' ? `${prefix} ${d.slice(0, 2)} ${d.slice(2, 4)} ${d.slice(4)} ${s}` : `${prefix} ${d} ${s}`;
+    const wrong = n % 2 === 0 ? write(['QQ', 'GB', 'ZZ', 'DA', 'AO'][n % 5]!, suffix) : write(a + b, 'EFGHJKMNPRSTWXYZ'.charAt(n % 16));
+    return { format: 'UK NINO', text: write(a + b, suffix), wrong };
+  });
+
+const dni: fc.Arbitrary<IdCase> = fc.tuple(digits(8), fc.constantFrom('', '-', ' ', 'dots'), fc.boolean(), fc.nat()).map(([d, sep, lower, n]) => {
+  const right = DNI_LETTERS.charAt(mod(d, 23));
+  const body = sep === 'dots' ? `${d.slice(0, 2)}.${d.slice(2, 5)}.${d.slice(5)}-` : d + sep;
+  // A lower-case check letter only glued or after a hyphen: after a space it reads as a word.
+  const letter = (l: string): string => (lower && sep !== ' ' ? l.toLowerCase() : l);
+  return { format: 'ES DNI', text: body + letter(right), wrong: body + letter(otherThan(UPPER, right, n)) };
+});
+
+const nie: fc.Arbitrary<IdCase> = fc.tuple(fc.nat(2), digits(7), fc.constantFrom('', '-', ' '), fc.nat()).map(([x, d, sep, n]) => {
+  const right = DNI_LETTERS.charAt(mod(`${x}${d}`, 23));
+  const body = `${'XYZ'.charAt(x)}${sep}${d}${sep}`;
+  return { format: 'ES NIE', text: body + right, wrong: body + otherThan(UPPER, right, n) };
+});
+
+const nir: fc.Arbitrary<IdCase> = fc
+  .tuple(pick('12'), digits(2), fc.integer({ min: 1, max: 12 }), fc.oneof(fc.integer({ min: 1, max: 95 }).map((n) => String(n).padStart(2, '0')), fc.constantFrom('2A', '2B', '99')), digits(6), fc.constantFrom('compact', 'spaced', 'key apart'), fc.nat(95))
+  .map(([sex, year, month, dept, place, layout, n]) => {
+    const body = `${sex}${year}${String(month).padStart(2, '0')}${dept}${place}`;
+    // Corsica: 2A counts as 19 and 2B as 18 in the key.
+    const numeric = body.slice(0, 5) + (dept === '2A' ? '19' : dept === '2B' ? '18' : dept) + place;
+    const right = 97 - mod(numeric, 97);
+    const write = (k: number): string => {
+      const kk = String(k).padStart(2, '0');
+      if (layout === 'compact') return body + kk;
+      if (layout === 'key apart') return `${body} ${kk}`;
+      return [body.slice(0, 1), body.slice(1, 3), body.slice(3, 5), body.slice(5, 7), body.slice(7, 10), body.slice(10), kk].join(' ');
+    };
+    // n < 96, so any key from 1 to 97 but the right one.
+    return { format: 'FR NIR', text: write(right), wrong: write(1 + ((right + n) % 97)) };
+  });
+
+function mod11_10(body: string): number {
+  let product = 10;
+  for (const d of body) {
+    const sum = (d.charCodeAt(0) - 48 + product) % 10 || 10;
+    product = (sum * 2) % 11;
+  }
+  return (11 - product) % 10;
+}
+
+// Ten digits, not starting with 0, in which exactly one digit occurs two or three times.
+const steuerBody = fc
+  .tuple(fc.shuffledSubarray([...'0123456789'], { minLength: 8, maxLength: 9 }))
+  .chain(([distinct]) => {
+    const all = [...distinct, ...Array<string>(10 - distinct.length).fill(distinct[0]!)];
+    return fc.shuffledSubarray(all, { minLength: 10, maxLength: 10 });
+  })
+  .map((d) => d.join(''))
+  .filter((d) => d[0] !== '0');
+
+const steuerId: fc.Arbitrary<IdCase> = fc.tuple(steuerBody, fc.boolean(), fc.integer({ min: 1, max: 9 })).map(([body, spaced, n]) => {
+  const right = mod11_10(body);
+  const write = (c: number): string => {
+    const id = `${body}${c}`;
+    return spaced ? `${id.slice(0, 2)} ${id.slice(2, 5)} ${id.slice(5, 8)} ${id.slice(8)}` : id;
+  };
+  return { format: 'DE Steuer-ID', text: write(right), wrong: write((right + n) % 10) };
+});
+
+const CN_PROVINCES = ['11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37', '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64', '65'];
+const DAY = 86_400_000;
+
+const cnId: fc.Arbitrary<IdCase> = fc
+  .tuple(fc.constantFrom(...CN_PROVINCES), digits(4), fc.integer({ min: 0, max: 36_500 }), digits(3), fc.constantFrom('compact', 'spaced', 'lower'), fc.integer({ min: 1, max: 10 }))
+  .map(([province, county, days, order, layout, n]) => {
+    const birth = new Date(Date.UTC(1920, 0, 1) + days * DAY).toISOString().slice(0, 10).replace(/-/g, '');
+    const body = `${province}${county}${birth}${order}`;
+    let sum = 0;
+    for (let i = 0; i < 17; i++) sum += (body.charCodeAt(i) - 48) * (2 ** (17 - i) % 11);
+    const right = (12 - (sum % 11)) % 11;
+    const write = (c: number): string => {
+      const check = c === 10 ? (layout === 'lower' ? 'x' : 'X') : String(c);
+      return layout === 'spaced' ? `${body.slice(0, 6)} ${body.slice(6, 14)} ${body.slice(14)}${check}` : body + check;
+    };
+    return { format: 'CN resident id', text: write(right), wrong: write((right + n) % 11) };
+  });
+
+function myNumberCheck(body: string): number {
+  let sum = 0;
+  for (let n = 1; n <= 11; n++) sum += (body.charCodeAt(11 - n) - 48) * (n <= 6 ? n + 1 : n - 5);
+  const r = sum % 11;
+  return r <= 1 ? 0 : 11 - r;
+}
+
+// Leading digit 1-9: a 0-led number in groups of four is a trunk phone number to the phone rule.
+const myNumber: fc.Arbitrary<IdCase> = fc.tuple(digits(11, '123456789'), fc.constantFrom('', ' ', '-'), fc.integer({ min: 1, max: 9 })).map(([body, sep, n]) => {
+  const right = myNumberCheck(body);
+  const write = (c: number): string => {
+    const id = `${body}${c}`;
+    return [id.slice(0, 4), id.slice(4, 8), id.slice(8)].join(sep);
+  };
+  return { format: 'JP My Number', text: write(right), wrong: write((right + n) % 10) };
+});
+
+const luhnWrong = (valid: string, n: number): string => valid.slice(0, -1) + String((Number(valid.slice(-1)) + n) % 10);
+
+const saudiId: fc.Arbitrary<IdCase> = fc.tuple(pick('12'), digits(8), fc.integer({ min: 1, max: 9 })).map(([first, body, n]) => {
+  const id = luhnComplete(first + body);
+  return { format: 'SA national id / iqama', text: id, wrong: luhnWrong(id, n) };
+});
+
+const emiratesId: fc.Arbitrary<IdCase> = fc
+  .tuple(fc.integer({ min: 1930, max: 2024 }), digits(7), fc.constantFrom('-', ' ', ''), fc.integer({ min: 1, max: 9 }))
+  .map(([year, body, sep, n]) => {
+    const write = (id: string): string => [id.slice(0, 3), id.slice(3, 7), id.slice(7, 14), id.slice(14)].join(sep);
+    const id = luhnComplete(`784${year}${body}`);
+    return { format: 'AE Emirates ID', text: write(id), wrong: write(luhnWrong(id, n)) };
+  });
+
+/** National ids of the locales the product serves, with their check digits right (and a wrong twin). */
+export const nationalId: fc.Arbitrary<IdCase> = fc.oneof(nino, dni, nie, nir, steuerId, cnId, myNumber, saudiId, emiratesId);
+
 /** Numbers people write that are not personal data. */
 export const ordinary = fc.oneof(
   fc.tuple(fc.integer({ min: 1900, max: 2099 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 })).chain(([y, m, d]) => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { AckFrameSchema } from '../src/protocol/server-frames.js';
 import { scrubPii } from '../src/text/scrub-pii.js';
 import type { PiiKind } from '../src/text/scrub-pii.js';
-import { card, fullWidth, iban, INVISIBLE, ordinary, phone, ssn, withInvisible } from './pii-corpus.js';
+import { card, fullWidth, iban, INVISIBLE, nationalId, ordinary, phone, ssn, withInvisible } from './pii-corpus.js';
 
 const digitCount = (s: string): number => (s.match(/\p{N}/gu) ?? []).length;
 
@@ -40,6 +41,33 @@ describe('scrubPii replaces', () => {
     ['phone, UK national', 'dial 020 7946 0958', 'dial [PHONE]'],
     ['phone, UK mobile', '07700 900123', '[PHONE]'],
     ['phone, French pairs', 'appelle 06 12 34 56 78', 'appelle [PHONE]'],
+    ['UK National Insurance number', 'NI number AB123456C.', 'NI number [NATIONAL_ID].'],
+    ['UK National Insurance number in pairs', 'NINO: AB 12 34 56 C', 'NINO: [NATIONAL_ID]'],
+    ['Spanish DNI', 'DNI 12345678Z, gracias', 'DNI [NATIONAL_ID], gracias'],
+    ['Spanish DNI with a hyphen and a lower-case letter', 'dni: 54362315-k', 'dni: [NATIONAL_ID]'],
+    ['Spanish DNI with dots', 'DNI 12.345.678-Z', 'DNI [NATIONAL_ID]'],
+    ['Spanish DNI followed by a postcode', 'DNI 12345678Z 28001 Madrid', 'DNI [NATIONAL_ID] 28001 Madrid'],
+    ['Spanish NIE', 'NIE X1234567L', 'NIE [NATIONAL_ID]'],
+    ['Spanish NIE with hyphens, lower case', 'nie x-2482300-w', 'nie [NATIONAL_ID]'],
+    ['Spanish NIE with Y', '(Y7654321G)', '([NATIONAL_ID])'],
+    ['French NIR in groups', 'n° de sécu : 2 95 10 99 126 111 93', 'n° de sécu : [NATIONAL_ID]'],
+    ['French NIR compact', 'NIR 295109912611193.', 'NIR [NATIONAL_ID].'],
+    ['French NIR with the key apart', '1840575123456 25', '[NATIONAL_ID]'],
+    ['French NIR born in Corse-du-Sud (2A)', '2 53 07 2A 073 004 43', '[NATIONAL_ID]'],
+    ['French NIR born in Haute-Corse (2B)', '253072B07300470', '[NATIONAL_ID]'],
+    ['German Steuer-ID compact', 'Steuer-ID 36574261809', 'Steuer-ID [NATIONAL_ID]'],
+    ['German Steuer-ID in groups', 'IdNr. 86 095 742 719', 'IdNr. [NATIONAL_ID]'],
+    ['Chinese resident id ending in X', '身份证号11010519491231002X。', '身份证号[NATIONAL_ID]。'],
+    ['Chinese resident id ending in x', 'id 11010519491231002x', 'id [NATIONAL_ID]'],
+    ['Chinese resident id in groups', '440304 19851125 1232', '[NATIONAL_ID]'],
+    ['Chinese resident id born on 29 February', '510108200002290519', '[NATIONAL_ID]'],
+    ['Japanese My Number in groups', 'マイナンバーは1234 5678 9018です', 'マイナンバーは[NATIONAL_ID]です'],
+    ['Japanese My Number hyphenated', '6214-9832-0257', '[NATIONAL_ID]'],
+    ['Japanese My Number compact', '個人番号：987654321093', '個人番号：[NATIONAL_ID]'],
+    ['Saudi national id', 'رقم الهوية 1000000008', 'رقم الهوية [NATIONAL_ID]'],
+    ['Saudi iqama', 'iqama 2345678904.', 'iqama [NATIONAL_ID].'],
+    ['Emirates ID', 'Emirates ID 784-1968-6570305-0', 'Emirates ID [NATIONAL_ID]'],
+    ['Emirates ID compact', '784199012345676', '[NATIONAL_ID]'],
   ])('%s', (_name, input, expected) => {
     expect(scrubPii(input).text).toBe(expected);
   });
@@ -87,7 +115,34 @@ describe('scrubPii leaves alone', () => {
     ['plus inside an expression', 'x+1234567'],
     ['UUID', '123e4567-e89b-12d3-a456-426614174000'],
     ['hex digest', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
-    ['placeholders', '[EMAIL] [PHONE] [CARD] [SSN] [IBAN]'],
+    ['DNI with a wrong letter', 'DNI 12345678A'],
+    ['NIE with a wrong letter', 'X1234567A'],
+    ['8 digits and a letter glued to a word', 'ref12345678Z'],
+    ["NINO with HMRC's example prefix QQ", 'QQ 12 34 56 C'],
+    ['NINO with an unallocated prefix', 'GB123456A'],
+    ['NINO with a letter never used first', 'DA123456A'],
+    ['NINO with a suffix past D', 'AB123456E'],
+    ['NINO shape in lower-case words', 'we scored 12 34 56 a piece'],
+    ['DNI shape before a one-letter word', 'entre 12345678 y 87654321'],
+    ['NIR with a wrong key', '295109912611199'],
+    ['NIR with a right key and month 13', '184137512345656'],
+    ['NIR with a right key and department 00', '184050012345613'],
+    ['NIR with a department 2C', '253072C07300443'],
+    ['Steuer-ID with a wrong check digit', '36574261890'],
+    ['Steuer-ID with two digits repeated', '36554266806'],
+    ['11 digits, all different', '12345678903'],
+    ['Chinese id with a wrong check digit', '110105194912310021'],
+    ['Chinese id with a right check and 31 February', '110105194902310026'],
+    ['Chinese id with a right check and a birth in 2090', '110105209001010025'],
+    ['Chinese id with a right check and no such province', '990105194912310023'],
+    ['My Number with a wrong check digit', '1234 5678 9019'],
+    ['Saudi id with a wrong Luhn digit', '1000000009'],
+    ['Luhn-valid 10 digits starting with 3', '3000000004'],
+    ['Unix time in seconds', 'ts 1700000000'],
+    ['order number of 10 digits', 'order 1234567890'],
+    ['Emirates ID with a wrong Luhn digit', '784-1968-6570305-1'],
+    ['Emirates ID with a right Luhn digit and year 1850', '784-1850-1234567-5'],
+    ['placeholders', '[EMAIL] [PHONE] [CARD] [SSN] [IBAN] [NATIONAL_ID]'],
   ])('%s', (_name, input) => {
     expect(scrubPii(input)).toEqual({ text: input, found: {} });
   });
@@ -130,6 +185,15 @@ describe('scrubPii sees through the forms people paste', () => {
     ['Brazilian number with the area code in parentheses', 'ligue (11) 91234-5678', 'ligue [PHONE]'],
     ['Chinese mobile number, grouped', '手机138 0013 8000', '手机[PHONE]'],
     ['Indian national number', '098765 43210', '[PHONE]'],
+    ['full-width DNI', 'ＤＮＩ：１２３４５６７８Ｚ', 'ＤＮＩ：[NATIONAL_ID]'],
+    ['full-width Chinese id', '身份证１１０１０５１９４９１２３１００２Ｘ', '身份证[NATIONAL_ID]'],
+    ['full-width My Number with ideographic spaces', '番号１２３４\u3000５６７８\u3000９０１８です', '番号[NATIONAL_ID]です'],
+    ['Saudi id in Arabic-Indic digits', 'الهوية ١٠٠٠٠٠٠٠٠٨', 'الهوية [NATIONAL_ID]'],
+    ['Emirates ID in Arabic-Indic digits with Unicode hyphens', '٧٨٤\u2010١٩٦٨\u2010٦٥٧٠٣٠٥\u2010٠', '[NATIONAL_ID]'],
+    ['NINO with zero-width spaces', 'AB\u200b123456\u200bC', '[NATIONAL_ID]'],
+    ['Steuer-ID with word joiners', '36\u2060574\u2060261\u2060809', '[NATIONAL_ID]'],
+    ['NIR with no-break spaces', '2\u00a095\u00a010\u00a099\u00a0126\u00a0111\u00a093', '[NATIONAL_ID]'],
+    ['NIE with a soft hyphen and an en dash', 'X\u20131234\u00ad567\u2013L', '[NATIONAL_ID]'],
   ])('%s', (_name, input, expected) => {
     expect(scrubPii(input).text).toBe(expected);
   });
@@ -199,6 +263,19 @@ describe('scrubPii on an international corpus', () => {
     fc.assert(fc.property(inContext(iban), replaces('IBAN')), { numRuns: 1000 });
   });
 
+  it('replaces national ids of every locale served, check digits right', () => {
+    fc.assert(fc.property(inContext(nationalId), replaces('NATIONAL_ID')), { numRuns: 3000 });
+  });
+
+  it('leaves the same ids with a wrong check digit or letter (or, for a NINO, prefix or suffix) alone', () => {
+    fc.assert(
+      fc.property(inContext(nationalId.map(({ format, wrong }) => ({ format, text: wrong }))), (c) => {
+        expect(scrubPii(c.input).found.NATIONAL_ID).toBeUndefined();
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('leaves dates, times, prices, versions, IP addresses and short order numbers alone', () => {
     fc.assert(
       fc.property(inContext(ordinary.map((text) => ({ text }))), (c) => {
@@ -229,6 +306,28 @@ describe('scrubPii', () => {
     expect(Object.keys(found) as PiiKind[]).toEqual(['EMAIL']);
   });
 
+  it('scrubs national ids next to the other kinds and counts them as one kind', () => {
+    expect(scrubPii('DNI 12345678Z, NIR 2 95 10 99 126 111 93, SSN 123-45-6789, mail a@example.com')).toEqual({
+      text: 'DNI [NATIONAL_ID], NIR [NATIONAL_ID], SSN [SSN], mail [EMAIL]',
+      found: { NATIONAL_ID: 2, SSN: 1, EMAIL: 1 },
+    });
+  });
+
+  it('leaves phone numbers and cards to their rules where an id has the same digits', () => {
+    // A 0-led number in groups of four is a trunk phone number, whatever its My Number check says.
+    expect(scrubPii('0123 4567 8903').found).toEqual({ PHONE: 1 });
+    // Three groups of a card split over two lines are the card's, not a My Number; without a card they are one.
+    expect(scrubPii('1234 5678 9018\n4444').text).toBe('[NATIONAL_ID]\n4444');
+    expect(scrubPii('4111 1111 1111\n1111').text).toBe('[CARD]');
+    expect(scrubPii('4111\n1111 1111 1111').text).toBe('[CARD]');
+  });
+
+  it('reports only kinds the ack frame accepts', () => {
+    const { found } = scrubPii('NIE X1234567L, IdNr. 86 095 742 719, tel 415-555-2671');
+    expect(found).toEqual({ NATIONAL_ID: 2, PHONE: 1 });
+    expect(AckFrameSchema.parse({ type: 'ack', messageId: 'm', scrubbed: found }).scrubbed).toEqual(found);
+  });
+
   it('lets a card win over the phone rule', () => {
     expect(scrubPii('+ 4111-1111-1111-1111').text).toBe('+ [CARD]');
     expect(scrubPii('5555 5555 5555 4444').found).toEqual({ CARD: 1 });
@@ -249,6 +348,8 @@ describe('scrubPii', () => {
       '+44 02671(0123-45-6789',
       '4111 1111 1111 1111 (415) 555-2671',
       'GB82WEST12345698765432-415-555-2671',
+      '12345678Z 784-1968-6570305-0 AB 12 34 56 C',
+      '1234 5678 9018\n11010519491231002X',
     ];
     for (const input of inputs) {
       const once = scrubPii(input).text;
@@ -262,6 +363,7 @@ describe('scrubPii', () => {
     ...['x@y.co', 'john@example.com', '378282246310005', '[CARD]', '[PHONE]', '请', 'ж'],
     ...['４', '１', '０', '＋', '＠', '－', '．', '\u3000', '\u00a0', '\u2060', '\u00ad', '\u200b', '\r\n', '–', '٣', '½', '①', 'ﬁ'],
     ...['0049 ', '090-', '(11) ', '138 ', '4111\n', '4111.', 'です', 'Ｘ'],
+    ...['12345678Z', 'X1234567L', 'AB 12 34 56 C', '784-1968-', '2A', '1000000008', '1234 5678 9018', '[NATIONAL_ID]'],
   ];
   const texty = fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((parts) => parts.join(''));
 

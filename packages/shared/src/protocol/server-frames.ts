@@ -1,6 +1,7 @@
 // Frames the server sends over the WebSocket (and as SSE event data).
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors.js';
+import { PII_KINDS } from '../text/scrub-pii.js';
 import { FinishReasonSchema, UsageSchema } from './usage.js';
 
 export const ReadyFrameSchema = z.object({
@@ -15,7 +16,7 @@ export const AckFrameSchema = z.object({
   id: z.string().optional(),
   messageId: z.string(),
   /** Extension: personal data replaced by placeholders in this message, counted per kind. */
-  scrubbed: z.partialRecord(z.enum(['EMAIL', 'PHONE', 'CARD', 'SSN', 'IBAN']), z.number().int().positive()).optional(),
+  scrubbed: z.partialRecord(z.enum(PII_KINDS), z.number().int().positive()).optional(),
 });
 
 export const TokenFrameSchema = z.object({

@@ -1,7 +1,9 @@
 // Replaces personal data with placeholders before text reaches the model, history, cache or logs.
 import { FoldedText } from './folded-text.js';
 
-export type PiiKind = 'EMAIL' | 'PHONE' | 'CARD' | 'SSN' | 'IBAN';
+/** What the scrubber replaces; each kind's placeholder is its name in brackets, `[NATIONAL_ID]`. */
+export const PII_KINDS = ['EMAIL', 'PHONE', 'CARD', 'SSN', 'IBAN', 'NATIONAL_ID'] as const;
+export type PiiKind = (typeof PII_KINDS)[number];
 
 export interface ScrubResult {
   text: string;
@@ -19,7 +21,7 @@ const WORD_LETTER = String.raw`[^\P{L}\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p
 
 // A number must be a whole run: nothing glued on, no digit group joined by one separator
 // (dates, versions, order ids). A placeholder counts as digits, so a second pass is a no-op.
-const PLACEHOLDER = String.raw`\[(?:EMAIL|PHONE|CARD|SSN|IBAN)\]`;
+const PLACEHOLDER = String.raw`\[(?:EMAIL|PHONE|CARD|SSN|IBAN|NATIONAL_ID)\]`;
 const START = String.raw`(?<!${WORD_LETTER}|[\p{N}_#+@]|(?:\p{N}|${PLACEHOLDER})[ .-]?|${WORD_LETTER}-)`;
 const END = String.raw`(?!${WORD_LETTER}|[\p{N}_@]|[ .-]?(?:\p{N}|${PLACEHOLDER}))`;
 
@@ -32,6 +34,34 @@ const IBAN = new RegExp(
 // A line break may stand for one separator: a card split over two lines.
 const CARD = new RegExp(String.raw`${START}\d(?:(?:[ .-]|\r?\n)?\d){12,18}${END}`, 'gu');
 const SSN = new RegExp(String.raw`${START}(\d{3})([ -])(\d{2})\2(\d{4})${END}`, 'gu');
+// National ids as their countries write them; `isNationalId` checks what each format carries (check
+// digit or letter, dates, allocation rules), so ordinary numbers of the same shape stay.
+// An id led by letters (NIE, NINO) starts a word; one ending in a letter is whole before a number
+// ("DNI 12345678Z 28001 Madrid"). After a space the check letter must be a capital: "… 12345678 y …".
+const LETTER_START = String.raw`(?<!${WORD_LETTER}|[\p{N}_@#]|${PLACEHOLDER}|${WORD_LETTER}-)`;
+const LETTER_END = String.raw`(?!${WORD_LETTER}|[\p{N}_@])`;
+const CHECK_LETTER = String.raw`(?:-?[A-Za-z]| [A-Z])${LETTER_END}`;
+// Each branch first looks ahead at the shape's opening characters, which is cheap, before the guards.
+const NATIONAL_ID = new RegExp(
+  String.raw`(?=\d[\d ][\d .])${START}(?:` +
+    [
+      String.raw`(?:\d{8}|\d\d\.\d{3}\.\d{3})${CHECK_LETTER}`, // ES DNI: 12345678Z, 12.345.678-Z
+      String.raw`[12] ?\d\d ?\d\d ?(?:\d\d|2[ABab]) ?\d{3} ?\d{3} ?\d\d${END}`, // FR NIR: 2 53 07 2A 073 004 43
+      String.raw`[1-9]\d(?<de> ?)\d{3}\k<de>\d{3}\k<de>\d{3}${END}`, // DE Steuer-ID: 12 345 678 901
+      String.raw`[1-8]\d{5}(?<cn>[ -]?)(?:19|20)\d{6}\k<cn>\d{3}[\dXx]${END}`, // CN: region, birth date, order, check
+      String.raw`[12]\d{9}${END}`, // SA national id (1) or iqama (2)
+      String.raw`784(?<ae>[ -]?)\d{4}\k<ae>\d{7}\k<ae>\d${END}`, // AE Emirates ID: 784-YYYY-NNNNNNN-N
+    ].join('|') +
+    String.raw`)|(?=[A-Z]{1,2}[ -]?\d|[xyz]-?\d)${LETTER_START}(?:` +
+    [
+      String.raw`(?:[XYZ] ?|[XYZxyz]-?)\d{7}${CHECK_LETTER}`, // ES NIE: X1234567L
+      String.raw`[A-Z]{2} ?\d\d ?\d\d ?\d\d ?[A-D]${LETTER_END}`, // UK NINO: AB 12 34 56 C
+    ].join('|') +
+    ')',
+  'gu',
+);
+// JP My Number: 1234 5678 9018.
+const MY_NUMBER = new RegExp(String.raw`(?=\d{4}[ -]?\d{4})${START}\d{4}(?<jp>[ -]?)\d{4}\k<jp>\d{4}${END}`, 'gu');
 // Scripts written with spaces; a CJK sentence glued to an address must not become its local part.
 const LOCAL = String.raw`[\p{sc=Latin}\p{sc=Cyrillic}\p{sc=Greek}0-9_%+-]`;
 const EMAIL = new RegExp(
@@ -72,8 +102,10 @@ export function scrubPii(text: string): ScrubResult {
     if (n > 0) found[kind] = (found[kind] ?? 0) + n;
   };
 
-  // IBAN and card first so the phone rule never takes half of one.
+  // IBAN and card first so the phone rule never takes half of one; national ids before the card,
+  // whose Luhn check an 18-digit Chinese id or a 15-digit NIR may pass too.
   replace('IBAN', IBAN, (m) => prefix(validIbanPrefix(m[0])));
+  replace('NATIONAL_ID', NATIONAL_ID, (m) => (isNationalId(m[0]) ? whole(m) : NONE));
   replace('CARD', CARD, (m) => cardSpans(m[0]));
   replace('SSN', SSN, (m) => (isSsn(m[1]!, m[3]!, m[4]!) ? whole(m) : NONE));
   replace('EMAIL', EMAIL, whole);
@@ -83,6 +115,9 @@ export function scrubPii(text: string): ScrubResult {
   replace('PHONE', PHONE_BR_MOBILE, whole);
   replace('PHONE', PHONE_CN_MOBILE, whole);
   replace('PHONE', PHONE_TRUNK, (m) => (isTrunkPhone(m[0]) ? whole(m) : NONE));
+  // My Number last: its groups of four are also a card's first three on a line of their own, and a
+  // 0-led one is a trunk phone number; those rules keep what they took.
+  replace('NATIONAL_ID', MY_NUMBER, (m) => (isMyNumber(m[0].replace(/\D/g, '')) ? whole(m) : NONE));
   return { text: view.toString(), found };
 }
 
@@ -166,6 +201,109 @@ function luhnOk(digits: string): boolean {
 
 function isSsn(area: string, group: string, serial: string): boolean {
   return area !== '000' && area !== '666' && !area.startsWith('9') && group !== '00' && serial !== '0000';
+}
+
+// The candidate's format follows from its length and letters once separators are gone, and a
+// 15-digit one's from its first digit: a NIR starts 1 or 2, an Emirates ID 784.
+function isNationalId(candidate: string): boolean {
+  const id = candidate.replace(/[ .-]/g, '').toUpperCase();
+  switch (id.length) {
+    case 9:
+      return isDigit(id.charCodeAt(0)) ? isDni(id) : isDigit(id.charCodeAt(1)) ? isNie(id) : isNino(id);
+    case 10: // Saudi, led by 1 or 2
+      return luhnOk(id);
+    case 11:
+      return isSteuerId(id);
+    case 15:
+      return id.startsWith('784') ? isEmiratesId(id) : isNir(id);
+    case 18:
+      return isChineseId(id);
+    default:
+      return false;
+  }
+}
+
+const DNI_LETTERS = 'TRWAGMYFPDXBNJZSQVHLCKE';
+
+function isDni(id: string): boolean {
+  return DNI_LETTERS.charAt(mod(id.slice(0, 8), 23)) === id.charAt(8);
+}
+
+// X, Y, Z stand for 0, 1, 2 in front of the seven digits.
+function isNie(id: string): boolean {
+  return DNI_LETTERS.charAt(mod('XYZ'.indexOf(id.charAt(0)) + id.slice(1, 8), 23)) === id.charAt(8);
+}
+
+// No check digit: the allocation rules (HMRC NIM39110) are the test. D, F, I, Q, U, V are never
+// used, O never second, and some prefixes never allocated (QQ is HMRC's own example).
+function isNino(id: string): boolean {
+  return !/[DFIQUV]/.test(id.slice(0, 2)) && id.charAt(1) !== 'O' && !NINO_UNALLOCATED.has(id.slice(0, 2));
+}
+
+const NINO_UNALLOCATED = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']);
+
+// Sex (1 or 2), year, month (01-12, or 20-42 and 50-99 when unknown), department (Corsica's 2A
+// and 2B count as 19 and 18 in the key), commune, order; key = 97 - (first 13 digits mod 97).
+function isNir(id: string): boolean {
+  const month = Number(id.slice(3, 5));
+  if (!((month >= 1 && month <= 12) || (month >= 20 && month <= 42) || month >= 50)) return false;
+  const department = id.slice(5, 7);
+  if (department === '00') return false;
+  const numeric = id.slice(0, 5) + (department === '2A' ? '19' : department === '2B' ? '18' : department) + id.slice(7, 13);
+  return 97 - mod(numeric, 97) === Number(id.slice(13));
+}
+
+// 784, birth year, serial, Luhn digit over all 15.
+function isEmiratesId(id: string): boolean {
+  const year = Number(id.slice(3, 7));
+  return year >= 1900 && year <= new Date().getUTCFullYear() && luhnOk(id);
+}
+
+// ISO 7064 MOD 11,10, and in the first ten digits exactly one digit twice or three times.
+function isSteuerId(id: string): boolean {
+  const seen = new Array<number>(10).fill(0);
+  let product = 10;
+  for (let i = 0; i < 10; i++) {
+    const d = id.charCodeAt(i) - 48;
+    seen[d]!++;
+    product = (((d + product) % 10 || 10) * 2) % 11;
+  }
+  const repeated = seen.filter((n) => n > 1);
+  return repeated.length === 1 && repeated[0]! <= 3 && (11 - product) % 10 === id.charCodeAt(10) - 48;
+}
+
+const CN_PROVINCES = new Set([11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83]);
+
+// Province, a birth date that exists and has passed (1900 on), ISO 7064 MOD 11-2 (X for 10).
+function isChineseId(id: string): boolean {
+  if (!CN_PROVINCES.has(Number(id.slice(0, 2)))) return false;
+  const year = Number(id.slice(6, 10));
+  const month = Number(id.slice(10, 12));
+  const day = Number(id.slice(12, 14));
+  if (year < 1900 || month < 1 || month > 12) return false;
+  const birth = Date.UTC(year, month - 1, day);
+  if (birth > Date.now() || new Date(birth).getUTCDate() !== day) return false;
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += (id.charCodeAt(i) - 48) * CN_WEIGHTS[i]!;
+  const check = (12 - (sum % 11)) % 11;
+  return id.charAt(17) === (check === 10 ? 'X' : String(check));
+}
+
+// 2^(17-i) mod 11.
+const CN_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+// Weights 2..7 then 2..6 from the right over the first eleven digits; remainder 0 or 1 gives 0.
+function isMyNumber(digits: string): boolean {
+  let sum = 0;
+  for (let n = 1; n <= 11; n++) sum += (digits.charCodeAt(11 - n) - 48) * (n <= 6 ? n + 1 : n - 5);
+  const r = sum % 11;
+  return (r <= 1 ? 0 : 11 - r) === digits.charCodeAt(11) - 48;
+}
+
+function mod(digits: string, m: number): number {
+  let rem = 0;
+  for (let i = 0; i < digits.length; i++) rem = (rem * 10 + digits.charCodeAt(i) - 48) % m;
+  return rem;
 }
 
 // Length of the phone number at the start of a "+..." candidate, or 0; trailing separators and
