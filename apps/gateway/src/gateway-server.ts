@@ -1,8 +1,7 @@
 // Builds the gateway's uWS app from its parts; owns listen, drain and health.
 import { setTimeout as sleep } from 'node:timers/promises';
 import uWS from 'uWebSockets.js';
-import type { Redis } from 'ioredis';
-import { CLOSE_CODES, ChatError, withTimeout, type GatewayConfig, type HealthResponse, type Logger, type SessionFrameReader, type SocketLimiter } from '@chat-fleet/shared';
+import { CLOSE_CODES, ChatError, withTimeout, type GatewayConfig, type HealthResponse, type Logger, type SessionFrameReader, type SocketLimiter, type RedisClient } from '@chat-fleet/shared';
 import type { ChatService } from './chat/chat-service.js';
 import type { TokenService } from './auth/token-service.js';
 import type { AdminAuth } from './auth/admin-auth.js';
@@ -18,7 +17,7 @@ import { mountWebSocket, type SessionControl, type WsEndpoint } from './transpor
 export interface GatewayParts {
   config: GatewayConfig;
   instance: string;
-  redis: Redis;
+  redis: RedisClient;
   service: ChatService;
   tokens: TokenService;
   users: UserAuth;

@@ -15,6 +15,8 @@ import {
   UserRateLimits,
   createLogger,
   createRedis,
+  describeTopology,
+  pubSubModeOf,
   loadGatewayConfig,
   loadOrExit,
   redisKeys,
@@ -32,7 +34,7 @@ import { BullReplyQueue } from './chat/reply-queue.js';
 import { ReplyDeadlines } from './chat/reply-deadlines.js';
 import { ReplyTracker } from './chat/reply-tracker.js';
 import { ChatAdmission } from './limits/chat-admission.js';
-import { RedisMemoryWatch } from './limits/redis-memory.js';
+import { RedisMemoryWatch, fullestMemoryInfo } from './limits/redis-memory.js';
 import { GatewayMetrics } from './metrics.js';
 import { SessionHub } from './relay/session-hub.js';
 import { RedisSessionControl } from './relay/session-control.js';
@@ -49,8 +51,9 @@ const keys = redisKeys(config.REDIS_PREFIX);
 
 // Request paths fail fast while Redis is down (the client gets `unavailable`); the
 // subscriber queues its SUBSCRIBEs and ioredis re-subscribes after a reconnect.
-const redis = createRedis(config.REDIS_URL, { name: `${instance}:commands`, failFast: true });
-const subscriber = createRedis(config.REDIS_URL, { name: `${instance}:subscriber` });
+const pubSub = pubSubModeOf(config.redis);
+const redis = createRedis(config.redis, { name: `${instance}:commands`, failFast: true });
+const subscriber = createRedis(config.redis, { name: `${instance}:subscriber`, subscriber: true });
 const metrics = new GatewayMetrics({ instance });
 metrics.redis.watch(redis, 'commands');
 // The subscriber only SUBSCRIBEs: its up/down and reconnects matter, not its latency.
@@ -63,7 +66,7 @@ for (const [name, client] of [['commands', redis], ['subscriber', subscriber]] a
 try {
   await waitReady(redis, 30_000);
 } catch {
-  process.stderr.write(`cannot reach Redis at ${config.REDIS_URL} (REDIS_URL)\n`);
+  process.stderr.write(`cannot reach ${describeTopology(config.redis)}\n`);
   process.exit(1);
 }
 
@@ -109,7 +112,7 @@ log.info(
 if (config.AUTH_MODE !== 'jwt' && (config.USER_JWT_SECRET !== undefined || config.USER_JWKS_URL !== undefined)) {
   log.warn('USER_JWT_SECRET / USER_JWKS_URL are set but AUTH_MODE is anonymous: user tokens are not accepted');
 }
-const queue = new BullReplyQueue(redis, keys);
+const queue = new BullReplyQueue(redis, keys, config.QUEUE_SHARDS);
 const replies = new ReplyState(redis, keys, {
   retentionSeconds: config.REPLY_RETENTION_SECONDS,
   // A queued or running reply's meta outlives its deadline, so the deadline can still end it.
@@ -118,17 +121,18 @@ const replies = new ReplyState(redis, keys, {
   sessionTtlSeconds: config.SESSION_TTL_SECONDS,
   historyMaxMessages: config.HISTORY_MAX_MESSAGES,
   historyMaxBytes: config.HISTORY_MAX_BYTES,
+  pubSub,
 });
-const hub = new SessionHub(new ChannelSubscriber(subscriber), keys, log, config.RELAY_SUBSCRIPTION);
-const deadlines = new ReplyDeadlines(replies, (id) => queue.removeQueued(id), { intervalMs: 1000, message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` }, log);
+const hub = new SessionHub(new ChannelSubscriber(subscriber, pubSub), keys, log, config.RELAY_SUBSCRIPTION);
+const deadlines = new ReplyDeadlines(replies, (ref) => queue.removeQueued(ref), { intervalMs: 1000, message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` }, log);
 // This gateway's own replies end on time without waiting for the next sweep.
 const tracker = new ReplyTracker(metrics, config.REPLY_TIMEOUT_MS, (sessionId, messageId) => {
   deadlines.end({ sessionId, messageId }).catch((err: unknown) => log.error({ err, sessionId, messageId }, 'could not end a timed-out reply'));
 });
 hub.observe((_sessionId, frame) => tracker.observe(frame));
-const control = new RedisSessionControl(redis, keys, replies, (id) => queue.removeQueued(id), log);
+const control = new RedisSessionControl(redis, keys, replies, (ref) => queue.removeQueued(ref), log);
 const expiry = new SessionExpiry(redis, keys, hub, config.SESSION_CHECK_INTERVAL_MS, log);
-const memory = new RedisMemoryWatch(() => redis.info('memory'), config.REDIS_MEMORY_HIGH_WATER, (now, was) => {
+const memory = new RedisMemoryWatch(() => fullestMemoryInfo(redis), config.REDIS_MEMORY_HIGH_WATER, (now, was) => {
   metrics.redisMemoryUsed.set(now.usedBytes);
   metrics.redisMemoryMax.set(now.maxBytes);
   metrics.redisMemoryRefusing.set(now.refusing ? 1 : 0);
@@ -160,7 +164,7 @@ const service = new ChatService(
   tracker,
   admission,
   replies,
-  new RedisSessionEndings(redis, keys, control, log),
+  new RedisSessionEndings(redis, keys, control, log, pubSub),
   { model: config.CHAT_MODEL, maxMessageChars: config.MAX_MESSAGE_CHARS, inflightTtlMs: config.REPLY_TIMEOUT_MS + 30_000, replyTimeoutMs: config.REPLY_TIMEOUT_MS },
   log,
 );

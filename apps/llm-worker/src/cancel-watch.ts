@@ -21,7 +21,7 @@ export class CancelWatch {
 
   /** Subscribes to the cancel channel; resolves once subscribed. */
   async start(): Promise<void> {
-    await this.subscriber.subscribe(this.keys.cancelChannel, (messageId) => {
+    await this.subscriber.subscribeBroadcast(this.keys.cancelChannel, (messageId) => {
       this.running.get(messageId)?.abort(new ReplyCancelled());
     });
   }

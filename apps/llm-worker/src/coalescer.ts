@@ -1,9 +1,8 @@
 // Identical requests in flight at once share one model call, across every worker. The first
 // takes a lock in Redis naming its reply; the others follow that reply's frames (stored stream
 // plus live channel) and mirror them into their own replies.
-import type { Redis } from 'ioredis';
 import type {
-  ChannelSubscriber} from '@chat-fleet/shared';
+  ChannelSubscriber, RedisClient } from '@chat-fleet/shared';
 import {
   followReply,
   withScripts,
@@ -29,10 +28,10 @@ export interface CoalescerOptions {
 }
 
 export class Coalescer {
-  private readonly redis: Redis & ChatScripts;
+  private readonly redis: RedisClient & ChatScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly subscriber: ChannelSubscriber,
     private readonly keys: RedisKeys,
     private readonly options: CoalescerOptions,

@@ -419,8 +419,8 @@ export class Generation {
       ? { userId, model, promptTokens: 0, completionTokens: 0, cachedTokens: completionTokens, costNanos: 0 }
       : { userId, model, promptTokens, completionTokens, cachedTokens: 0, costNanos: this.parts.prices.costNanos(model, promptTokens, completionTokens) };
     await out.current.done(outcome.usage, outcome.finishReason, outcome, history, usage);
-    // The finish replaced the budget reservation with the usage.
-    ledger.budgetHeldFor = undefined;
+    // Into the ledger (once, however often this runs), which replaces the budget reservation.
+    if (await this.recordUsage(usage, data.messageId)) ledger.budgetHeldFor = undefined;
     const { metrics } = this.parts;
     metrics.usageTokens.inc({ model, kind: 'prompt' }, usage.promptTokens);
     metrics.usageTokens.inc({ model, kind: 'completion' }, usage.completionTokens);
@@ -515,6 +515,25 @@ export class Generation {
         this.log.info({ messageId: call.data.messageId, err: err instanceof Error ? err.message : String(err), restarts: restarts + 1 }, 'model stream broke mid-reply; restarting it');
         this.parts.metrics.replyRestarts.inc();
         await out.restart();
+      }
+    }
+  }
+
+  /**
+   * Adds a finished reply's usage to the ledger, trying again for a few seconds if Redis is
+   * away (the reply's own record stays in its meta). False when it could not.
+   */
+  private async recordUsage(usage: UsageEntry, messageId: string): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.parts.ledger.record(usage, messageId);
+        return true;
+      } catch (err) {
+        if (attempt >= 5) {
+          this.log.error({ err, messageId, userId: usage.userId }, 'could not add a reply to the usage ledger');
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, 250 * attempt));
       }
     }
   }

@@ -2,9 +2,8 @@
 // the model, the reply-length cap and the whole context sent (system prompt included). Only
 // replies that ended on their own (`stop`) are stored; failed, cancelled and cut ones never.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { UsageSchema, type RedisKeys, type Usage } from '@chat-fleet/shared';
+import { UsageSchema, type RedisKeys, type Usage, type RedisClient } from '@chat-fleet/shared';
 import type { ModelMessage } from './model-client.js';
 
 const CachedReplySchema = z.object({
@@ -31,7 +30,7 @@ export function requestHash(request: RequestShape): string {
 
 export class ReplyCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly ttlSeconds: number,
   ) {}

@@ -15,6 +15,8 @@ import {
   UserRateLimits,
   createLogger,
   createRedis,
+  describeTopology,
+  pubSubModeOf,
   loadOrExit,
   loadWorkerConfig,
   redisKeys,
@@ -39,29 +41,39 @@ const keys = redisKeys(config.REDIS_PREFIX);
 
 // Frames from hundreds of concurrent streams share one connection; auto-pipelining batches
 // the commands issued in the same tick into one write.
-const redis = createRedis(config.REDIS_URL, { name: `${instance}:commands`, autoPipelining: true });
-const bullConnection = createRedis(config.REDIS_URL, { name: `${instance}:bullmq`, forBullmq: true });
+const pubSub = pubSubModeOf(config.redis);
+const redis = createRedis(config.redis, { name: `${instance}:commands`, autoPipelining: true });
+const bullConnection = createRedis(config.redis, { name: `${instance}:bullmq`, forBullmq: true });
 // Coalesced replies follow their leader's frames live; ioredis re-subscribes after a reconnect.
-const subscriber = createRedis(config.REDIS_URL, { name: `${instance}:subscriber` });
+const subscriber = createRedis(config.redis, { name: `${instance}:subscriber`, subscriber: true });
 for (const [name, client] of [['commands', redis], ['bullmq', bullConnection], ['subscriber', subscriber]] as const) {
   client.on('error', (err: Error) => log.warn({ err: err.message, client: name }, 'redis error'));
 }
 try {
   await waitReady(redis, 30_000);
 } catch {
-  process.stderr.write(`cannot reach Redis at ${config.REDIS_URL} (REDIS_URL)\n`);
+  process.stderr.write(`cannot reach ${describeTopology(config.redis)}\n`);
   process.exit(1);
 }
 
-const queue = new Queue<ChatJob>(keys.chatQueue, { connection: redis, prefix: keys.bullPrefix });
-const metrics = new WorkerMetrics({ instance }, () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'));
+// Every worker takes from all QUEUE_SHARDS queues (one per cluster slot).
+const queueNames = keys.chatQueues(config.QUEUE_SHARDS);
+const queues = queueNames.map((name) => new Queue<ChatJob>(name, { connection: redis, prefix: keys.bullPrefix }));
+/** Job counts by state, summed over the queues. */
+async function jobCounts(...states: Parameters<Queue['getJobCounts']>): Promise<Record<string, number>> {
+  const all = await Promise.all(queues.map((q) => q.getJobCounts(...states)));
+  const sum: Record<string, number> = {};
+  for (const counts of all) for (const [state, n] of Object.entries(counts)) sum[state] = (sum[state] ?? 0) + n;
+  return sum;
+}
+const metrics = new WorkerMetrics({ instance }, () => jobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'));
 metrics.redis.watch(redis, 'commands');
 // BullMQ's connection blocks on purpose (waiting for jobs): its latency would mislead.
 metrics.redis.watch(bullConnection, 'bullmq', 0);
 metrics.redis.watch(subscriber, 'subscriber', 0);
 const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const openai = new OpenAI({ baseURL: config.openaiBaseUrl, apiKey: config.openaiApiKey, maxRetries: 0, timeout: config.UPSTREAM_TIMEOUT_MS });
-const channels = new ChannelSubscriber(subscriber);
+const channels = new ChannelSubscriber(subscriber, pubSub);
 const cancels = new CancelWatch(channels, keys);
 const replies = new ReplyState(redis, keys, {
   retentionSeconds: config.REPLY_RETENTION_SECONDS,
@@ -70,6 +82,7 @@ const replies = new ReplyState(redis, keys, {
   sessionTtlSeconds: config.SESSION_TTL_SECONDS,
   historyMaxMessages: config.HISTORY_MAX_MESSAGES,
   historyMaxBytes: config.HISTORY_MAX_BYTES,
+  pubSub,
 });
 /** Resolves once Redis answers a PING, trying every 200 ms for up to `ms`. */
 async function redisAnswers(ms: number): Promise<void> {
@@ -116,42 +129,52 @@ const generation = new Generation(
   log,
 );
 
-const worker = new Worker<ChatJob>(
-  keys.chatQueue,
-  async (job) => {
-    try {
-      await generation.run(job);
-    } catch (err) {
-      if (err instanceof BudgetExceededError) {
-        // Over the fleet's model budget: the job goes back to the queue and every worker
-        // pauses taking jobs until the window has room (BullMQ's manual rate limit).
-        await worker.rateLimit(err.retryAfterMs);
-        throw new RateLimitError();
+// One BullMQ Worker per queue, sharing the process's concurrency.
+const perQueue = Math.max(1, Math.ceil(config.WORKER_CONCURRENCY / queueNames.length));
+const workers: Array<Worker<ChatJob>> = queueNames.map((name) => {
+  const worker: Worker<ChatJob> = new Worker<ChatJob>(
+    name,
+    async (job) => {
+      try {
+        await generation.run(job);
+      } catch (err) {
+        if (err instanceof BudgetExceededError) {
+          // Over the fleet's model budget: the job goes back to the queue and this queue's
+          // workers pause taking jobs until the window has room (BullMQ's manual rate limit).
+          await worker.rateLimit(err.retryAfterMs);
+          throw new RateLimitError();
+        }
+        // The client already has its error frame; BullMQ must not run the job again.
+        throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
       }
-      // The client already has its error frame; BullMQ must not run the job again.
-      throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
-    }
-  },
-  {
-    connection: bullConnection,
-    prefix: keys.bullPrefix,
-    concurrency: config.WORKER_CONCURRENCY,
-    autorun: true,
-    // Stalled-job recovery: a dead worker's jobs go back to the queue once their lock expires,
-    // checked every half lock; a job that stalls twice more fails (the gateway then ends it).
-    lockDuration: config.WORKER_LOCK_MS,
-    stalledInterval: Math.max(500, Math.floor(config.WORKER_LOCK_MS / 2)),
-    maxStalledCount: 2,
-  },
-);
-worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+    },
+    {
+      connection: bullConnection,
+      prefix: keys.bullPrefix,
+      concurrency: perQueue,
+      autorun: true,
+      // Stalled-job recovery: a dead worker's jobs go back to the queue once their lock expires,
+      // checked every half lock; a job that stalls twice more fails (the gateway then ends it).
+      lockDuration: config.WORKER_LOCK_MS,
+      stalledInterval: Math.max(500, Math.floor(config.WORKER_LOCK_MS / 2)),
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('error', (err) => log.warn({ err: err.message, queue: name }, 'worker error'));
+  return worker;
+});
 
 const startedAt = Date.now();
 const server = await startMetricsServer(config.METRICS_PORT, metrics.registry, async () => {
   const t0 = performance.now();
   const up = await withTimeout(redis.ping(), 1000).then(() => true, () => false);
   const redisRttMs = up ? Math.round((performance.now() - t0) * 100) / 100 : null;
-  const queueDepth = up ? await withTimeout(queue.getJobCountByTypes('waiting', 'prioritized', 'delayed'), 1000).catch(() => null) : null;
+  const queueDepth = up
+    ? await withTimeout(jobCounts('waiting', 'prioritized', 'delayed'), 1000).then(
+        (c) => Object.values(c).reduce((a, b) => a + b, 0),
+        () => null,
+      )
+    : null;
   return {
     status: up ? 200 : 503,
     body: {
@@ -165,7 +188,8 @@ const server = await startMetricsServer(config.METRICS_PORT, metrics.registry, a
       model: config.CHAT_MODEL,
       baseUrl: config.openaiBaseUrl,
       concurrency: config.WORKER_CONCURRENCY,
-      running: worker.isRunning(),
+      running: workers.every((w) => w.isRunning()),
+      queues: queueNames.length,
     },
   };
 }).catch((err: Error) => {
@@ -181,11 +205,11 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'stopping: finishing the replies in progress');
   const forced = setTimeout(() => {
     log.warn('replies still running at the deadline; closing anyway');
-    void worker.close(true);
+    for (const w of workers) void w.close(true);
   }, 25_000);
-  await worker.close();
+  await Promise.all(workers.map((w) => w.close()));
   clearTimeout(forced);
-  await queue.close().catch(() => undefined);
+  await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
   server.close();
   redis.disconnect();
   bullConnection.disconnect();

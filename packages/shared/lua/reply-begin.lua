@@ -7,6 +7,7 @@
 -- ARGV[1]  the reply's messageId
 -- ARGV[2]  TTL in seconds of the meta and the stream while the reply runs
 -- ARGV[3]  most frames kept in the stream
+-- ARGV[4]  PUBLISH or SPUBLISH (sharded, on a Redis Cluster)
 -- returns  {attempt, cancelRequested 0|1}; {-1} unknown reply; {-2, status} the reply has ended
 local m = redis.call('HMGET', KEYS[1], 'status', 'cancel')
 if not m[1] then
@@ -23,7 +24,7 @@ if attempt > 1 then
   local json = '{"type":"reset","messageId":"' .. ARGV[1] .. '","attempt":' .. attempt .. '}'
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id, 'f', json)
   redis.call('EXPIRE', KEYS[2], ARGV[2])
-  redis.call('PUBLISH', KEYS[3], id .. ' ' .. json)
+  redis.call(ARGV[4], KEYS[3], id .. ' ' .. json)
 end
 local cancel = 0
 if m[2] == '1' then

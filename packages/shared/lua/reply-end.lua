@@ -17,6 +17,7 @@
 -- ARGV[8]  most history bytes kept
 -- ARGV[9]  '1' to publish the frame, '0' to store it only
 -- ARGV[10] the fence position (`attempt-seq`)
+-- ARGV[11] PUBLISH or SPUBLISH (sharded, on a Redis Cluster)
 -- returns  1 ended here; 0 it had ended already; -1 unknown reply (the slot is still freed)
 if redis.call('GET', KEYS[6]) == ARGV[4] then
   redis.call('DEL', KEYS[6])
@@ -36,6 +37,6 @@ redis.call('HSET', KEYS[1], 'status', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 if ARGV[9] == '1' then
-  redis.call('PUBLISH', KEYS[3], ARGV[10] .. ' ' .. ARGV[1])
+  redis.call(ARGV[11], KEYS[3], ARGV[10] .. ' ' .. ARGV[1])
 end
 return 1

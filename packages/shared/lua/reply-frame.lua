@@ -10,6 +10,7 @@
 -- ARGV[3]  frame JSON
 -- ARGV[4]  most frames kept in the stream
 -- ARGV[5]  stream TTL in seconds, set with the attempt's first frame
+-- ARGV[6]  PUBLISH or SPUBLISH (sharded, on a Redis Cluster)
 -- returns  1 written; 2 written before (a command resent after a reconnect); 0 fenced; -1 gap
 local m = redis.call('HMGET', KEYS[1], 'attempt', 'status', 'seq')
 if m[1] ~= ARGV[1] or m[2] ~= 'streaming' then
@@ -29,5 +30,5 @@ if seq == 1 then
   redis.call('EXPIRE', KEYS[2], ARGV[5])
 end
 redis.call('HSET', KEYS[1], 'seq', seq)
-redis.call('PUBLISH', KEYS[3], id .. ' ' .. ARGV[3])
+redis.call(ARGV[6], KEYS[3], id .. ' ' .. ARGV[3])
 return 1

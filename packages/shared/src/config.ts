@@ -2,6 +2,7 @@
 // A bad value stops the process with one line naming the variable.
 import { z } from 'zod';
 import { DEFAULT_REDIS_PREFIX } from './redis-keys.js';
+import type { RedisTopology } from './redis-client.js';
 import { PlanBudgetsSchema } from './usage/budgets.js';
 import { PriceTableSchema } from './usage/prices.js';
 
@@ -131,8 +132,39 @@ const logLevel = z
     return value as (typeof LOG_LEVELS)[number];
   });
 
+/** `host:port,host:port,…`; undefined when unset. */
+const hostPorts = () =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx): Array<{ host: string; port: number }> | undefined => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const out: Array<{ host: string; port: number }> = [];
+      for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(part);
+        const port = m === null ? NaN : Number(m[2]);
+        if (m === null || !(port > 0 && port < 65536)) {
+          ctx.addIssue({ code: 'custom', message: `expected host:port,host:port,…, got "${part}"` });
+          return z.NEVER;
+        }
+        out.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
+      }
+      return out;
+    });
+
 const commonShape = {
   REDIS_URL: url('redis://127.0.0.1:6379').transform((v) => v ?? 'redis://127.0.0.1:6379'),
+  /** Seed nodes of a Redis Cluster; when set, used instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: hostPorts(),
+  /** Sentinels watching the primary named REDIS_SENTINEL_MASTER; when set, used instead of REDIS_URL. */
+  REDIS_SENTINELS: hostPorts(),
+  REDIS_SENTINEL_MASTER: optionalStr(),
+  /** Credentials and TLS for REDIS_CLUSTER_NODES / REDIS_SENTINELS (a REDIS_URL carries its own). */
+  REDIS_USERNAME: optionalStr(),
+  REDIS_PASSWORD: optionalStr(),
+  REDIS_TLS: bool(false),
+  /** BullMQ queues the replies are spread over (one queue lives on one cluster slot); every worker takes from all. */
+  QUEUE_SHARDS: int(1, 1, 256),
   REDIS_PREFIX: z
     .string()
     .optional()
@@ -356,8 +388,9 @@ const GatewayConfigSchema = z.object(gatewayShape);
 const WorkerConfigSchema = z.object(workerShape);
 const SimConfigSchema = z.object(simShape);
 
-export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>>;
-export type WorkerConfig = Readonly<z.infer<typeof WorkerConfigSchema> & { openaiBaseUrl: string; openaiApiKey: string }>;
+type CommonConfig = z.infer<ReturnType<typeof z.object<typeof commonShape>>>;
+export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema> & { redis: RedisTopology }>;
+export type WorkerConfig = Readonly<z.infer<typeof WorkerConfigSchema> & { redis: RedisTopology; openaiBaseUrl: string; openaiApiKey: string }>;
 export type SimConfig = Readonly<z.infer<typeof SimConfigSchema>>;
 
 function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
@@ -370,8 +403,30 @@ function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   return Object.freeze(result.data) as z.infer<T>;
 }
 
+/** Where Redis is, from REDIS_CLUSTER_NODES, REDIS_SENTINELS or REDIS_URL (in that order). */
+function topologyOf(c: CommonConfig): RedisTopology {
+  const auth = {
+    ...(c.REDIS_USERNAME === undefined ? {} : { username: c.REDIS_USERNAME }),
+    ...(c.REDIS_PASSWORD === undefined ? {} : { password: c.REDIS_PASSWORD }),
+    tls: c.REDIS_TLS,
+  };
+  if (c.REDIS_CLUSTER_NODES !== undefined) {
+    if (c.REDIS_SENTINELS !== undefined) throw new ConfigError('REDIS_SENTINELS', 'set either REDIS_CLUSTER_NODES or REDIS_SENTINELS, not both');
+    return { mode: 'cluster', nodes: c.REDIS_CLUSTER_NODES, ...auth };
+  }
+  if (c.REDIS_SENTINELS !== undefined) {
+    if (c.REDIS_SENTINEL_MASTER === undefined) throw new ConfigError('REDIS_SENTINEL_MASTER', 'required with REDIS_SENTINELS: the name the Sentinels monitor');
+    return { mode: 'sentinel', sentinels: c.REDIS_SENTINELS, name: c.REDIS_SENTINEL_MASTER, ...auth };
+  }
+  return { mode: 'single', url: c.REDIS_URL };
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const config = parse(GatewayConfigSchema, env);
+  const redis = topologyOf(config);
+  if (redis.mode === 'cluster' && config.RELAY_SUBSCRIPTION === 'gateway') {
+    throw new ConfigError('RELAY_SUBSCRIPTION', '`gateway` needs a pattern subscription, which sharded pub/sub on a Redis Cluster does not have; use `session`');
+  }
   // jwt mode verifies user tokens one way: an HS256 secret or a JWKS, never both (no algorithm confusion).
   if (config.USER_JWT_SECRET !== undefined && config.USER_JWKS_URL !== undefined) {
     throw new ConfigError('USER_JWKS_URL', 'set USER_JWT_SECRET or USER_JWKS_URL, not both');
@@ -379,16 +434,17 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   if (config.AUTH_MODE === 'jwt' && config.USER_JWT_SECRET === undefined && config.USER_JWKS_URL === undefined) {
     throw new ConfigError('AUTH_MODE', 'jwt needs USER_JWT_SECRET or USER_JWKS_URL to verify user tokens');
   }
-  return config;
+  return Object.freeze({ ...config, redis });
 }
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const base = parse(WorkerConfigSchema, env);
+  const redis = topologyOf(base);
   // No key and no URL: the embedded simulator is the model.
   const openaiBaseUrl =
     base.OPENAI_BASE_URL ??
     (base.OPENAI_API_KEY === undefined ? `http://127.0.0.1:${base.LLM_SIM_PORT}/v1` : 'https://api.openai.com/v1');
-  return Object.freeze({ ...base, openaiBaseUrl, openaiApiKey: base.OPENAI_API_KEY ?? 'sk-simulator' });
+  return Object.freeze({ ...base, redis, openaiBaseUrl, openaiApiKey: base.OPENAI_API_KEY ?? 'sk-simulator' });
 }
 
 export function loadSimConfig(env: Env = process.env): SimConfig {

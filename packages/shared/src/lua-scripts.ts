@@ -2,7 +2,7 @@
 // A script may include files of ../lua/lib (shared rules, e.g. the history caps): their text is
 // put in front of the script's, so each rule is written once.
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 const LUA_DIR = new URL('../lua/', import.meta.url);
 
@@ -20,6 +20,8 @@ export interface ChatScripts {
   replyFinish(...args: Arg[]): Promise<number>;
   replyEnd(...args: Arg[]): Promise<number>;
   budgetReserve(...args: Arg[]): Promise<[number, string?]>;
+  ledgerUser(...args: Arg[]): Promise<number>;
+  ledgerFleet(...args: Arg[]): Promise<number>;
 }
 
 const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?: readonly string[] }> = {
@@ -27,17 +29,19 @@ const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?:
   replyAccept: { file: 'reply-accept', keys: 4, include: ['lib/history'] },
   replyBegin: { file: 'reply-begin', keys: 3 },
   replyFrame: { file: 'reply-frame', keys: 3 },
-  replyFinish: { file: 'reply-finish', keys: 13, include: ['lib/history', 'lib/ledger'] },
+  replyFinish: { file: 'reply-finish', keys: 6, include: ['lib/history'] },
+  ledgerUser: { file: 'ledger-user', keys: 4, include: ['lib/ledger'] },
+  ledgerFleet: { file: 'ledger-fleet', keys: 5, include: ['lib/ledger'] },
   budgetReserve: { file: 'budget-reserve', keys: 3 },
   replyEnd: { file: 'reply-end', keys: 6, include: ['lib/history'] },
 };
 
 /** Defines every script once per client (EVALSHA with automatic EVAL fallback). */
-export function withScripts(redis: Redis): Redis & ChatScripts {
+export function withScripts(redis: RedisClient): RedisClient & ChatScripts {
   for (const [name, def] of Object.entries(SCRIPTS)) {
     if (name in redis) continue;
     const text = [...(def.include ?? []).map(lua), lua(def.file)].join('\n');
     redis.defineCommand(name, { numberOfKeys: def.keys, lua: text });
   }
-  return redis as Redis & ChatScripts;
+  return redis as RedisClient & ChatScripts;
 }

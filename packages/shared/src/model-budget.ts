@@ -1,7 +1,7 @@
 // The fleet-wide model budget: requests and tokens per minute across every worker, counted
 // atomically in Redis by rate-limiter-flexible. A job over budget is not failed: the caller puts
 // it back in the queue (BullMQ's manual rate limit) until the window has room.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ChatError } from './errors.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -23,7 +23,7 @@ export class ModelBudget {
 
   private readonly tokensPerWindow: number;
 
-  constructor(redis: Redis, keys: RedisKeys, options: ModelBudgetOptions) {
+  constructor(redis: RedisClient, keys: RedisKeys, options: ModelBudgetOptions) {
     const window = options.windowSeconds ?? 60;
     const scale = (perMinute: number): number => Math.max(1, Math.floor((perMinute * window) / 60));
     this.tokensPerWindow = scale(options.tokensPerMinute);

@@ -1,6 +1,6 @@
 // Per-user limits shared by every gateway and worker: counters live in Redis and are updated
 // atomically (rate-limiter-flexible's Lua), never in one process's memory.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { LimitError, type LimitName } from './limits/limit-error.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -20,7 +20,7 @@ export class UserRateLimits {
   private readonly messages: RateLimiterRedis | undefined;
   private readonly tokens: RateLimiterRedis | undefined;
 
-  constructor(redis: Redis, keys: RedisKeys, private readonly options: UserLimitOptions) {
+  constructor(redis: RedisClient, keys: RedisKeys, private readonly options: UserLimitOptions) {
     this.messages =
       options.messagesPerMinute > 0
         ? new RateLimiterRedis({ storeClient: redis, keyPrefix: keys.rateLimit('msg'), points: options.messagesPerMinute, duration: 60 })
@@ -88,7 +88,7 @@ export class UserRateLimits {
 export class SessionCreationLimit {
   private readonly limiter: RateLimiterRedis | undefined;
 
-  constructor(redis: Redis, keys: RedisKeys, private readonly perMinute: number) {
+  constructor(redis: RedisClient, keys: RedisKeys, private readonly perMinute: number) {
     this.limiter = perMinute > 0 ? new RateLimiterRedis({ storeClient: redis, keyPrefix: keys.rateLimit('session'), points: perMinute, duration: 60 }) : undefined;
   }
 

@@ -8,7 +8,13 @@ export interface RedisKeys {
   readonly prefix: string;
   /** BullMQ prefix; the queue's own keys live under it. */
   readonly bullPrefix: string;
-  readonly chatQueue: string;
+  /**
+   * The BullMQ queues replies are spread over: `chat-replies-{i}`, the braces a hash tag, so each
+   * queue's keys sit on one cluster slot and different queues on different ones.
+   */
+  chatQueues(count: number): string[];
+  /** The queue of a session's replies among `count`: a stable hash of the session. */
+  chatQueueOf(sessionId: string, count: number): string;
   /** Hash: userId, plan, clientAddress, systemPrompt, metadata, createdAt. */
   sessionMeta(sessionId: string): string;
   /** List of StoredMessage JSON, oldest first. */
@@ -41,21 +47,36 @@ export interface RedisKeys {
   userUsage(userId: string, period: string): string;
   /** Hash: a user's live budget reservations (messageId → "tokens costNanos expiresAtMs"). */
   userReservations(userId: string): string;
-  /** Hash: the whole fleet's usage on one UTC day or month. */
+  /** String: set once a reply's usage is in its user's ledger (ledger-user.lua). */
+  userUsageCounted(userId: string, messageId: string): string;
+  /** Hash: the whole fleet's usage on one UTC day or month (the fleet ledger keys share one tag). */
   fleetUsage(period: string): string;
   /** Sorted set: users by tokens used on one UTC day or month. */
   usageRanking(period: string): string;
+  /** String: set once a reply's usage is in the fleet's ledger (ledger-fleet.lua). */
+  fleetUsageCounted(messageId: string): string;
   /** String: a finished reply stored under the hash of what the model was asked. */
   replyCache(hash: string): string;
   /** String: the messageId and sessionId of the reply now generating for this request hash. */
   coalesceLock(hash: string): string;
 }
 
+/** FNV-1a, 32 bits: a cheap, stable spread of session ids over queues. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
   return {
     prefix,
     bullPrefix: `${prefix}:bull`,
-    chatQueue: 'chat-replies',
+    chatQueues: (count) => Array.from({ length: count }, (_, i) => `chat-replies-{${i}}`),
+    chatQueueOf: (sessionId, count) => `chat-replies-{${fnv1a(sessionId) % count}}`,
     sessionMeta: (id) => `${prefix}:s:{${id}}:meta`,
     sessionHistory: (id) => `${prefix}:s:{${id}}:history`,
     sessionInflight: (id) => `${prefix}:s:{${id}}:inflight`,
@@ -79,8 +100,10 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     rateLimit: (name) => `${prefix}:rl:${name}`,
     userUsage: (userId, period) => `${prefix}:u:{${userId}}:usage:${period}`,
     userReservations: (userId) => `${prefix}:u:{${userId}}:reservations`,
-    fleetUsage: (period) => `${prefix}:usage:fleet:${period}`,
-    usageRanking: (period) => `${prefix}:usage:top:${period}`,
+    userUsageCounted: (userId, messageId) => `${prefix}:u:{${userId}}:counted:${messageId}`,
+    fleetUsage: (period) => `${prefix}:{usage}:fleet:${period}`,
+    usageRanking: (period) => `${prefix}:{usage}:top:${period}`,
+    fleetUsageCounted: (messageId) => `${prefix}:{usage}:counted:${messageId}`,
     replyCache: (hash) => `${prefix}:cache:${hash}`,
     coalesceLock: (hash) => `${prefix}:co:${hash}`,
   };

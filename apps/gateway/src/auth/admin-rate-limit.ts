@@ -1,13 +1,12 @@
 // Admin requests per client address per minute, counted in Redis for the whole fleet, whether
 // the credential turns out good or bad.
-import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { LimitError, type RedisKeys } from '@chat-fleet/shared';
+import { LimitError, type RedisKeys, type RedisClient } from '@chat-fleet/shared';
 
 export class AdminRateLimit {
   private readonly limiter: RateLimiterRedis | undefined;
 
-  constructor(redis: Redis, keys: RedisKeys, private readonly perMinute: number) {
+  constructor(redis: RedisClient, keys: RedisKeys, private readonly perMinute: number) {
     this.limiter = perMinute > 0 ? new RateLimiterRedis({ storeClient: redis, keyPrefix: keys.rateLimit('admin'), points: perMinute, duration: 60 }) : undefined;
   }
 

@@ -16,7 +16,7 @@ export class ReplyDeadlines {
 
   constructor(
     private readonly replies: ReplyState,
-    private readonly removeQueued: (messageId: string) => Promise<boolean>,
+    private readonly removeQueued: (ref: ReplyRef) => Promise<boolean>,
     private readonly options: ReplyDeadlineOptions,
     private readonly log: Logger,
   ) {}
@@ -53,7 +53,7 @@ export class ReplyDeadlines {
     const result = await this.replies.end(ref, { kind: 'error', code: 'unavailable', message: this.options.message });
     if (result !== 'ended') return false;
     this.log.warn({ sessionId: ref.sessionId, messageId: ref.messageId }, 'no reply in time; ended it with an error');
-    await this.removeQueued(ref.messageId).catch(() => false);
+    await this.removeQueued(ref).catch(() => false);
     return true;
   }
 }

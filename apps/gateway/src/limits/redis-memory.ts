@@ -1,7 +1,8 @@
 // Watches Redis memory against maxmemory. With `noeviction` a full Redis refuses every write,
 // the queue included, so new work stops at a high-water mark and leaves the rest of the room to
 // replies already in flight.
-import { ChatError } from '@chat-fleet/shared';
+import { Cluster } from 'ioredis';
+import { ChatError, type RedisClient } from '@chat-fleet/shared';
 
 export interface RedisMemoryReading {
   usedBytes: number;
@@ -26,6 +27,17 @@ export function parseMemoryInfo(info: string, highWater: number): RedisMemoryRea
   const maxBytes = field('maxmemory');
   const ratio = maxBytes > 0 ? usedBytes / maxBytes : null;
   return { usedBytes, maxBytes, ratio, refusing: ratio !== null && highWater > 0 && ratio >= highWater };
+}
+
+/**
+ * `INFO memory` of the Redis that is fullest: the one Redis, or on a cluster each primary's, the
+ * one nearest its maxmemory (a full shard stops the keys it holds, so it decides).
+ */
+export async function fullestMemoryInfo(redis: RedisClient): Promise<string> {
+  if (!(redis instanceof Cluster)) return redis.info('memory');
+  const infos = await Promise.all(redis.nodes('master').map((node) => node.info('memory')));
+  const ratio = (info: string): number => parseMemoryInfo(info, 0).ratio ?? 0;
+  return infos.reduce((a, b) => (ratio(b) > ratio(a) ? b : a), infos[0] ?? '');
 }
 
 export class RedisMemoryWatch implements RoomCheck {

@@ -1,15 +1,14 @@
 // Cancel and resume for a session's replies, over Redis, so they work wherever the reply runs
 // and wherever the client reconnects.
-import type { Redis } from 'ioredis';
-import { ChatError, isFinished, type Logger, type RedisKeys, type ReplyInfo, type ReplyState } from '@chat-fleet/shared';
+import { ChatError, isFinished, type Logger, type RedisKeys, type ReplyInfo, type ReplyRef, type ReplyState, type RedisClient } from '@chat-fleet/shared';
 import type { SessionControl, WsClient } from '../transport/ws-endpoint.js';
 
 /** Removes a job that no worker has taken yet; true when it was removed. */
-export type RemoveQueuedJob = (messageId: string) => Promise<boolean>;
+export type RemoveQueuedJob = (ref: ReplyRef) => Promise<boolean>;
 
 export class RedisSessionControl implements SessionControl {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly replies: ReplyState,
     private readonly removeQueued: RemoveQueuedJob,
@@ -26,7 +25,7 @@ export class RedisSessionControl implements SessionControl {
     const info = await this.owned(sessionId, messageId);
     if (isFinished(info.status)) return 'finished';
     await this.replies.requestCancel(ref);
-    if (info.status === 'queued' && (await this.removeQueued(messageId))) {
+    if (info.status === 'queued' && (await this.removeQueued(ref))) {
       await this.replies.end(ref, { kind: 'cancelled' }, { history: { id: messageId, role: 'assistant', content: '', status: 'cancelled', createdAt: new Date().toISOString() } });
       this.log.debug({ sessionId, messageId }, 'cancelled a queued reply');
       return 'queued';

@@ -1,16 +1,17 @@
 // Ends a deleted session beyond Redis's keys: stops its reply and tells every gateway holding
 // its sockets, through a signal on the session's own channel.
-import type { Redis } from 'ioredis';
-import { encodeSessionSignal, type Logger, type RedisKeys } from '@chat-fleet/shared';
+import { encodeSessionSignal, type Logger, type PubSubMode, type RedisKeys, type RedisClient } from '@chat-fleet/shared';
 import type { SessionEndings } from '../chat/chat-service.js';
 import type { SessionControl } from '../transport/ws-endpoint.js';
 
 export class RedisSessionEndings implements SessionEndings {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly control: Pick<SessionControl, 'cancel'>,
     private readonly log: Logger,
+    /** Session channels are sharded on a Redis Cluster. */
+    private readonly pubSub: PubSubMode = 'classic',
   ) {}
 
   /**
@@ -21,8 +22,10 @@ export class RedisSessionEndings implements SessionEndings {
    */
   async deleted(sessionId: string, inflight: string | undefined): Promise<void> {
     await Promise.all([
-      this.redis
-        .publish(this.keys.sessionChannel(sessionId), encodeSessionSignal({ type: 'ended', reason: 'deleted' }))
+      (this.pubSub === 'sharded' ? this.redis.spublish.bind(this.redis) : this.redis.publish.bind(this.redis))(
+        this.keys.sessionChannel(sessionId),
+        encodeSessionSignal({ type: 'ended', reason: 'deleted' }),
+      )
         .catch((err: unknown) => this.log.warn({ err, sessionId }, 'could not tell the gateways that a session was deleted')),
       inflight === undefined
         ? undefined

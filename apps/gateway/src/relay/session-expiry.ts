@@ -1,7 +1,6 @@
 // Finds the sessions this gateway holds sockets for that expired in Redis, and ends them here.
 // Polled rather than told: managed Redis often has keyspace notifications turned off.
-import type { Redis } from 'ioredis';
-import type { Logger, RedisKeys } from '@chat-fleet/shared';
+import type { Logger, RedisKeys, RedisClient } from '@chat-fleet/shared';
 import type { SessionHub } from './session-hub.js';
 
 export class SessionExpiry {
@@ -9,7 +8,7 @@ export class SessionExpiry {
   private checking = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly hub: SessionHub,
     private readonly intervalMs: number,
@@ -27,7 +26,8 @@ export class SessionExpiry {
   }
 
   /**
-   * One pipelined EXISTS per held session; each one found missing is ended (`expired`) on this
+   * One EXISTS per held session, sent together (one write; on a cluster, to each key's shard);
+   * each one found missing is ended (`expired`) on this
    * gateway only, since every gateway checks its own. A failed check changes nothing; the next
    * one tries again. Resolves with the sessions ended.
    */
@@ -37,13 +37,8 @@ export class SessionExpiry {
     if (ids.length === 0) return [];
     this.checking = true;
     try {
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.exists(this.keys.sessionMeta(id));
-      const results = (await pipeline.exec()) ?? [];
-      const gone = ids.filter((_, i) => {
-        const [err, n] = results[i] ?? [];
-        return err === null && n === 0;
-      });
+      const found = await Promise.all(ids.map((id) => this.redis.exists(this.keys.sessionMeta(id)).catch(() => -1)));
+      const gone = ids.filter((_, i) => found[i] === 0);
       for (const id of gone) this.hub.end(id, 'expired');
       if (gone.length > 0) this.log.debug({ sessions: gone.length }, 'ended expired sessions');
       return gone;

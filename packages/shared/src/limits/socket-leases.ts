@@ -3,7 +3,7 @@
 // socket lives, and only unexpired members count, so a crashed gateway's sockets drop out alone.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import type { RedisKeys } from '../redis-keys.js';
 import { LimitError } from './limit-error.js';
 
@@ -41,7 +41,7 @@ interface Lease {
   member: string;
 }
 
-type ClaimingRedis = Redis & {
+type ClaimingRedis = RedisClient & {
   claimLease(key: string, now: number, expiry: number, member: string, max: number, ttlMs: number): Promise<number>;
 };
 
@@ -55,7 +55,7 @@ export class SocketLeases implements SocketLimiter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: SocketLeaseOptions,
     private readonly onRenewError: (err: unknown) => void = () => undefined,
@@ -74,7 +74,7 @@ export class SocketLeases implements SocketLimiter {
     return this.live.size;
   }
 
-  /** Starts renewing this gateway's leases (one pipeline per tick). */
+  /** Starts renewing this gateway's leases (one batch of writes per tick). */
   start(): void {
     if (!this.enabled || this.timer !== undefined) return;
     this.timer = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.leaseMs / 3)));
@@ -122,7 +122,7 @@ export class SocketLeases implements SocketLimiter {
     }
   }
 
-  /** Extends every live lease of this gateway in one pipeline; resolves when written. */
+  /** Extends every live lease of this gateway, sent together (on a cluster, to each key's shard); resolves when written. */
   async renew(): Promise<void> {
     if (this.live.size === 0) return;
     const expiry = Date.now() + this.leaseMs;
@@ -135,15 +135,9 @@ export class SocketLeases implements SocketLimiter {
         args.push(expiry, lease.member);
       }
     }
-    const pipeline = this.redis.pipeline();
-    for (const [key, args] of byKey) pipeline.zadd(key, ...args).pexpire(key, this.leaseMs);
-    try {
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([err]) => err !== null);
-      if (failed !== undefined) this.onRenewError(failed[0]);
-    } catch (err) {
-      this.onRenewError(err);
-    }
+    const writes = [...byKey].flatMap(([key, args]) => [this.redis.zadd(key, ...args), this.redis.pexpire(key, this.leaseMs)]);
+    const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+    if (failed !== undefined) this.onRenewError(failed.reason);
   }
 
   private async take(key: string, member: string, max: number): Promise<boolean> {

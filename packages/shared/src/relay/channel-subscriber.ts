@@ -1,6 +1,9 @@
-// Many listeners over one subscriber connection: a channel is subscribed while it has at least
-// one listener. Subscribe and unsubscribe of a channel are serialized so they cannot interleave.
-import type { Redis } from 'ioredis';
+// Many listeners over one subscriber client: a channel is subscribed while it has at least one
+// listener. Subscribe and unsubscribe of a channel are serialized so they cannot interleave.
+// Session channels are sharded on a Redis Cluster (SSUBSCRIBE: one connection per shard, a
+// message travels only on its shard) and classic elsewhere; broadcast channels (cancels) are
+// always classic.
+import type { PubSubMode, RedisClient } from '../redis-client.js';
 
 export type ChannelListener = (message: string) => void;
 export type PatternListener = (channel: string, message: string) => void;
@@ -9,6 +12,7 @@ interface Channel {
   listeners: Set<ChannelListener>;
   subscribed: boolean;
   op: Promise<void>;
+  sharded: boolean;
 }
 
 export class ChannelSubscriber {
@@ -18,7 +22,11 @@ export class ChannelSubscriber {
 
   private readonly resubscribed = new Set<() => void>();
 
-  constructor(private readonly subscriber: Redis) {
+  constructor(
+    private readonly subscriber: RedisClient,
+    /** How session channels are subscribed: `sharded` on a Redis Cluster. */
+    private readonly mode: PubSubMode = 'classic',
+  ) {
     // After a reconnect ioredis re-subscribes every channel; messages published while the
     // connection was down are lost. Once the re-subscriptions are acknowledged (a PING queued
     // behind them answers), listeners re-read what they may have missed.
@@ -30,21 +38,32 @@ export class ChannelSubscriber {
       }
       setImmediate(() => {
         subscriber.ping().then(
-          () => {
-            for (const listener of this.resubscribed) listener();
-          },
+          () => this.notifyResubscribed(),
           () => undefined,
         );
       });
     });
-    subscriber.on('message', (channel: string, message: string) => {
+    // A cluster's sharded subscribers re-subscribe on their own connections (after a failover
+    // or a slot moved): give them a moment, then re-read.
+    const later = (): void => {
+      setTimeout(() => this.notifyResubscribed(), 250).unref();
+    };
+    subscriber.on('subscribersReady', later);
+    subscriber.on('+subscriber', later);
+    const deliver = (channel: string, message: string): void => {
       const c = this.channels.get(channel);
       if (c === undefined) return;
       for (const listener of c.listeners) listener(message);
-    });
+    };
+    subscriber.on('message', deliver);
+    subscriber.on('smessage', deliver);
     subscriber.on('pmessage', (pattern: string, channel: string, message: string) => {
       this.patterns.get(pattern)?.(channel, message);
     });
+  }
+
+  private notifyResubscribed(): void {
+    for (const listener of this.resubscribed) listener();
   }
 
   /**
@@ -63,11 +82,23 @@ export class ChannelSubscriber {
     }
   }
 
-  /** Resolves once the channel is subscribed (no later message is missed) with an unsubscribe. */
-  async subscribe(channel: string, listener: ChannelListener): Promise<() => void> {
+  /**
+   * Subscribes a session channel (sharded on a cluster); resolves once subscribed (no later
+   * message is missed) with an unsubscribe.
+   */
+  subscribe(channel: string, listener: ChannelListener): Promise<() => void> {
+    return this.listen(channel, listener, this.mode === 'sharded');
+  }
+
+  /** Subscribes a channel every process hears whatever the topology (classic pub/sub: cancels). */
+  subscribeBroadcast(channel: string, listener: ChannelListener): Promise<() => void> {
+    return this.listen(channel, listener, false);
+  }
+
+  private async listen(channel: string, listener: ChannelListener, sharded: boolean): Promise<() => void> {
     let c = this.channels.get(channel);
     if (c === undefined) {
-      c = { listeners: new Set(), subscribed: false, op: Promise.resolve() };
+      c = { listeners: new Set(), subscribed: false, op: Promise.resolve(), sharded };
       this.channels.set(channel, c);
     }
     const entry = c;
@@ -75,7 +106,8 @@ export class ChannelSubscriber {
     entry.op = entry.op.then(async () => {
       if (entry.subscribed || entry.listeners.size === 0) return;
       await this.ready();
-      await this.subscriber.subscribe(channel);
+      if (entry.sharded) await this.subscriber.ssubscribe(channel);
+      else await this.subscriber.subscribe(channel);
       entry.subscribed = true;
     });
     try {
@@ -137,7 +169,8 @@ export class ChannelSubscriber {
         if (this.channels.get(channel) === entry) this.channels.delete(channel);
         if (!entry.subscribed) return;
         entry.subscribed = false;
-        await this.subscriber.unsubscribe(channel);
+        if (entry.sharded) await this.subscriber.sunsubscribe(channel);
+        else await this.subscriber.unsubscribe(channel);
       })
       .catch(() => undefined);
   }

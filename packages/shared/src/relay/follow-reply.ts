@@ -1,7 +1,7 @@
 // Reads one reply from a position on: the frames already in its Redis Stream, then the live
 // ones from pub/sub, with no gap and no duplicate. The channel is subscribed before the stream
 // is read, and a ReplyGate merges stored and live frames by position, as it does for sockets.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import type { RedisKeys } from '../redis-keys.js';
 import type { ReplyFrame } from '../protocol/server-frames.js';
 import { START_POSITION, decodeEnvelope, formatPosition, parsePosition, type FramePosition } from './frame-envelope.js';
@@ -12,7 +12,7 @@ export type TerminalReplyFrame = Extract<ReplyFrame, { type: 'done' | 'error' }>
 export type Subscribe = (channel: string, listener: (message: string) => void) => Promise<() => void>;
 
 export interface FollowReplyOptions {
-  redis: Redis;
+  redis: RedisClient;
   subscribe: Subscribe;
   keys: RedisKeys;
   sessionId: string;
@@ -44,7 +44,7 @@ const PAGE = 500;
  * ends or `onEntry` returns false.
  */
 export async function readStoredFrames(
-  redis: Redis,
+  redis: RedisClient,
   streamKey: string,
   after: FramePosition,
   onEntry: (position: FramePosition, json: string) => boolean,
@@ -68,7 +68,7 @@ export async function readStoredFrames(
 export type SessionFrameReader = (sessionId: string) => StoredReader;
 
 /** A SessionFrameReader over the reply streams under `keys`. */
-export function storedFrameReader(redis: Redis, keys: RedisKeys): SessionFrameReader {
+export function storedFrameReader(redis: RedisClient, keys: RedisKeys): SessionFrameReader {
   return (sessionId) => (messageId, after, onEntry) => readStoredFrames(redis, keys.replyFrames(sessionId, messageId), after, onEntry);
 }
 

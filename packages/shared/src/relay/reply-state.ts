@@ -3,7 +3,7 @@
 // outside (deadline, cancel while queued, session deleted) and its deadline. Every change is one
 // Lua script (../../lua/reply-*.lua), so a reply's stream, its channel, its history entry and its
 // slot never disagree.
-import type { Redis } from 'ioredis';
+import type { PubSubMode, RedisClient } from '../redis-client.js';
 import type { ErrorCode } from '../errors.js';
 import type { RedisKeys } from '../redis-keys.js';
 import type { StoredMessage } from '../protocol/rest.js';
@@ -11,7 +11,7 @@ import type { FinishReason, Usage } from '../protocol/usage.js';
 import type { ReplyFrame } from '../protocol/server-frames.js';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { formatPosition, type FramePosition } from './frame-envelope.js';
-import { UsageLedger, type UsageEntry } from '../usage/usage-ledger.js';
+import type { UsageEntry } from '../usage/usage-ledger.js';
 
 export type ReplyStatus = 'queued' | 'streaming' | 'done' | 'cancelled' | 'error';
 
@@ -44,11 +44,13 @@ export interface ReplyStateOptions {
   sessionTtlSeconds: number;
   historyMaxMessages: number;
   historyMaxBytes: number;
+  /** `sharded` on a Redis Cluster: frames are published with SPUBLISH. Default `classic`. */
+  pubSub?: PubSubMode;
 }
 
 export type AcceptResult = { accepted: true } | { accepted: false; reason: 'busy'; holder: string } | { accepted: false; reason: 'gone' };
 
-/** How an attempt stopped before its end: `fenced` (the reply ended, or a newer attempt took it over) or `broken` (a write failed: Redis refused it or the connection dropped). */
+/** How an attempt stopped before its end: `fenced` (the reply ended, or a newer attempt took it over) or `broken` (a write failed: RedisClient refused it or the connection dropped). */
 export class AttemptStopped extends Error {
   constructor(
     readonly reason: 'fenced' | 'broken',
@@ -73,16 +75,17 @@ function endingKeys(k: RedisKeys, { sessionId, messageId }: ReplyRef): [string, 
 export type ReplyEnding = { kind: 'error'; code: ErrorCode; message: string } | { kind: 'cancelled' };
 
 export class ReplyState {
-  private readonly redis: Redis & ChatScripts;
-  private readonly ledger: UsageLedger;
+  private readonly redis: RedisClient & ChatScripts;
+  /** PUBLISH, or SPUBLISH on a Redis Cluster (sharded pub/sub). */
+  private readonly publish: 'PUBLISH' | 'SPUBLISH';
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: ReplyStateOptions,
   ) {
     this.redis = withScripts(redis);
-    this.ledger = new UsageLedger(redis, keys);
+    this.publish = options.pubSub === 'sharded' ? 'SPUBLISH' : 'PUBLISH';
   }
 
   /**
@@ -134,10 +137,11 @@ export class ReplyState {
       messageId,
       this.options.runningTtlSeconds,
       this.options.maxFrames,
+      this.publish,
     );
     if (code === -1) return { kind: 'gone', status: 'unknown' };
     if (code === -2) return { kind: 'gone', status: extra as ReplyStatus };
-    return new ReplyAttempt(this.redis, this.keys, this.ledger, this.options, ref, code, extra === 1, onStop, () => this.clearDeadline(ref));
+    return new ReplyAttempt(this.redis, this.keys, this.publish, this.options, ref, code, extra === 1, onStop, () => this.clearDeadline(ref));
   }
 
   /**
@@ -162,6 +166,7 @@ export class ReplyState {
       this.options.historyMaxBytes,
       extra.publish === false ? '0' : '1',
       formatPosition(FENCE_POSITION),
+      this.publish,
     );
     await this.clearDeadline(ref);
     return result === 1 ? 'ended' : result === 0 ? 'already' : 'unknown';
@@ -202,9 +207,9 @@ export class ReplyAttempt {
   private readonly attemptArg: string;
 
   constructor(
-    private readonly redis: Redis & ChatScripts,
+    private readonly redis: RedisClient & ChatScripts,
     private readonly keys: RedisKeys,
-    private readonly ledger: UsageLedger,
+    private readonly publish: 'PUBLISH' | 'SPUBLISH',
     private readonly options: ReplyStateOptions,
     readonly ref: ReplyRef,
     readonly attempt: number,
@@ -233,7 +238,7 @@ export class ReplyAttempt {
     if (this.stop !== undefined) return;
     const seq = ++this.seqNo;
     const json = JSON.stringify({ type: 'token', messageId: this.ref.messageId, seq, text });
-    const written = this.redis.replyFrame(this.metaKey, this.streamKey, this.channel, this.attemptArg, seq, json, this.options.maxFrames, this.options.runningTtlSeconds);
+    const written = this.redis.replyFrame(this.metaKey, this.streamKey, this.channel, this.attemptArg, seq, json, this.options.maxFrames, this.options.runningTtlSeconds, this.publish);
     this.last = written.then(
       (code) => {
         if (code === 0) this.halt(new AttemptStopped('fenced'));
@@ -281,12 +286,12 @@ export class ReplyAttempt {
 
   private async finish(frame: ReplyFrame, status: 'done' | 'cancelled' | 'error', history: StoredMessage | undefined, usage: UsageEntry | undefined): Promise<void> {
     await this.settled();
-    const ledger = this.ledger.finishArgs(usage, new Date());
+    // The reply's own record of its usage, kept with it; the ledger adds it up from there.
+    const record = usage === undefined ? '' : [usage.userId, usage.model, usage.promptTokens, usage.completionTokens, usage.cachedTokens, usage.costNanos].join(' ');
     let code: number;
     try {
       code = await this.redis.replyFinish(
         ...endingKeys(this.keys, this.ref),
-        ...ledger.keys,
         this.attemptArg,
         this.seqNo + 1,
         JSON.stringify(frame),
@@ -298,7 +303,8 @@ export class ReplyAttempt {
         this.options.historyMaxBytes,
         this.ref.messageId,
         this.options.maxFrames,
-        ...ledger.args,
+        record,
+        this.publish,
       );
     } catch (err) {
       throw this.halt(new AttemptStopped('broken', { cause: err }));

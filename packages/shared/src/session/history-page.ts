@@ -1,6 +1,6 @@
 // Reads one page of a session's history in one atomic script (lua/history-page.lua).
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import { StoredMessageSchema, type StoredMessage } from '../protocol/rest.js';
 
 const PAGE_LUA = readFileSync(new URL('../../lua/history-page.lua', import.meta.url), 'utf8');
@@ -12,13 +12,13 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
-type PagingRedis = Redis & { historyPage(key: string, before: string, limit: number): Promise<Array<number | string>> };
+type PagingRedis = RedisClient & { historyPage(key: string, before: string, limit: number): Promise<Array<number | string>> };
 
 /**
  * The `limit` messages before message `before` (the newest ones without it), oldest first;
  * undefined when `before` is not in the history (never was, or was trimmed away).
  */
-export async function readHistoryPage(redis: Redis, historyKey: string, limit: number, before?: string): Promise<HistoryPage | undefined> {
+export async function readHistoryPage(redis: RedisClient, historyKey: string, limit: number, before?: string): Promise<HistoryPage | undefined> {
   if (!('historyPage' in redis)) redis.defineCommand('historyPage', { numberOfKeys: 1, lua: PAGE_LUA });
   const [found, hasMore, ...rows] = await (redis as PagingRedis).historyPage(historyKey, before ?? '', limit);
   if (found !== 1) return undefined;

@@ -1,5 +1,5 @@
 // Sessions live in Redis only, so any gateway or worker can serve any session.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import type { RedisKeys } from '../redis-keys.js';
 import { StoredMessageSchema, type StoredMessage } from '../protocol/rest.js';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
@@ -22,10 +22,10 @@ export interface SessionStoreOptions {
 }
 
 export class SessionStore {
-  private readonly redis: Redis & ChatScripts;
+  private readonly redis: RedisClient & ChatScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: SessionStoreOptions,
   ) {

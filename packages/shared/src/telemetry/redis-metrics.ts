@@ -1,6 +1,6 @@
 // Metrics of a process's Redis clients: command latency (sampled), reconnects and whether each
 // client is up. Labels are bounded: the client's role and the Redis command name.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** 100 µs to 1 s: loopback Redis answers in tens of µs, a loaded one in ms. */
@@ -33,7 +33,7 @@ export class RedisClientMetrics {
    * Follows one client: up/down and reconnects from its events, and the latency of one command
    * in `sampleEvery` (1: all). Sampling keeps the hot path (one XADD per token frame) cheap.
    */
-  watch(client: Redis, name: string, sampleEvery = 16): void {
+  watch(client: RedisClient, name: string, sampleEvery = 16): void {
     const labels = { client: name };
     // The first ready is a connect; every later one is a reconnect after a loss.
     let everReady = client.status === 'ready';
@@ -48,14 +48,15 @@ export class RedisClientMetrics {
 
     if (sampleEvery <= 0) return;
     const histogram = this.commandSeconds;
-    // Redis#sendCommand(command, stream): fixed arguments, so the hot path allocates nothing.
-    const send = client.sendCommand.bind(client) as (command: TimedCommand, stream?: unknown) => unknown;
+    // Redis#sendCommand(command, stream) and Cluster#sendCommand(command, stream, node): fixed
+    // arguments, so the hot path allocates nothing.
+    const send = client.sendCommand.bind(client) as (command: TimedCommand, stream?: unknown, node?: unknown) => unknown;
     let n = 0;
-    (client as unknown as { sendCommand: typeof send }).sendCommand = (command, stream) => {
+    (client as unknown as { sendCommand: typeof send }).sendCommand = (command, stream, node) => {
       n = (n + 1) % sampleEvery;
-      if (n !== 0) return send(command, stream);
+      if (n !== 0) return send(command, stream, node);
       const started = performance.now();
-      const result = send(command, stream);
+      const result = send(command, stream, node);
       const observe = (): void => histogram.observe({ client: name, command: command.name }, (performance.now() - started) / 1000);
       command.promise.then(observe, observe);
       return result;

@@ -1,9 +1,10 @@
-// The usage ledger and the budgets that read it. Every finished reply adds its tokens and cost
-// to its user's UTC day and month (and the fleet's) inside the script that finishes the reply
-// (lua/lib/ledger.lua), so a reply is counted once however often its job ran. Before a model
-// call a worker reserves the reply's worst case from the user's budgets (lua/budget-reserve.lua);
-// the finish replaces the reservation with what was used, and a reply that fails gives it back.
-import type { Redis } from 'ioredis';
+// The usage ledger and the budgets that read it. The script that finishes a reply keeps its
+// usage in the reply's meta; then it is added to its user's UTC day and month and to the
+// fleet's (lua/ledger-user.lua, lua/ledger-fleet.lua: each in its own cluster slot, each once
+// per reply, however often the job ran). Before a model call a worker reserves the reply's
+// worst case from the user's budgets (lua/budget-reserve.lua); the ledger replaces the
+// reservation with what was used, and a reply that fails gives it back.
+import type { RedisClient } from '../redis-client.js';
 import { ChatError } from '../errors.js';
 import type { RedisKeys } from '../redis-keys.js';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
@@ -78,36 +79,48 @@ export interface PeriodUsage extends UsageTotals {
 }
 
 export class UsageLedger {
-  private readonly redis: Redis & ChatScripts;
+  private readonly redis: RedisClient & ChatScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {
     this.redis = withScripts(redis);
   }
 
-  /** KEYS[7..13] and ARGV[12..20] of reply-finish.lua: record `entry`, or nothing. */
-  finishArgs(entry: UsageEntry | undefined, at: Date): { keys: string[]; args: Array<string | number> } {
+  /**
+   * Adds a finished reply's usage to its user's ledger and the fleet's, once each however often
+   * it is called (a marker per reply in each), and drops the user's reservation for the reply.
+   */
+  async record(entry: UsageEntry, messageId: string, at = new Date()): Promise<void> {
     const k = this.keys;
     const day = dayOf(at);
     const month = monthOf(at);
-    const user = entry?.userId ?? '-';
-    return {
-      keys: [
-        k.userUsage(user, day),
-        k.userUsage(user, month),
+    const numbers = [entry.model, entry.promptTokens, entry.completionTokens, entry.cachedTokens, entry.costNanos] as const;
+    await Promise.all([
+      this.redis.ledgerUser(
+        k.userUsage(entry.userId, day),
+        k.userUsage(entry.userId, month),
+        k.userReservations(entry.userId),
+        k.userUsageCounted(entry.userId, messageId),
+        messageId,
+        ...numbers,
+        DAY_TTL_SECONDS,
+        MONTH_TTL_SECONDS,
+      ),
+      this.redis.ledgerFleet(
         k.fleetUsage(day),
         k.fleetUsage(month),
         k.usageRanking(day),
         k.usageRanking(month),
-        k.userReservations(user),
-      ],
-      args:
-        entry === undefined
-          ? ['0', '', '', 0, 0, 0, 0, 0, 0]
-          : ['1', entry.userId, entry.model, entry.promptTokens, entry.completionTokens, entry.cachedTokens, entry.costNanos, DAY_TTL_SECONDS, MONTH_TTL_SECONDS],
-    };
+        k.fleetUsageCounted(messageId),
+        entry.userId,
+        ...numbers,
+        DAY_TTL_SECONDS,
+        MONTH_TTL_SECONDS,
+        2 * 24 * 3600,
+      ),
+    ]);
   }
 
   /** A user's usage today and this month. */
