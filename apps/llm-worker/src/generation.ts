@@ -418,9 +418,11 @@ export class Generation {
     const usage: UsageEntry = served
       ? { userId, model, promptTokens: 0, completionTokens: 0, cachedTokens: completionTokens, costNanos: 0 }
       : { userId, model, promptTokens, completionTokens, cachedTokens: 0, costNanos: this.parts.prices.costNanos(model, promptTokens, completionTokens) };
-    await out.current.done(outcome.usage, outcome.finishReason, outcome, history, usage);
-    // Into the ledger (once, however often this runs), which replaces the budget reservation.
+    // Into the ledger first (once, however often this runs; it replaces the budget reservation),
+    // so a client that reads its usage on `done` finds this reply in it. The tokens were spent
+    // even if the reply is fenced out just now.
     if (await this.recordUsage(usage, data.messageId)) ledger.budgetHeldFor = undefined;
+    await out.current.done(outcome.usage, outcome.finishReason, outcome, history, usage);
     const { metrics } = this.parts;
     metrics.usageTokens.inc({ model, kind: 'prompt' }, usage.promptTokens);
     metrics.usageTokens.inc({ model, kind: 'completion' }, usage.completionTokens);

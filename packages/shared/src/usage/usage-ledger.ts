@@ -1,7 +1,7 @@
-// The usage ledger and the budgets that read it. The script that finishes a reply keeps its
-// usage in the reply's meta; then it is added to its user's UTC day and month and to the
-// fleet's (lua/ledger-user.lua, lua/ledger-fleet.lua: each in its own cluster slot, each once
-// per reply, however often the job ran). Before a model call a worker reserves the reply's
+// The usage ledger and the budgets that read it. Just before a reply's `done`, its usage is
+// added to its user's UTC day and month and to the fleet's (lua/ledger-user.lua,
+// lua/ledger-fleet.lua: each in its own cluster slot, each once per reply, however often the
+// job ran); the script that finishes the reply keeps its own usage record in its meta. Before a model call a worker reserves the reply's
 // worst case from the user's budgets (lua/budget-reserve.lua); the ledger replaces the
 // reservation with what was used, and a reply that fails gives it back.
 import type { RedisClient } from '../redis-client.js';
