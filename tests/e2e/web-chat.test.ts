@@ -205,7 +205,7 @@ describe('web client', () => {
     await expect(userMessages(page).count()).resolves.toBe(0);
   });
 
-  it('moves to a new session when its session is deleted, keeping the refused message for Retry', async () => {
+  it('moves to a new session as soon as its session is deleted (4100), and on a reload when it is gone', async () => {
     const page = await openPage(stack.gateways[0]!.url);
     await pace(12, 400);
     await send(page, 'Before the end');
@@ -213,15 +213,13 @@ describe('web client', () => {
     const old = await pageSession(page);
     expect((await http(stack.gateways[1]!.url, 'DELETE', `/chat/session/${old.sessionId}`, { token: old.token })).status).toBe(204);
 
-    // The open socket outlives its session: the next message is refused, the page finds out.
-    await send(page, 'After the end');
+    // Every gateway closes the deleted session's sockets with 4100: the page moves on by itself.
     await page.getByText('The previous chat has ended; this is a new one.').waitFor({ timeout: 10_000 });
     await waitConnected(page);
     const fresh = await pageSession(page);
     expect(fresh.sessionId).not.toBe(old.sessionId);
-    await expect(userMessages(page).allInnerTexts()).resolves.toEqual(['After the end']);
-    await expect(assistantMessages(page).count()).resolves.toBe(0);
-    await page.getByTestId('chat-retry').click();
+    await expect(userMessages(page).count()).resolves.toBe(0);
+    await send(page, 'After the end');
     await waitReplyStatus(page, 'done');
     const history = await storedHistory(stack.gateways[0]!.url, fresh);
     expect(history.map((m) => [m.role, m.role === 'user' ? m.content : '…'])).toEqual([
@@ -229,9 +227,11 @@ describe('web client', () => {
       ['assistant', '…'],
     ]);
 
-    // A session that is gone by the next visit: the reload opens a new one and says so.
+    // A session that is gone by the next visit (deleted while no page was open): the page opens
+    // a new one and says so.
+    await page.goto('about:blank');
     expect((await http(stack.gateways[0]!.url, 'DELETE', `/chat/session/${fresh.sessionId}`, { token: fresh.token })).status).toBe(204);
-    await page.reload();
+    await page.goto(stack.gateways[0]!.url);
     await waitConnected(page);
     await page.getByText('The previous chat has expired; this is a new one.').waitFor();
     expect((await pageSession(page)).sessionId).not.toBe(fresh.sessionId);
