@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// `npm start`: composition root of the launcher. Finds or starts Redis, starts the stack, prints
-// its URLs, and on Ctrl-C stops gateways and workers, then the simulator, then a private Redis.
+// `npm start`: composition root of the launcher. Finds or starts Redis (one server, a cluster or a
+// Sentinel set-up), starts the stack, prints its URLs, and on Ctrl-C stops gateways and workers,
+// then the simulator, then a private Redis.
 import { rmSync } from 'node:fs';
 import { ConfigError } from '@chat-fleet/shared';
 import { parseLauncherEnv, type LauncherConfig } from './launcher-env.js';
 import { describeExit } from './managed-process.js';
 import { openFileLimit, RECOMMENDED_OPEN_FILES } from './open-file-limit.js';
-import { ensureRedis, RedisNotFoundError, type EnsuredRedis } from './redis-server.js';
+import { ensureLauncherRedis, type LauncherRedis } from './launcher-redis.js';
+import { RedisNotFoundError } from './redis-server.js';
 import { formatStackBanner } from './stack-banner.js';
 import { startStack, type Stack } from './stack.js';
 
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
   const config = readConfig();
 
   const abort = new AbortController();
-  let redis: EnsuredRedis | undefined;
+  let redis: LauncherRedis | undefined;
   let stack: Stack | undefined;
   let redisPending: Promise<unknown> = Promise.resolve();
   let stackPending: Promise<unknown> = Promise.resolve();
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
     await redisPending.catch(() => undefined);
     await stackPending.catch(() => undefined);
     await stack?.stop();
-    await redis?.server?.stop();
+    await redis?.private?.stop();
     say('stopped');
     process.exit(0);
   };
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
     if (shuttingDown) {
       complain('forcing: SIGKILL to every process');
       stack?.kill('SIGKILL');
-      redis?.server?.kill('SIGKILL');
+      redis?.private?.killAll('SIGKILL');
       process.exit(130);
     }
     shuttingDown = true;
@@ -69,24 +71,22 @@ async function main(): Promise<void> {
   // Children run in their own process groups, so a launcher that dies must take them along.
   process.on('exit', () => {
     stack?.kill('SIGKILL');
-    if (redis?.server !== undefined) {
-      redis.server.kill('SIGKILL');
-      rmSync(redis.server.dir, { recursive: true, force: true });
+    if (redis?.private !== undefined) {
+      redis.private.killAll('SIGKILL');
+      rmSync(redis.private.dir, { recursive: true, force: true });
     }
   });
 
   try {
-    const ensured = ensureRedis(config.redisUrl);
+    const ensured = ensureLauncherRedis(config);
     redisPending = ensured;
     redis = await ensured;
   } catch (err) {
     if (shuttingDown) return;
-    complain(err instanceof RedisNotFoundError ? err.message : `could not reach Redis: ${String(err)}`);
+    complain(err instanceof RedisNotFoundError ? err.message : `could not reach or start Redis: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }
-  if (redis.server !== undefined) {
-    say(`no Redis answers at ${config.redisUrl}; started a private redis-server at ${redis.url}`);
-  }
+  if (redis.note !== undefined) say(redis.note);
   if (shuttingDown) return;
 
   const childEnv: Record<string, string> = {};
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
 
   try {
     const started = startStack({
-      redisUrl: redis.url,
+      redis: redis.topology,
       gateways: config.gateways,
       workers: config.workers,
       gatewayPorts: Array.from({ length: config.gateways }, (_, i) => config.port + i),
@@ -114,11 +114,11 @@ async function main(): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     complain(`could not start the stack: ${message}`);
     if (message.includes('already in use')) complain('(the ports come from PORT, METRICS_PORT and LLM_SIM_PORT)');
-    await redis.server?.stop();
+    await redis.private?.stop();
     process.exit(1);
   }
   if (shuttingDown) return;
-  say(formatStackBanner(stack, { url: redis.url, private: redis.server !== undefined }));
+  say(formatStackBanner(stack, { topology: redis.topology, private: redis.private !== undefined }));
   hintOpenFiles();
 }
 

@@ -10,3 +10,7 @@ export * from './launcher-env.js';
 export * from './open-file-limit.js';
 export * from './otlp-receiver.js';
 export * from './cli-kit.js';
+export * from './redis-topology.js';
+export * from './redis-cluster.js';
+export * from './redis-sentinel.js';
+export * from './launcher-redis.js';

@@ -1,6 +1,7 @@
 // The launcher's own settings, read once from the environment; a bad value names its variable.
-import { ConfigError } from '@chat-fleet/shared';
+import { ConfigError, type RedisTopology } from '@chat-fleet/shared';
 import { DEFAULT_REDIS_URL } from './redis-server.js';
+import { REDIS_MODES, topologyFromEnv, type RedisMode } from './redis-topology.js';
 
 export interface LauncherConfig {
   readonly gateways: number;
@@ -10,7 +11,17 @@ export interface LauncherConfig {
   /** First worker metrics port; the others count up from it. */
   readonly metricsPort: number;
   readonly simPort: number;
+  /** Used in `single` mode: the Redis there if it answers, else a private redis-server. */
   readonly redisUrl: string;
+  /**
+   * REDIS_MODE: which private Redis to start when none is given (`single`, `cluster`, `sentinel`);
+   * follows REDIS_CLUSTER_NODES / REDIS_SENTINELS when they are set and REDIS_MODE is not.
+   */
+  readonly redisMode: RedisMode;
+  /** The cluster or Sentinel set-up REDIS_CLUSTER_NODES or REDIS_SENTINELS names: used as it is. */
+  readonly redisGiven: RedisTopology | undefined;
+  /** REDIS_SENTINEL_MASTER, also the name a private Sentinel set-up monitors; default `chat-fleet`. */
+  readonly sentinelMaster: string;
   /** Set: workers call OpenAI and no simulator runs. */
   readonly openaiApiKey: string | undefined;
   readonly authSecret: string | undefined;
@@ -78,6 +89,21 @@ export function parseLauncherEnv(env: Env): LauncherConfig {
     throw new ConfigError('REDIS_URL', `expected a redis:// or rediss:// URL, got "${redisUrl}"`);
   }
 
+  const given = topologyFromEnv({ ...env, REDIS_URL: undefined });
+  const modeRaw = value(env, 'REDIS_MODE');
+  if (modeRaw !== undefined && !(REDIS_MODES as readonly string[]).includes(modeRaw)) {
+    throw new ConfigError('REDIS_MODE', `expected ${REDIS_MODES.join(', ')}, got "${modeRaw}"`);
+  }
+  const redisMode = (modeRaw as RedisMode | undefined) ?? given?.mode ?? 'single';
+  if (given !== undefined && given.mode !== redisMode) {
+    const source = given.mode === 'cluster' ? 'REDIS_CLUSTER_NODES names a cluster' : 'REDIS_SENTINELS names a Sentinel set-up';
+    throw new ConfigError('REDIS_MODE', `"${redisMode}" contradicts ${source}; unset one of them`);
+  }
+  const sentinelMaster = value(env, 'REDIS_SENTINEL_MASTER') ?? 'chat-fleet';
+  if (redisMode === 'sentinel' && given === undefined && !/^[A-Za-z0-9._-]+$/.test(sentinelMaster)) {
+    throw new ConfigError('REDIS_SENTINEL_MASTER', `a private Sentinel set-up takes letters, digits, . _ - only, got "${sentinelMaster}"`);
+  }
+
   const authSecret = value(env, 'AUTH_SECRET');
   if (authSecret !== undefined && authSecret.length < 32) {
     throw new ConfigError('AUTH_SECRET', 'must be at least 32 characters');
@@ -90,6 +116,9 @@ export function parseLauncherEnv(env: Env): LauncherConfig {
     metricsPort,
     simPort,
     redisUrl,
+    redisMode,
+    redisGiven: given,
+    sentinelMaster,
     openaiApiKey,
     authSecret,
     logPrettySet: env.LOG_PRETTY !== undefined,

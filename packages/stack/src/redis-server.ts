@@ -78,11 +78,11 @@ export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean>
   }
 }
 
-/** The path of an executable redis-server on PATH, if any. */
-export function findRedisServer(): string | undefined {
+/** The path of an executable `name` on PATH, if any. */
+export function findOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
-    const candidate = join(dir, 'redis-server');
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
@@ -93,10 +93,64 @@ export function findRedisServer(): string | undefined {
   return undefined;
 }
 
-/** Starts a throwaway redis-server (no persistence) on 127.0.0.1 and waits until PING answers. */
-export async function startRedisServer(options: StartRedisServerOptions = {}): Promise<RedisServer> {
+/** The path of an executable redis-server on PATH, if any. */
+export function findRedisServer(): string | undefined {
+  return findOnPath('redis-server');
+}
+
+/** The redis-server on PATH; throws RedisNotFoundError when there is none. */
+export function requireRedisServer(): string {
   const bin = findRedisServer();
   if (bin === undefined) throw new RedisNotFoundError();
+  return bin;
+}
+
+export interface LaunchRedisOptions {
+  /** Shown in errors, e.g. `redis-7001`. */
+  name: string;
+  /** redis-server's path (requireRedisServer()). */
+  bin: string;
+  port: number;
+  /** After `--port <port> --bind 127.0.0.1`, or after a config file given as the first of them. */
+  args: readonly string[];
+  /** A config file to start from (Sentinel needs one it can rewrite). */
+  configFile?: string;
+  cwd: string;
+  output?: OutputMode;
+  readyTimeoutMs?: number;
+}
+
+/** One redis-server (or Sentinel) on 127.0.0.1:port; resolves once PING answers, kills it if it never does. */
+export async function launchRedisProcess(options: LaunchRedisOptions): Promise<ManagedProcess> {
+  const url = `redis://127.0.0.1:${options.port}`;
+  const proc = await startProcess({
+    name: options.name,
+    command: options.bin,
+    args: [
+      ...(options.configFile === undefined ? [] : [options.configFile]),
+      '--port',
+      String(options.port),
+      '--bind',
+      '127.0.0.1',
+      '--loglevel',
+      'warning',
+      ...options.args,
+    ],
+    cwd: options.cwd,
+    output: options.output ?? 'silent',
+  });
+  try {
+    await proc.waitUntil(() => pingRedis(url, 500), { timeoutMs: options.readyTimeoutMs ?? 10_000, what: `PING at ${url}` });
+  } catch (err) {
+    await proc.stop('SIGKILL', 0);
+    throw err;
+  }
+  return proc;
+}
+
+/** Starts a throwaway redis-server (no persistence) on 127.0.0.1 and waits until PING answers. */
+export async function startRedisServer(options: StartRedisServerOptions = {}): Promise<RedisServer> {
+  const bin = requireRedisServer();
   const port = options.port ?? (await freePort());
   if (options.port !== undefined && !(await isPortFree(port))) {
     throw new Error(`cannot start redis-server on port ${port}: the port is in use`);
@@ -106,22 +160,16 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
   const url = `redis://127.0.0.1:${port}`;
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
 
-  const launch = async (): Promise<ManagedProcess> => {
-    const proc = await startProcess({
+  const launch = (): Promise<ManagedProcess> =>
+    launchRedisProcess({
       name: 'redis',
-      command: bin,
-      args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
+      bin,
+      port,
+      args: ['--save', '', '--appendonly', 'no', '--dir', dir],
       cwd: dir,
-      output: options.output ?? 'silent',
+      output: options.output,
+      readyTimeoutMs,
     });
-    try {
-      await proc.waitUntil(() => pingRedis(url, 500), { timeoutMs: readyTimeoutMs, what: `PING at ${url}` });
-    } catch (err) {
-      await proc.stop('SIGKILL', 0);
-      throw err;
-    }
-    return proc;
-  };
 
   let proc: ManagedProcess;
   try {

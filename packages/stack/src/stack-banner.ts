@@ -1,8 +1,9 @@
 // What `npm start` prints once everything is ready: every URL a person needs.
+import { describeTopology, type RedisTopology } from '@chat-fleet/shared';
 import type { Stack } from './stack.js';
 
 export interface BannerRedis {
-  url: string;
+  topology: RedisTopology;
   /** True when the launcher started it and it is discarded on exit. */
   private: boolean;
 }
@@ -18,7 +19,7 @@ export function formatStackBanner(stack: Stack, redis: BannerRedis): string {
   }
   for (const w of stack.workers) rows.push([w.instance, `${localhost(w.metricsUrl)}/metrics`]);
   rows.push(['simulator', stack.sim === undefined ? 'off: workers call OpenAI (OPENAI_API_KEY)' : `${localhost(stack.sim.url)}/v1`]);
-  rows.push(['redis', `${redis.url} ${redis.private ? '(private, discarded on exit)' : '(external)'}`]);
+  rows.push(['redis', `${describeTopology(redis.topology)} ${redis.private ? '(private, discarded on exit)' : '(external)'}`]);
   // The admin routes' credential (ADMIN_API_KEY): send it as `Authorization: Bearer <key>`.
   rows.push(['admin key', `${stack.adminApiKey}   (Authorization: Bearer …, e.g. ${first === undefined ? '' : localhost(first.url)}/admin/whoami)`]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;

@@ -5,12 +5,22 @@ import { join, relative } from 'node:path';
 import { freePort, isPortFree } from './free-port.js';
 import { startProcess, type ManagedProcess, type ProcessExit } from './managed-process.js';
 import type { OutputMode } from './process-output.js';
+import type { RedisTopology } from '@chat-fleet/shared';
+import { REDIS_TOPOLOGY_VARIABLES, redisEnv } from './redis-topology.js';
 import { APP_SCRIPTS, REPO_ROOT, type AppScripts } from './repo-paths.js';
 
 export type StackOutput = 'inherit-prefixed' | 'silent' | { dir: string };
 
 export interface StackOptions {
-  redisUrl: string;
+  /**
+   * Where Redis is: one server, a cluster or a Sentinel-watched primary. Every gateway and worker
+   * gets exactly that topology's variables (REDIS_URL, REDIS_CLUSTER_NODES, or REDIS_SENTINELS and
+   * REDIS_SENTINEL_MASTER; REDIS_USERNAME/PASSWORD/TLS if it has them), whatever our own
+   * environment says. Give this or `redisUrl`.
+   */
+  redis?: RedisTopology;
+  /** One Redis at this URL: the same as `redis: { mode: 'single', url }`. */
+  redisUrl?: string;
   /** Default 2. */
   gateways?: number;
   /** Default 2. */
@@ -78,7 +88,9 @@ export interface SimHandle {
 }
 
 export interface Stack {
-  readonly redisUrl: string;
+  readonly redis: RedisTopology;
+  /** The URL when `redis` is one server, else undefined. */
+  readonly redisUrl: string | undefined;
   /** The AUTH_SECRET every gateway shares: `env.AUTH_SECRET` or a generated one. */
   readonly authSecret: string;
   /** The ADMIN_API_KEY every gateway shares: the environment's (gatewayEnv, env, then ours) or a generated one. */
@@ -227,8 +239,16 @@ function count(value: number | undefined, fallback: number, what: string): numbe
  */
 const ONE_ADDRESS_ENV = { RATE_LIMIT_SESSIONS_PER_MIN: '0', MAX_SOCKETS_PER_ADDRESS: '0' };
 
+function topologyOf(options: StackOptions): RedisTopology {
+  if (options.redis !== undefined && options.redisUrl !== undefined) throw new Error('give startStack redis or redisUrl, not both');
+  if (options.redis !== undefined) return options.redis;
+  if (options.redisUrl !== undefined) return { mode: 'single', url: options.redisUrl };
+  throw new Error('startStack needs redis (or redisUrl): where the fleet\'s Redis is');
+}
+
 /** Starts the simulator (if used), then workers and gateways in parallel; resolves when all answer /health. */
 export async function startStack(options: StackOptions): Promise<Stack> {
+  const redis = topologyOf(options);
   const gatewayCount = count(options.gateways, 2, 'gateways');
   const workerCount = count(options.workers, 2, 'workers');
   const useSimulator = options.useSimulator ?? true;
@@ -263,7 +283,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     inherited.OPENAI_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
     inherited.LLM_SIM_PORT = String(simPort);
   }
-  const common: NodeJS.ProcessEnv = { ...ONE_ADDRESS_ENV, ...inherited, ...options.env, REDIS_URL: options.redisUrl };
+  // A child reads one topology: a REDIS_URL left in our environment must not sit next to REDIS_CLUSTER_NODES.
+  for (const name of REDIS_TOPOLOGY_VARIABLES) delete inherited[name];
+  const common: NodeJS.ProcessEnv = { ...ONE_ADDRESS_ENV, ...inherited, ...options.env };
+  for (const name of REDIS_TOPOLOGY_VARIABLES) delete common[name];
+  Object.assign(common, redisEnv(redis));
   // The admin routes need a credential; one stack on one machine gets a fresh one unless given.
   const adminApiKey = nonEmpty(options.gatewayEnv?.ADMIN_API_KEY) ?? nonEmpty(common.ADMIN_API_KEY) ?? randomBytes(24).toString('base64url');
 
@@ -335,7 +359,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let stopped: Promise<void> | undefined;
 
   return {
-    redisUrl: options.redisUrl,
+    redis,
+    redisUrl: redis.mode === 'single' ? redis.url : undefined,
     authSecret,
     adminApiKey,
     sim:

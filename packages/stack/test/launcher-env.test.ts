@@ -11,6 +11,9 @@ describe('parseLauncherEnv', () => {
       metricsPort: 9464,
       simPort: 8090,
       redisUrl: 'redis://127.0.0.1:6379',
+      redisMode: 'single',
+      redisGiven: undefined,
+      sentinelMaster: 'chat-fleet',
       openaiApiKey: undefined,
       authSecret: undefined,
       logPrettySet: false,
@@ -59,6 +62,14 @@ describe('parseLauncherEnv', () => {
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
     [{ AUTH_SECRET: 'short' }, 'AUTH_SECRET'],
+    [{ REDIS_MODE: 'replicated' }, 'REDIS_MODE'],
+    [{ REDIS_MODE: 'sentinel', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }, 'REDIS_MODE'],
+    [{ REDIS_MODE: 'single', REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_MASTER: 'm' }, 'REDIS_MODE'],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1:70000' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_SENTINELS: '127.0.0.1:26379' }, 'REDIS_SENTINEL_MASTER'],
+    [{ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_MASTER: 'm', REDIS_CLUSTER_NODES: 'b:2' }, 'REDIS_SENTINELS'],
+    [{ REDIS_MODE: 'sentinel', REDIS_SENTINEL_MASTER: 'my master' }, 'REDIS_SENTINEL_MASTER'],
   ];
   it.each(bad)('%j names %s in one line', (env, variable) => {
     let caught: unknown;
@@ -70,6 +81,23 @@ describe('parseLauncherEnv', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).variable).toBe(variable);
     expect((caught as ConfigError).message).toMatch(new RegExp(`^invalid environment variable ${variable}: [^\\n]+$`));
+  });
+
+  it('REDIS_MODE picks the private Redis; REDIS_CLUSTER_NODES and REDIS_SENTINELS name one to use as it is', () => {
+    expect(parseLauncherEnv({ REDIS_MODE: 'cluster' })).toMatchObject({ redisMode: 'cluster', redisGiven: undefined });
+    expect(parseLauncherEnv({ REDIS_MODE: 'sentinel', REDIS_SENTINEL_MASTER: 'fleet' })).toMatchObject({
+      redisMode: 'sentinel',
+      redisGiven: undefined,
+      sentinelMaster: 'fleet',
+    });
+    expect(parseLauncherEnv({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7000', REDIS_URL: 'redis://ignored:1' })).toMatchObject({
+      redisMode: 'cluster',
+      redisGiven: { mode: 'cluster', nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7000 }] },
+    });
+    expect(parseLauncherEnv({ REDIS_MODE: 'sentinel', REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_MASTER: 'main' })).toMatchObject({
+      redisMode: 'sentinel',
+      redisGiven: { mode: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], name: 'main' },
+    });
   });
 
   it('ignores the simulator port when OpenAI is used', () => {

@@ -1,6 +1,7 @@
 // The launcher's wiring, with stand-in scripts in place of the real apps (those are covered by tests/).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RedisTopology } from '@chat-fleet/shared';
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { freePort } from '../src/free-port.js';
 import type { ProcessExit } from '../src/managed-process.js';
@@ -77,7 +78,7 @@ describe('startStack', () => {
       expect(a!.authSecret).not.toBe(b!.authSecret);
       expect(a!.adminApiKey.length).toBeGreaterThanOrEqual(16);
       expect(a!.adminApiKey).not.toBe(b!.adminApiKey);
-      expect(formatStackBanner(a!, { url: 'redis://127.0.0.1:1', private: false })).toContain(a!.adminApiKey);
+      expect(formatStackBanner(a!, { topology: { mode: 'single', url: 'redis://127.0.0.1:1' }, private: false })).toContain(a!.adminApiKey);
       expect(readFileSync(join(logs, 'a', 'gateway-1.log'), 'utf8')).toContain(`listening on ${a!.gateways[0]!.port}`);
       expect(existsSync(join(logs, 'b', 'llm-sim.log'))).toBe(true);
     } finally {
@@ -122,7 +123,7 @@ describe('startStack', () => {
       expect((await health(added.metricsUrl)).env.INSTANCE_ID).toBe('worker-2');
 
       expect(exits).toEqual([['worker-1', { code: null, signal: 'SIGKILL' }]]);
-      expect(formatStackBanner(stack, { url: 'redis://127.0.0.1:1', private: true })).toContain(
+      expect(formatStackBanner(stack, { topology: { mode: 'single', url: 'redis://127.0.0.1:1' }, private: true })).toContain(
         `ws://localhost:${firstPort}/ws/{sessionId}/{clientId}?token=…`,
       );
     } finally {
@@ -130,6 +131,50 @@ describe('startStack', () => {
     }
     expect(exits).toHaveLength(1);
     for (const pid of pids(stack)) expect(alive(pid)).toBe(false);
+  });
+
+  it('gives every child exactly the variables of its Redis topology, whatever our environment holds', async () => {
+    const saved = { ...process.env };
+    // A shell with a stray REDIS_URL and a Sentinel set-up must not leak either into a cluster stack.
+    Object.assign(process.env, { REDIS_URL: 'redis://stray:6379', REDIS_SENTINELS: 'stray:26379', REDIS_SENTINEL_MASTER: 'stray', REDIS_PASSWORD: 'stray' });
+    const topologies: RedisTopology[] = [
+      { mode: 'cluster', nodes: [{ host: '127.0.0.1', port: 7001 }, { host: '127.0.0.1', port: 7002 }] },
+      { mode: 'sentinel', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }], name: 'chat' },
+    ];
+    try {
+      for (const redis of topologies) {
+        const stack = await startStack({ redis, ports: 'auto', gateways: 1, workers: 1, env: { REDIS_URL: 'redis://also-stray:1' }, scripts: fakeScripts });
+        try {
+          expect(stack.redis).toEqual(redis);
+          expect(stack.redisUrl).toBeUndefined();
+          for (const url of [stack.gateways[0]!.url, stack.workers[0]!.metricsUrl]) {
+            const { env } = await health(url);
+            const given = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('REDIS_') && k !== 'REDIS_PREFIX'));
+            expect(given).toEqual(
+              redis.mode === 'cluster'
+                ? { REDIS_CLUSTER_NODES: '127.0.0.1:7001,127.0.0.1:7002' }
+                : { REDIS_SENTINELS: '127.0.0.1:26379,127.0.0.1:26380', REDIS_SENTINEL_MASTER: 'chat' },
+            );
+          }
+          expect(formatStackBanner(stack, { topology: redis, private: true })).toMatch(
+            redis.mode === 'cluster'
+              ? /redis +Redis Cluster 127\.0\.0\.1:7001,127\.0\.0\.1:7002 \(REDIS_CLUSTER_NODES\) \(private/
+              : /redis +Sentinel 127\.0\.0\.1:26379,127\.0\.0\.1:26380, master chat \(REDIS_SENTINELS\) \(private/,
+          );
+        } finally {
+          await stack.stop();
+        }
+      }
+    } finally {
+      for (const k of ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER', 'REDIS_PASSWORD']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+    await expect(startStack({ ports: 'auto', scripts: fakeScripts })).rejects.toThrow(/needs redis/);
+    await expect(
+      startStack({ redisUrl: 'redis://127.0.0.1:1', redis: { mode: 'cluster', nodes: [{ host: '127.0.0.1', port: 1 }] }, scripts: fakeScripts }),
+    ).rejects.toThrow(/not both/);
   });
 
   it('a child that fails to start stops the others and names it', async () => {
