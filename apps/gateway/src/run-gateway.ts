@@ -199,6 +199,8 @@ const port = await server.listen(config.HOST, config.PORT).catch((err: Error) =>
 log.info({ port }, `gateway listening on http://${config.HOST}:${port}`);
 expiry.start();
 deadlines.start();
+// Replies silent for 3 s are re-read from their streams (a lost subscription heals itself).
+hub.startPolling(1000, 3000);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -207,6 +209,7 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal, connections: server.connections }, 'draining');
   expiry.stop();
   deadlines.stop();
+  hub.stopPolling();
   await server.drain(config.DRAIN_TIMEOUT_MS);
   memory.stop();
   socketLeases.stop();

@@ -77,6 +77,9 @@ export function createRedis(topology: RedisTopology | string, options: RedisClie
       ...auth,
       sentinels: t.sentinels,
       name: t.name,
+      // Listen to the Sentinels' +switch-master: reconnect to the new primary at once, rather than
+      // reading a demoted one (now a replica, perhaps empty while it resyncs) until a write fails.
+      failoverDetector: true,
       ...(t.password === undefined ? {} : { sentinelPassword: t.password }),
       enableAutoPipelining: autoPipelining,
       // After a failover, commands refused by a demoted primary (READONLY) reconnect to the new one.

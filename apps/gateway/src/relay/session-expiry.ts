@@ -6,6 +6,8 @@ import type { SessionHub } from './session-hub.js';
 export class SessionExpiry {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  /** Sessions found missing once: ended when the next check finds them missing too. */
+  private missing = new Set<string>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -38,7 +40,11 @@ export class SessionExpiry {
     this.checking = true;
     try {
       const found = await Promise.all(ids.map((id) => this.redis.exists(this.keys.sessionMeta(id)).catch(() => -1)));
-      const gone = ids.filter((_, i) => found[i] === 0);
+      // Missing twice in a row: one miss can be a failover's moment (a promoted replica, a
+      // client still reading the demoted primary), and ending a live session is not undone.
+      const missed = new Set(ids.filter((_, i) => found[i] === 0));
+      const gone = [...missed].filter((id) => this.missing.has(id));
+      this.missing = missed;
       for (const id of gone) this.hub.end(id, 'expired');
       if (gone.length > 0) this.log.debug({ sessions: gone.length }, 'ended expired sessions');
       return gone;

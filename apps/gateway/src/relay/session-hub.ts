@@ -26,6 +26,8 @@ export interface ReplySink {
   deliver(frame: ReplyFrame, raw: string, position: FramePosition): void;
   /** The subscriber reconnected: frames published meanwhile were lost; re-read them from the streams. */
   resync?(): void;
+  /** Re-reads replies silent for `idleMs` from their streams; true when that found frames pub/sub had not delivered. */
+  poll?(idleMs: number): Promise<boolean>;
   /**
    * The session was deleted or expired. Called once per ending this gateway learns of, after
    * every frame published before the deletion; the sink should end itself (and leave).
@@ -63,6 +65,35 @@ export class SessionHub {
       this.log.info({ sessions: this.bySession.size }, 'subscriber reconnected; re-reading the replies in flight');
       for (const e of this.bySession.values()) for (const sink of e.sinks) sink.resync?.();
     });
+  }
+
+  private pollTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Every `everyMs`, replies silent for `idleMs` are re-read from their streams; a session whose
+   * re-read found frames the live path missed is subscribed again (its cluster slot may have
+   * moved to another shard, which ends a sharded subscription without a reconnect).
+   */
+  startPolling(everyMs: number, idleMs: number): void {
+    this.pollTimer ??= setInterval(() => {
+      for (const e of this.bySession.values()) {
+        const polls = [...e.sinks].map((sink) => sink.poll?.(idleMs) ?? Promise.resolve(false));
+        void Promise.all(polls).then(
+          (found) => {
+            if (!found.some(Boolean) || this.mode !== 'session' || this.bySession.get(e.sessionId) !== e) return;
+            this.log.info({ sessionId: e.sessionId }, 'frames came only from the stream; subscribing the session again');
+            void this.channels.resubscribe(this.keys.sessionChannel(e.sessionId));
+          },
+          (err: unknown) => this.log.debug({ err, sessionId: e.sessionId }, 'could not poll a session'),
+        );
+      }
+    }, everyMs);
+    this.pollTimer.unref();
+  }
+
+  stopPolling(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
   }
 
   /** Number of sessions with at least one local sink. */

@@ -44,6 +44,10 @@ export class ReplyWaiter implements ReplySink {
     this.gate.resync();
   }
 
+  poll(idleMs: number): Promise<boolean> {
+    return this.gate.poll(idleMs);
+  }
+
   sessionEnded(reason: SessionEndReason): void {
     this.fail?.(new ChatError('not_found', reason === 'deleted' ? 'the session was deleted' : 'the session expired'));
   }

@@ -106,6 +106,10 @@ export class WsClient implements ReplySink {
     this.gate.resync();
   }
 
+  poll(idleMs: number): Promise<boolean> {
+    return this.gate.poll(idleMs);
+  }
+
   sessionEnded(reason: SessionEndReason): void {
     this.send({ type: 'error', code: 'not_found', message: reason === 'deleted' ? 'the session was deleted' : 'the session expired' });
     this.close(CLOSE_CODES.SESSION_ENDED, `session ${reason}`);

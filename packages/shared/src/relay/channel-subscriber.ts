@@ -3,7 +3,9 @@
 // Session channels are sharded on a Redis Cluster (SSUBSCRIBE: one connection per shard, a
 // message travels only on its shard) and classic elsewhere; broadcast channels (cancels) are
 // always classic.
+import { Cluster } from 'ioredis';
 import type { PubSubMode, RedisClient } from '../redis-client.js';
+import { withTimeout } from '../with-timeout.js';
 
 export type ChannelListener = (message: string) => void;
 export type PatternListener = (channel: string, message: string) => void;
@@ -106,7 +108,7 @@ export class ChannelSubscriber {
     entry.op = entry.op.then(async () => {
       if (entry.subscribed || entry.listeners.size === 0) return;
       await this.ready();
-      if (entry.sharded) await this.subscriber.ssubscribe(channel);
+      if (entry.sharded) await this.shardedSubscribe(channel);
       else await this.subscriber.subscribe(channel);
       entry.subscribed = true;
     });
@@ -123,6 +125,46 @@ export class ChannelSubscriber {
       done = true;
       this.remove(channel, entry, listener);
     };
+  }
+
+  /**
+   * SSUBSCRIBE goes to the shard the client believes serves the channel's slot. Right after a
+   * slot moved, that belief can be stale and the subscribe never answers: after a second the slot
+   * map is refreshed and it is tried again, a few times.
+   */
+  private async shardedSubscribe(channel: string): Promise<void> {
+    const cluster = this.subscriber instanceof Cluster ? this.subscriber : undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await withTimeout(this.subscriber.ssubscribe(channel), 1000 * attempt);
+        return;
+      } catch (err) {
+        if (cluster === undefined || attempt >= 4) throw err;
+        await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+      }
+    }
+  }
+
+  /**
+   * Subscribes a channel that has listeners again (unsubscribe, then subscribe): for a
+   * subscription that stopped delivering without a reconnect, e.g. a cluster slot that moved to
+   * another shard, so the sharded subscription lands on the shard that serves it now.
+   */
+  async resubscribe(channel: string): Promise<void> {
+    const entry = this.channels.get(channel);
+    if (entry === undefined) return;
+    entry.op = entry.op.then(async () => {
+      if (!entry.subscribed || entry.listeners.size === 0) return;
+      if (entry.sharded) {
+        await withTimeout(this.subscriber.sunsubscribe(channel), 1000).catch(() => undefined);
+        if (this.subscriber instanceof Cluster) await new Promise<void>((resolve) => (this.subscriber as Cluster).refreshSlotsCache(() => resolve()));
+        await this.shardedSubscribe(channel);
+      } else {
+        await this.subscriber.unsubscribe(channel).catch(() => undefined);
+        await this.subscriber.subscribe(channel);
+      }
+    });
+    await entry.op.catch(() => undefined);
   }
 
   /**

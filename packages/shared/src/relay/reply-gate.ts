@@ -38,10 +38,12 @@ interface Cursor {
   read: number;
   /** The stored read in flight, if any. */
   reading: Promise<void> | undefined;
+  /** When a frame last came (live or stored) or a stored read last ended (performance.now()). */
+  heardAt: number;
 }
 
 function newCursor(mode: Cursor['mode'], position: FramePosition): Cursor {
-  return { mode, position, held: [], timer: undefined, read: 0, reading: undefined };
+  return { mode, position, held: [], timer: undefined, read: 0, reading: undefined, heardAt: performance.now() };
 }
 
 export interface ReplyGateOptions {
@@ -109,6 +111,26 @@ export class ReplyGate {
     if (c === undefined) return;
     clearTimeout(c.timer);
     this.cursors.delete(messageId);
+  }
+
+  /**
+   * Re-reads, from the stream, every reply followed live that has been silent for `idleMs`:
+   * frames can stop reaching a subscriber without a reconnect (a cluster slot that moved to
+   * another shard). Resolves true when a read found frames the live path had not delivered.
+   */
+  async poll(idleMs: number): Promise<boolean> {
+    if (this.closed) return false;
+    const now = performance.now();
+    const silent = [...this.cursors].filter(([, c]) => c.mode === 'live' && c.reading === undefined && now - c.heardAt >= idleMs);
+    const found = await Promise.all(
+      silent.map(async ([messageId, c]) => {
+        const before = c.position;
+        c.heardAt = now;
+        await this.load(messageId, c, c.position);
+        return comparePositions(c.position, before) > 0 || !this.cursors.has(messageId);
+      }),
+    );
+    return found.some(Boolean);
   }
 
   /**
@@ -213,6 +235,7 @@ export class ReplyGate {
     if (comparePositions(position, c.position) <= 0) return;
     const messageId = frame.messageId;
     c.position = position;
+    c.heardAt = performance.now();
     this.emit(frame, raw, position);
     if (frame.type === 'done' || frame.type === 'error') {
       clearTimeout(c.timer);
