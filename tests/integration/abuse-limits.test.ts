@@ -3,14 +3,14 @@
 // history. Each test is its own caller: the gateways trust one proxy hop, so X-Forwarded-For
 // names the address.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { redisKeys } from '@chat-fleet/shared';
+import { redisKeys, type RedisClient } from '@chat-fleet/shared';
 import { TestSocket, http, sendChat, type HttpAnswer, type Session } from '../support/chat-client.js';
+import { testRedis } from '../support/test-redis.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 let stack: TestStack;
-let redis: Redis;
+let redis: RedisClient;
 
 beforeAll(async () => {
   stack = await startTestStack('abuse-limits', {
@@ -26,7 +26,7 @@ beforeAll(async () => {
       RATE_LIMIT_USER_PER_MIN: '3',
     },
   });
-  redis = new Redis(process.env.REDIS_URL!);
+  redis = testRedis();
 }, 60_000);
 
 afterAll(async () => {

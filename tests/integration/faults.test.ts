@@ -114,13 +114,7 @@ describe('a Redis outage', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    const saved = process.env.REDIS_URL;
-    process.env.REDIS_URL = redis.url;
-    try {
-      stack = await startTestStack('fault-redis', { workers: 1 });
-    } finally {
-      process.env.REDIS_URL = saved;
-    }
+    stack = await startTestStack('fault-redis', { redisUrl: redis.url, workers: 1 });
   }, 60_000);
 
   afterAll(async () => {

@@ -1,7 +1,6 @@
 // followReply merges a reply's stored frames with the live ones: no gap and no duplicate even
 // when frames are written while the stream is being read. Real Redis, real pub/sub.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import {
   ChannelSubscriber,
   FollowStalledError,
@@ -10,17 +9,19 @@ import {
   redisKeys,
   type FramePosition,
   type RedisKeys,
+  type RedisClient,
   type ReplyFrame,
 } from '@chat-fleet/shared';
+import { testRedis } from '../support/test-redis.js';
 
-let redis: Redis;
-let sub: Redis;
+let redis: RedisClient;
+let sub: RedisClient;
 let subscriber: ChannelSubscriber;
 let keys: RedisKeys;
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL!);
-  sub = new Redis(process.env.REDIS_URL!);
+  redis = testRedis();
+  sub = testRedis();
   subscriber = new ChannelSubscriber(sub);
   keys = redisKeys(`t-follow-${Date.now()}`);
 });
@@ -36,10 +37,11 @@ function writer(sessionId: string, messageId: string, attempt = 1) {
   const put = (entrySeq: number, frame: ReplyFrame): Promise<unknown> => {
     const json = JSON.stringify(frame);
     const position = { attempt, seq: entrySeq };
-    return Promise.all([
-      redis.xadd(keys.replyFrames(sessionId, messageId), `${attempt}-${entrySeq}`, 'f', json),
-      redis.publish(keys.sessionChannel(sessionId), encodeEnvelope(position, json)),
-    ]);
+    // PUBLISH once the XADD is stored, as the worker's script does: on a cluster the two commands
+    // go to different nodes, so one connection's order no longer keeps them in sequence.
+    return redis
+      .xadd(keys.replyFrames(sessionId, messageId), `${attempt}-${entrySeq}`, 'f', json)
+      .then(() => redis.publish(keys.sessionChannel(sessionId), encodeEnvelope(position, json)));
   };
   return {
     token: () => put(++seq, { type: 'token', messageId, seq, text: `t${seq} ` }),

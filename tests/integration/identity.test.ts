@@ -5,10 +5,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import { SignJWT, decodeJwt, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import { redisKeys } from '@chat-fleet/shared';
+import { redisKeys, type RedisClient } from '@chat-fleet/shared';
 import { http, type HttpAnswer, type Session } from '../support/chat-client.js';
+import { testRedis } from '../support/test-redis.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 const ISSUER = 'https://login.example.test/';
@@ -65,9 +65,9 @@ async function mustCreate(base: string, credential: string | undefined, body: Re
 
 const refusal = (r: Answer): [number, string | undefined] => [r.status, r.json?.error?.code];
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL!);
+  redis = testRedis();
 });
 afterAll(() => {
   redis?.disconnect();

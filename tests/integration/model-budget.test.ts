@@ -1,14 +1,14 @@
 // The fleet's model budget is counted atomically in Redis: many workers admitting at once
 // never get more than the window holds, and a refusal says how long to wait.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
-import { ChatError, ModelBudget, redisKeys } from '@chat-fleet/shared';
+import { ChatError, ModelBudget, redisKeys, type RedisClient } from '@chat-fleet/shared';
+import { testRedis } from '../support/test-redis.js';
 
-let redis: Redis;
+let redis: RedisClient;
 const fresh = () => redisKeys(`t-budget-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`);
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL!);
+  redis = testRedis();
 });
 
 afterAll(() => {
@@ -18,7 +18,7 @@ afterAll(() => {
 describe('ModelBudget', () => {
   it('admits exactly LLM_MAX_RPM requests per window across concurrent callers on separate connections', async () => {
     const keys = fresh();
-    const connections = Array.from({ length: 4 }, () => new Redis(process.env.REDIS_URL!));
+    const connections = Array.from({ length: 4 }, () => testRedis());
     try {
       // Four "workers", each with its own connection and budget object, 100 admissions at once.
       const budgets = connections.map((c) => new ModelBudget(c, keys, { requestsPerMinute: 30, tokensPerMinute: 0 }));

@@ -16,16 +16,11 @@ let stack: TestStack;
 beforeAll(async () => {
   server = await startRedisServer();
   redis = new Redis(server.url);
-  const saved = process.env.REDIS_URL;
-  process.env.REDIS_URL = server.url;
-  try {
-    stack = await startTestStack('redis-full', {
-      workers: 1,
-      simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '10', SIM_REPLY_TOKENS: String(TOKENS) },
-    });
-  } finally {
-    process.env.REDIS_URL = saved;
-  }
+  stack = await startTestStack('redis-full', {
+    redisUrl: server.url,
+    workers: 1,
+    simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '10', SIM_REPLY_TOKENS: String(TOKENS) },
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -1,18 +1,19 @@
 // RedisClientMetrics against a real Redis: sampled command latency, up/down and reconnects.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
-import { Redis } from 'ioredis';
-import { RedisClientMetrics, waitReady } from '@chat-fleet/shared';
+import { RedisClientMetrics, waitReady, type RedisClient } from '@chat-fleet/shared';
+import { testRedis } from '../support/test-redis.js';
 
-let client: Redis;
-let admin: Redis;
+// CLIENT LIST/KILL on the server that holds the connection: one Redis or a Sentinel set-up's
+// primary, not a cluster (its admin commands go to any node).
+let client: RedisClient;
+let admin: RedisClient;
 const registry = new Registry();
 const metrics = new RedisClientMetrics(registry);
 
 beforeAll(async () => {
-  const url = process.env.REDIS_URL!;
-  client = new Redis(url, { connectionName: 'metrics-under-test', retryStrategy: () => 50 });
-  admin = new Redis(url);
+  client = testRedis({ connectionName: 'metrics-under-test', retryStrategy: () => 50 });
+  admin = testRedis();
   await waitReady(client);
 });
 

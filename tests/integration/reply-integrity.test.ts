@@ -7,9 +7,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
+import type { RedisClient } from '@chat-fleet/shared';
 import { startRedisServer, type RedisServer } from '@chat-fleet/stack';
 import { connect, expectSeqs, http, newSession, replyOf, sendChat, startChat, tokensOf, type Frame, type OpenChat, type TestSocket } from '../support/chat-client.js';
 import { writeArtifact } from '../support/artifacts.js';
+import { testRedis } from '../support/test-redis.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -170,18 +172,13 @@ describe('2. a Redis write that fails mid-reply', () => {
   beforeAll(async () => {
     redis = await startRedisServer();
     admin = new Redis(redis.url);
-    const saved = process.env.REDIS_URL;
-    process.env.REDIS_URL = redis.url;
-    try {
-      stack = await startTestStack('write-fails', {
-        gateways: 2,
-        workers: 1,
-        gatewayEnv: { REPLY_TIMEOUT_MS: '30000' },
-        simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '25', SIM_REPLY_TOKENS: String(TOKENS) },
-      });
-    } finally {
-      process.env.REDIS_URL = saved;
-    }
+    stack = await startTestStack('write-fails', {
+      redisUrl: redis.url,
+      gateways: 2,
+      workers: 1,
+      gatewayEnv: { REPLY_TIMEOUT_MS: '30000' },
+      simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '25', SIM_REPLY_TOKENS: String(TOKENS) },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -303,11 +300,13 @@ describe('3. a fenced stale attempt publishes nothing', () => {
 
 describe('4. frames lost by pub/sub are filled from the stream', () => {
   let stack: TestStack;
-  let admin: Redis;
+  let admin: RedisClient;
   const TOKENS = 60;
 
   beforeAll(async () => {
-    admin = new Redis(process.env.REDIS_URL!);
+    // The run's Redis (on a Sentinel set-up, its primary): CLIENT KILL reaches one server, so this
+    // file stays out of the cluster run.
+    admin = testRedis();
     stack = await startTestStack('pubsub-gaps', {
       gateways: 2,
       workers: 2,

@@ -4,10 +4,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import { redisKeys } from '@chat-fleet/shared';
 import type { Stack } from '@chat-fleet/stack';
 import { connect, expectSeqs, http, newSession, replyOf, sendChat, type TestSocket } from '../support/chat-client.js';
+import { testRedis } from '../support/test-redis.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 interface SimRequest {
@@ -62,7 +62,7 @@ afterAll(async () => {
 
 describe('session context', () => {
   it('renews the session TTL in Redis when the session is used, on any gateway', async () => {
-    const redis = new Redis(process.env.REDIS_URL!);
+    const redis = testRedis();
     try {
       const keys = redisKeys(stack.prefix);
       const asked = await askOnce(0, `Remember me ${Date.now()}`);
@@ -87,7 +87,7 @@ describe('session context', () => {
 
 describe('client address', () => {
   it('ignores a client-sent X-Forwarded-For unless TRUSTED_PROXY_HOPS says a proxy sets it', async () => {
-    const redis = new Redis(process.env.REDIS_URL!);
+    const redis = testRedis();
     try {
       const r = await http<{ sessionId: string }>(stack.gateways[0]!.url, 'POST', '/chat/session', { body: {}, headers: { 'x-forwarded-for': '203.0.113.9' } });
       expect(r.status).toBe(201);
