@@ -57,11 +57,20 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig?
     const run = await startPrivate(mode);
     topology = run.topology;
     globalThis.__chatFleetRedis = run.redis;
-    // Its processes run in their own process groups: a jest that dies must not leave them behind.
-    process.once('exit', () => {
+    // Its processes run in their own process groups: a jest that exits or is interrupted without
+    // its global teardown must not leave them behind.
+    const discard = (): void => {
       run.redis.killAll();
       rmSync(run.redis.dir, { recursive: true, force: true });
-    });
+    };
+    process.once('exit', discard);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        discard();
+        // Then the signal's usual end: our listener is gone, so it kills jest as before.
+        process.kill(process.pid, signal);
+      });
+    }
     if (mode !== 'single') process.stderr.write(`\n[tests] private Redis ${mode} ready in ${Date.now() - started} ms\n`);
   }
   for (const name of REDIS_TOPOLOGY_VARIABLES) delete process.env[name];

@@ -62,9 +62,12 @@ export interface RedisCluster {
   primaries(): Promise<ClusterPrimary[]>;
   /** The primary that serves `slot` now. */
   nodeForSlot(slot: number): Promise<ClusterNodeAddress>;
-  /** The process of the node on `port`, undefined once it has exited. */
+  /** The process of the node on `port` (stopped or not), undefined once it has exited. */
   pid(port: number): number | undefined;
-  /** Signals the node without waiting (default SIGKILL; SIGSTOP hangs it, SIGCONT wakes it). */
+  /**
+   * Signals the node without waiting (default SIGKILL). SIGSTOP hangs it (alive, silent) and
+   * SIGCONT wakes it; while stopped, waitUntilOk counts it as down.
+   */
   kill(port: number, signal?: NodeJS.Signals): void;
   /**
    * Stops the node if it runs and starts it again on the same ports with its nodes.conf, empty (no
@@ -109,6 +112,8 @@ interface ClusterNodeProcess {
   busPort: number;
   dir: string;
   proc: ManagedProcess | undefined;
+  /** Sent SIGSTOP and not SIGCONT since: alive, but counted as down. */
+  paused: boolean;
 }
 
 const HOST = '127.0.0.1';
@@ -258,7 +263,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     await rm(dir, { recursive: true, force: true });
   };
 
-  const running = (): ClusterNodeProcess[] => nodes.filter((n) => n.proc?.running === true);
+  const running = (): ClusterNodeProcess[] => nodes.filter((n) => n.proc?.running === true && !n.paused);
   const nodeAt = (port: number): ClusterNodeProcess => {
     const node = nodes.find((n) => n.port === port);
     if (node === undefined) throw new Error(`no node of this cluster on port ${port} (ports ${nodes.map((n) => n.port).join(', ')})`);
@@ -358,7 +363,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
         await mkdir(nodeDir);
         for (let attempt = 1; ; attempt++) {
           const [port, busPort] = await freePorts(2, taken);
-          const node: ClusterNodeProcess = { port: port!, busPort: busPort!, dir: nodeDir, proc: undefined };
+          const node: ClusterNodeProcess = { port: port!, busPort: busPort!, dir: nodeDir, proc: undefined, paused: false };
           try {
             await launch(node);
             nodes[i] = node;
@@ -392,12 +397,16 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       return proc?.running === true ? proc.pid : undefined;
     },
     kill(port, signal: NodeJS.Signals = 'SIGKILL') {
-      nodeAt(port).proc?.kill(signal);
+      const node = nodeAt(port);
+      node.proc?.kill(signal);
+      if (signal === 'SIGSTOP' || signal === 'SIGTSTP') node.paused = true;
+      if (signal === 'SIGCONT') node.paused = false;
     },
     async restart(port) {
       const node = nodeAt(port);
       // A stopped (SIGSTOP) node cannot handle SIGTERM: wake it first.
       node.proc?.kill('SIGCONT');
+      node.paused = false;
       await node.proc?.stop('SIGTERM', 3000);
       await launch(node);
       await waitUntilOk();
@@ -405,9 +414,9 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     async failover(primaryPort) {
       const primary = (await primaries()).find((p) => p.port === primaryPort);
       if (primary === undefined) throw new Error(`${primaryPort} is not a primary serving slots`);
-      const replica = primary.replicas.find((r) => nodes.some((n) => n.port === r.port && n.proc?.running === true));
+      const replica = primary.replicas.find((r) => running().some((n) => n.port === r.port));
       if (replica === undefined) throw new Error(`primary ${primaryPort} has no running replica to promote`);
-      if (nodeAt(primaryPort).proc?.running === true) await nodeCall(replica.port, ['CLUSTER', 'FAILOVER']);
+      if (running().some((n) => n.port === primaryPort)) await nodeCall(replica.port, ['CLUSTER', 'FAILOVER']);
       const deadline = Date.now() + readyTimeoutMs;
       while (!(await primaries().catch(() => [])).some((p) => p.port === replica.port)) {
         if (Date.now() > deadline) throw new Error(`replica ${replica.port} did not take over from ${primaryPort} within ${readyTimeoutMs} ms`);

@@ -54,7 +54,7 @@ export interface RedisSentinelSet {
   waitUntilReady(timeoutMs?: number): Promise<void>;
   /** The process on `port` (redis-server or Sentinel), undefined once it has exited. */
   pid(port: number): number | undefined;
-  /** Signals a redis-server or Sentinel without waiting (default SIGKILL). */
+  /** Signals a redis-server or Sentinel without waiting (default SIGKILL; SIGSTOP: counted as down until SIGCONT). */
   kill(port: number, signal?: NodeJS.Signals): void;
   /**
    * Starts a killed process again on its port: a redis-server comes back empty as a replica of the
@@ -73,6 +73,8 @@ interface Member {
   kind: 'redis' | 'sentinel';
   port: number;
   proc: ManagedProcess | undefined;
+  /** Sent SIGSTOP and not SIGCONT since: alive, but counted as down. */
+  paused: boolean;
 }
 
 /** One command over a short-lived connection; rejects fast if the process is down. */
@@ -170,7 +172,7 @@ export async function startRedisSentinel(options: StartRedisSentinelOptions = {}
     await call(member.port, ['SENTINEL', 'DEBUG', 'info-period', 1000, 'publish-period', 500, 'tilt-period', 5000]).catch(() => undefined);
   };
 
-  const running = (kind: Member['kind']): Member[] => members.filter((m) => m.kind === kind && m.proc?.running === true);
+  const running = (kind: Member['kind']): Member[] => members.filter((m) => m.kind === kind && m.proc?.running === true && !m.paused);
   const memberAt = (port: number): Member => {
     const member = members.find((m) => m.port === port);
     if (member === undefined) throw new Error(`no process of this Sentinel set-up on port ${port}`);
@@ -258,8 +260,8 @@ export async function startRedisSentinel(options: StartRedisSentinelOptions = {}
   };
 
   try {
-    const first: Member = { kind: 'redis', port: await newPort(), proc: undefined };
-    const second: Member = { kind: 'redis', port: await newPort(), proc: undefined };
+    const first: Member = { kind: 'redis', port: await newPort(), proc: undefined, paused: false };
+    const second: Member = { kind: 'redis', port: await newPort(), proc: undefined, paused: false };
     members.push(first, second);
     await launchRedis(first, undefined);
     await launchRedis(second, { host: HOST, port: first.port });
@@ -285,7 +287,7 @@ export async function startRedisSentinel(options: StartRedisSentinelOptions = {}
           '',
         ].join('\n'),
       );
-      members.push({ kind: 'sentinel', port, proc: undefined });
+      members.push({ kind: 'sentinel', port, proc: undefined, paused: false });
     }
     await Promise.all(members.filter((m) => m.kind === 'sentinel').map((m) => launchSentinel(m)));
     await waitUntilReady();
@@ -327,11 +329,15 @@ export async function startRedisSentinel(options: StartRedisSentinelOptions = {}
       return proc?.running === true ? proc.pid : undefined;
     },
     kill(port, signal: NodeJS.Signals = 'SIGKILL') {
-      memberAt(port).proc?.kill(signal);
+      const member = memberAt(port);
+      member.proc?.kill(signal);
+      if (signal === 'SIGSTOP' || signal === 'SIGTSTP') member.paused = true;
+      if (signal === 'SIGCONT') member.paused = false;
     },
     async restart(port) {
       const member = memberAt(port);
       member.proc?.kill('SIGCONT');
+      member.paused = false;
       await member.proc?.stop('SIGTERM', 3000);
       if (member.kind === 'sentinel') {
         await launchSentinel(member);

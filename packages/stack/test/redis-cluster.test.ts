@@ -105,6 +105,18 @@ describe('startRedisCluster', () => {
     expect(cluster.pid(victim.port)).not.toBe(pid);
   });
 
+  it('a stopped (SIGSTOP) primary counts as down: its replica takes over; woken, it rejoins as a replica', async () => {
+    const [, second] = await cluster.primaries();
+    cluster.kill(second!.port, 'SIGSTOP');
+    await cluster.waitUntilOk();
+    expect((await cluster.primaries()).map((p) => p.port)).toContain(second!.replicas[0]!.port);
+    expect(cluster.pid(second!.port)).toBeDefined();
+    cluster.kill(second!.port, 'SIGCONT');
+    await cluster.waitUntilOk();
+    const promoted = (await cluster.primaries()).find((p) => p.port === second!.replicas[0]!.port)!;
+    expect(promoted.replicas.map((r) => r.port)).toEqual([second!.port]);
+  });
+
   it('failover() promotes the replica of a running primary', async () => {
     const [first] = await cluster.primaries();
     const promoted = await cluster.failover(first!.port);
