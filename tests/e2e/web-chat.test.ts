@@ -18,6 +18,7 @@ import {
   waitConnected,
   waitReplyStatus,
   waitReplyWords,
+  waitCount,
 } from '../support/browser.js';
 
 let stack: TestStack;
@@ -80,7 +81,7 @@ describe('web client', () => {
     await startRecording(page);
     await input.press('Enter');
 
-    await expect(userMessages(page).count()).resolves.toBe(2);
+    await waitCount(userMessages(page), 2);
     expect(await userMessages(page).last().innerText()).toBe('Tell me a story\nin two lines');
     expect(await input.inputValue()).toBe('');
     await waitReplyWords(page, 10);
@@ -176,7 +177,7 @@ describe('web client', () => {
     await page.reload();
     await waitConnected(page);
     expect((await pageSession(page)).sessionId).toBe(session.sessionId);
-    await expect(userMessages(page).count()).resolves.toBe(1);
+    await waitCount(userMessages(page), 1);
     expect(await lastReplyText(page)).toBe(first);
 
     // Reload while a reply streams: the new page picks it up and shows it whole.
@@ -186,8 +187,8 @@ describe('web client', () => {
     await page.reload();
     await waitConnected(page);
     await waitReplyStatus(page, 'done', 20_000);
-    await expect(userMessages(page).count()).resolves.toBe(2);
-    await expect(assistantMessages(page).count()).resolves.toBe(2);
+    await waitCount(userMessages(page), 2);
+    await waitCount(assistantMessages(page), 2);
     const resumed = await lastReplyText(page);
     expect(resumed.split(' ')).toHaveLength(50);
     const history = await storedHistory(stack.gateways[1]!.url, session);
@@ -196,13 +197,13 @@ describe('web client', () => {
     // New chat: an empty conversation on a new session, which also survives a reload.
     await page.getByTestId('new-chat').click();
     await waitConnected(page);
-    await expect(userMessages(page).count()).resolves.toBe(0);
+    await waitCount(userMessages(page), 0);
     const fresh = await pageSession(page);
     expect(fresh.sessionId).not.toBe(session.sessionId);
     await page.reload();
     await waitConnected(page);
     expect((await pageSession(page)).sessionId).toBe(fresh.sessionId);
-    await expect(userMessages(page).count()).resolves.toBe(0);
+    await waitCount(userMessages(page), 0);
   });
 
   it('moves to a new session as soon as its session is deleted (4100), and on a reload when it is gone', async () => {
@@ -218,7 +219,7 @@ describe('web client', () => {
     await waitConnected(page);
     const fresh = await pageSession(page);
     expect(fresh.sessionId).not.toBe(old.sessionId);
-    await expect(userMessages(page).count()).resolves.toBe(0);
+    await waitCount(userMessages(page), 0);
     await send(page, 'After the end');
     await waitReplyStatus(page, 'done');
     const history = await storedHistory(stack.gateways[0]!.url, fresh);
@@ -235,7 +236,7 @@ describe('web client', () => {
     await waitConnected(page);
     await page.getByText('The previous chat has expired; this is a new one.').waitFor();
     expect((await pageSession(page)).sessionId).not.toBe(fresh.sessionId);
-    await expect(userMessages(page).count()).resolves.toBe(0);
+    await waitCount(userMessages(page), 0);
   });
 
   it('fits a phone screen: no sideways scrolling, the composer in view, long words wrapped', async () => {

@@ -118,3 +118,14 @@ export async function simConfig(simUrl: string, patch: Record<string, number>): 
   const r = await http(simUrl, 'POST', '/_sim/config', { body: patch });
   if (r.status !== 200) throw new Error(`POST /_sim/config answered ${r.status}: ${r.text}`);
 }
+
+/** Waits until `locator` matches exactly `n` elements (the page settles after a reload or a new chat); throws after `timeout`. */
+export async function waitCount(locator: Locator, n: number, timeout = 5_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let seen = await locator.count();
+  while (seen !== n) {
+    if (Date.now() > deadline) throw new Error(`expected ${n} elements, still ${seen} after ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+    seen = await locator.count();
+  }
+}
