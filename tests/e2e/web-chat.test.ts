@@ -71,7 +71,8 @@ describe('web client', () => {
     await expect(page.getByTestId('chat-input').inputValue()).resolves.toBe('');
 
     // Shift+Enter breaks the line, Enter sends.
-    await pace(40, 20, 300);
+    // 4 s of streaming: room for the mid-stream checks on a busy machine.
+    await pace(40, 10, 300);
     const input = page.getByTestId('chat-input');
     await input.click();
     await input.pressSequentially('Tell me a story');
@@ -106,12 +107,12 @@ describe('web client', () => {
     expect(history[3]!.content).toBe(finalText);
     expect(history[2]!.content).toBe('Tell me a story\nin two lines');
 
-    // The panel: first token no sooner than the simulator's 300 ms, and a rate near its 20 tokens/s.
+    // The panel: first token no sooner than the simulator's 300 ms, and a rate near its 10 tokens/s.
     const ttft = Number((await page.getByTestId('stats-ttft').innerText()).replace(/ ms$/, ''));
     expect(ttft).toBeGreaterThanOrEqual(300);
     const rate = Number((await page.getByTestId('stats-rate').innerText()).replace(/ tok\/s$/, ''));
-    expect(rate).toBeGreaterThan(5);
-    expect(rate).toBeLessThan(200);
+    expect(rate).toBeGreaterThan(3);
+    expect(rate).toBeLessThan(100);
     await screenshot(page, 'stream-done');
   });
 
