@@ -187,6 +187,8 @@ describe('a daily token budget under concurrency', () => {
     // The ledger holds exactly what the finished replies report.
     expect(ledger.day.promptTokens + ledger.day.completionTokens).toBe(spent);
     expect(ledger.day.replies).toBe(done);
+    // The embedded simulator (no OPENAI_API_KEY, no MODEL_PRICES) costs nothing.
+    expect(ledger.day.costUsd).toBe(0);
     const overshoot = Math.max(0, spent - BUDGET);
     expect(overshoot).toBeLessThanOrEqual(MAX_REPLY_TOKENS);
     expect(done).toBeGreaterThan(10);

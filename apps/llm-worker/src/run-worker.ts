@@ -114,8 +114,9 @@ const generation = new Generation(
     cancels,
     budgets: new BudgetPolicy({ dailyTokens: config.USER_DAILY_TOKENS, monthlyCostUsd: config.USER_MONTHLY_COST_USD }, config.PLAN_BUDGETS),
     ledger: new UsageLedger(redis, keys),
-    // The embedded simulator is free unless MODEL_PRICES says otherwise.
-    prices: Prices.of(config.MODEL_PRICES, config.OPENAI_API_KEY === undefined && config.OPENAI_BASE_URL === undefined),
+    // Without OPENAI_API_KEY the model is the embedded simulator (or a self-hosted one): no list
+    // price applies, only what MODEL_PRICES says.
+    prices: Prices.of(config.MODEL_PRICES, config.OPENAI_API_KEY === undefined),
     budget: new ModelBudget(redis, keys, { requestsPerMinute: config.LLM_MAX_RPM, tokensPerMinute: config.LLM_MAX_TPM, windowSeconds: config.LLM_BUDGET_WINDOW_SECONDS }),
   },
   {

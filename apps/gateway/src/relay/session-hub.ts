@@ -62,7 +62,7 @@ export class SessionHub {
     private readonly mode: RelaySubscription = 'session',
   ) {
     channels.onResubscribed(() => {
-      this.log.info({ sessions: this.bySession.size }, 'subscriber reconnected; re-reading the replies in flight');
+      if (this.bySession.size > 0) this.log.info({ sessions: this.bySession.size }, 'subscriber reconnected; re-reading the replies in flight');
       for (const e of this.bySession.values()) for (const sink of e.sinks) sink.resync?.();
     });
   }
