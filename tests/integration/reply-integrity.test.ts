@@ -476,3 +476,50 @@ describe('11. the provider text stays in the log', () => {
     chat.socket.close();
   });
 });
+
+describe('7. one stream read per reply per socket', () => {
+  let stack: TestStack;
+  let admin: RedisClient;
+  const TOKENS = 3000;
+
+  beforeAll(async () => {
+    admin = testRedis();
+    stack = await startTestStack('resume-storm', {
+      gateways: 1,
+      workers: 1,
+      gatewayEnv: { WS_FRAMES_PER_SEC: '1000', WS_FRAME_BURST: '1000' },
+      workerEnv: { MAX_REPLY_TOKENS: String(TOKENS) },
+      simEnv: { SIM_TTFT_MS: '5', SIM_TOKENS_PER_SEC: '0', SIM_REPLY_TOKENS: String(TOKENS) },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    admin?.disconnect();
+    await stack?.stop();
+  });
+
+  /** XRANGE calls Redis has answered so far (every node's, on a cluster). */
+  async function xranges(): Promise<number> {
+    const info = (await admin.info('commandstats')) as string;
+    return Number(/cmdstat_xrange:calls=(\d+)/.exec(info)?.[1] ?? 0);
+  }
+
+  it('a burst of resumes for one long reply reads its stream about once, and the socket still gets it whole', async () => {
+    const chat = await startChat(stack.gateways[0]!, `A long one ${Date.now()}`);
+    await chat.socket.until((fs) => replyOf(fs, chat.messageId), 30_000, 'the long reply');
+    const again = await connect(stack.gateways[0]!.wsUrl, chat.session.sessionId, 'storm', chat.session.token);
+    const before = await xranges();
+    const RESUMES = 30;
+    for (let i = 0; i < RESUMES; i++) again.send({ type: 'resume', messageId: chat.messageId, afterSeq: 0 });
+    const reply = await again.until((fs) => replyOf(fs, chat.messageId), 30_000, 'the resumed reply');
+    await new Promise((r) => setTimeout(r, 300));
+    const reads = (await xranges()) - before;
+    expectSeqs(reply.seqs.slice(0, TOKENS));
+    // One whole read is TOKENS / 500 pages; a superseded resume stops before it reads a page.
+    const pages = Math.ceil((TOKENS + 1) / 500);
+    expect(reads).toBeLessThanOrEqual(pages + 2);
+    writeArtifact('resume-storm', { resumes: RESUMES, xrangeCalls: reads, pagesOfOneRead: pages });
+    again.close();
+    chat.socket.close();
+  }, 60_000);
+});
