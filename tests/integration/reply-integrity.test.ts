@@ -523,3 +523,47 @@ describe('7. one stream read per reply per socket', () => {
     chat.socket.close();
   }, 60_000);
 });
+
+describe('7. a session history capped by count and bytes', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack('history-cap', {
+      gateways: 1,
+      workers: 1,
+      env: { HISTORY_MAX_MESSAGES: '6', HISTORY_MAX_BYTES: '2048', RATE_LIMIT_USER_PER_MIN: '0' },
+      simEnv: { SIM_REPLY_TOKENS: '8' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('keeps the newest messages within both caps, oldest dropped first', async () => {
+    const gw = stack.gateways[0]!;
+    const s = await newSession(gw.url);
+    const socket = await connect(gw.wsUrl, s.sessionId, 'c', s.token);
+    // Five turns of small messages: ten messages, over the count cap of six.
+    for (let i = 0; i < 5; i++) {
+      const sent = await sendChat(socket, `Small message number ${i}`);
+      if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
+      await socket.until((fs) => replyOf(fs, sent.messageId), 15_000, 'a reply');
+    }
+    let h = await history(gw.url, s.sessionId, s.token);
+    expect(h).toHaveLength(6);
+    expect(h[0]!.content).toBe('Small message number 2');
+    // One large message: the byte cap drops older ones until the history fits 2 KiB.
+    const big = `Large ${'x'.repeat(1600)}`;
+    const sent = await sendChat(socket, big);
+    if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
+    await socket.until((fs) => replyOf(fs, sent.messageId), 15_000, 'a reply');
+    h = await history(gw.url, s.sessionId, s.token);
+    const bytes = h.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)), 0);
+    expect(bytes).toBeLessThanOrEqual(2048);
+    expect(h.length).toBeLessThan(6);
+    expect(h.at(-2)!.content).toBe(big);
+    expect(h.at(-1)!.role).toBe('assistant');
+    socket.close();
+  }, 60_000);
+});
