@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisTopology } from '@chat-fleet/shared';
-import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 import type { ManagedProcess } from './managed-process.js';
 import type { OutputMode } from './process-output.js';
-import { findOnPath, launchRedisProcess, requireRedisServer } from './redis-server.js';
+import { findOnPath, launchRedisProcess, redisCall, requireRedisServer } from './redis-server.js';
 
 export const CLUSTER_SLOTS = 16384;
 
@@ -171,27 +170,8 @@ export function parseClusterNodes(text: string): NodeView[] {
 const countSlots = (ranges: Array<[number, number]>): number => ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
 
 /** One command on one node over a short-lived connection; rejects fast if the node is down. */
-async function nodeCall(port: number, args: Array<string | number>, timeoutMs = 5000): Promise<unknown> {
-  const client = new Redis({
-    host: HOST,
-    port,
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    enableReadyCheck: false,
-    disconnectTimeout: 50,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const [command, ...rest] = args;
-    return await client.call(String(command), ...rest.map(String));
-  } finally {
-    client.disconnect();
-  }
+function nodeCall(port: number, args: Array<string | number>, timeoutMs = 5000): Promise<unknown> {
+  return redisCall(HOST, port, args, timeoutMs);
 }
 
 async function clusterView(port: number): Promise<NodeView[]> {

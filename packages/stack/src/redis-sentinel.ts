@@ -5,11 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisTopology } from '@chat-fleet/shared';
-import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 import type { ManagedProcess } from './managed-process.js';
 import type { OutputMode } from './process-output.js';
-import { launchRedisProcess, requireRedisServer } from './redis-server.js';
+import { launchRedisProcess, redisCall, requireRedisServer } from './redis-server.js';
 
 export interface RedisAddress {
   host: string;
@@ -78,27 +77,8 @@ interface Member {
 }
 
 /** One command over a short-lived connection; rejects fast if the process is down. */
-async function call(port: number, args: Array<string | number>, timeoutMs = 3000): Promise<unknown> {
-  const client = new Redis({
-    host: HOST,
-    port,
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    enableReadyCheck: false,
-    disconnectTimeout: 50,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const [command, ...rest] = args;
-    return await client.call(String(command), ...rest.map(String));
-  } finally {
-    client.disconnect();
-  }
+function call(port: number, args: Array<string | number>, timeoutMs = 3000): Promise<unknown> {
+  return redisCall(HOST, port, args, timeoutMs);
 }
 
 /** A flat `[key, value, key, value…]` reply as a map. */

@@ -47,9 +47,9 @@ export interface StartRedisServerOptions {
   readyTimeoutMs?: number;
 }
 
-/** True when PING answers within the timeout; never throws and leaves no connection behind. */
-export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
-  const client = new Redis(url, {
+/** A client for one quick command: no retries, no queue, gone without a trace when disconnected. */
+function oneShotClient(target: string | { host: string; port: number }, timeoutMs: number): Redis {
+  const options = {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
@@ -59,8 +59,27 @@ export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean>
     enableReadyCheck: false,
     // ioredis otherwise keeps a 2 s timer after disconnecting from a socket that already closed.
     disconnectTimeout: 50,
-  });
+  };
+  const client = typeof target === 'string' ? new Redis(target, options) : new Redis({ ...options, ...target });
   client.on('error', () => undefined);
+  return client;
+}
+
+/** One command on the Redis (or Sentinel) at host:port over a short-lived connection; rejects fast if it is down. */
+export async function redisCall(host: string, port: number, args: Array<string | number>, timeoutMs = 3000): Promise<unknown> {
+  const client = oneShotClient({ host, port }, timeoutMs);
+  try {
+    await client.connect();
+    const [command, ...rest] = args;
+    return await client.call(String(command), ...rest.map(String));
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** True when PING answers within the timeout; never throws and leaves no connection behind. */
+export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
+  const client = oneShotClient(url, timeoutMs);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);
