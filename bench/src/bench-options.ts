@@ -1,5 +1,5 @@
 // The command line of `npm run bench`, parsed once into frozen options; a bad flag names itself.
-import { parseOptions, UsageError } from '@chat-fleet/stack';
+import { parseOptions, REDIS_MODES, REDIS_TOPOLOGY_VARIABLES, UsageError, type RedisMode } from '@chat-fleet/stack';
 import { CHAT_THINK, LEVELS, SLOW_THINK } from '@chat-fleet/loadtest';
 
 export interface BenchOptions {
@@ -22,11 +22,17 @@ export interface BenchOptions {
   readonly idle: readonly number[];
   /** The simulator's fixed behaviour. */
   readonly sim: { readonly ttftMs: number; readonly tokensPerSec: number; readonly replyTokens: number };
+  /**
+   * `single`: the Redis at REDIS_URL, else a private redis-server; `cluster`: a private Redis Cluster
+   * (3 primaries, 3 replicas) with QUEUE_SHARDS 6 unless --env sets it; `sentinel`: a private
+   * primary, replica and 3 Sentinels.
+   */
+  readonly redis: RedisMode;
   /** Extra environment for every process of the stack, e.g. FRAME_BATCH_MS=10 to compare a setting. */
   readonly env: Readonly<Record<string, string>>;
   /** Where the JSON goes; undefined means bench/results/<timestamp>.json. */
   readonly out: string | undefined;
-  /** Whether to rewrite the bench section of docs/performance.md. */
+  /** Whether to rewrite the bench section of docs/performance.md (single Redis only). */
   readonly docs: boolean;
   readonly quick: boolean;
   /** A results file to judge again and render (table, docs) without measuring anything. */
@@ -61,6 +67,9 @@ const QUICK = {
   pacedRampS: 1,
 };
 
+/** QUEUE_SHARDS on a cluster unless --env gives it: two queues per primary. */
+export const CLUSTER_QUEUE_SHARDS = 6;
+
 export const USAGE = `npm run bench -- [options]
 
   --users N             concurrent users (system) and clients (floor)   default ${FULL.users}
@@ -76,9 +85,12 @@ export const USAGE = `npm run bench -- [options]
   --ttft-ms MS          simulator first-token latency                    default 150
   --tokens-per-sec N    simulator token pace                             default 60
   --reply-tokens N      simulator reply length in tokens                 default 48
+  --redis MODE          single: REDIS_URL or a private redis-server      default single
+                        cluster: a private Redis Cluster, 3 primaries + 3 replicas, QUEUE_SHARDS ${CLUSTER_QUEUE_SHARDS}
+                        sentinel: a private primary, replica and 3 Sentinels
   --env KEY=VALUE       extra setting for every process of the stack (repeatable)
   --out FILE            JSON results file            default bench/results/<timestamp>.json
-  --no-docs             leave docs/performance.md alone (implied by --quick)
+  --no-docs             leave docs/performance.md alone (implied by --quick and --redis cluster|sentinel)
   --render FILE         no run: judge a results file again, print its table, update the docs
   --quick               smoke run: 50 users, 5 s, idle 200, no paced run, no warm-up, no docs
   --help`;
@@ -120,7 +132,7 @@ export function parseIdle(raw: string): number[] {
 }
 
 /** The settings the bench itself decides; overriding them would measure something else. */
-const RESERVED_ENV = new Set(['REDIS_URL', 'REDIS_PREFIX', 'PORT', 'METRICS_PORT', 'LLM_SIM_PORT', 'INSTANCE_ID', 'AUTH_SECRET']);
+const RESERVED_ENV = new Set<string>([...REDIS_TOPOLOGY_VARIABLES, 'REDIS_PREFIX', 'PORT', 'METRICS_PORT', 'LLM_SIM_PORT', 'INSTANCE_ID', 'AUTH_SECRET']);
 
 export function parseEnv(pairs: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
@@ -150,6 +162,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     'ttft-ms': { type: 'string' },
     'tokens-per-sec': { type: 'string' },
     'reply-tokens': { type: 'string' },
+    redis: { type: 'string' },
     env: { type: 'string', multiple: true },
     out: { type: 'string' },
     'no-docs': { type: 'boolean' },
@@ -161,6 +174,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const base = quick ? QUICK : FULL;
   const idle = v['skip-idle'] === true ? [] : v.idle === undefined ? base.idle : parseIdle(v.idle);
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out: expected a file name');
+  const redis = v.redis ?? 'single';
+  if (!(REDIS_MODES as readonly string[]).includes(redis)) throw new UsageError(`--redis: expected ${REDIS_MODES.join(', ')}, got "${redis}"`);
   return Object.freeze({
     users: int('users', v.users, 1, 1_000_000) ?? base.users,
     durationS: int('duration', v.duration, 1, 86_400) ?? base.durationS,
@@ -177,9 +192,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       tokensPerSec: number('tokens-per-sec', v['tokens-per-sec'], 1, 1_000_000) ?? 60,
       replyTokens: int('reply-tokens', v['reply-tokens'], 1, 100_000) ?? 48,
     },
+    redis: redis as RedisMode,
     env: parseEnv(v.env ?? []),
     out: v.out,
-    docs: !quick && v['no-docs'] !== true,
+    // The docs' bench section is the single-Redis figures; other topologies are compared by hand.
+    docs: !quick && v['no-docs'] !== true && redis === 'single',
     quick,
     render: v.render,
     help: v.help === true,

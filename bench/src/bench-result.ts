@@ -1,5 +1,6 @@
 // The JSON a bench run writes to bench/results/: everything measured, with the setup that produced it.
 import type { LevelResult } from '@chat-fleet/loadgen';
+import type { RedisMode } from '@chat-fleet/stack';
 import type { Percentiles } from './latency.js';
 import type { MachineInfo, SourceInfo } from './machine.js';
 import type { FloorResult } from './model-floor.js';
@@ -21,6 +22,31 @@ export interface RedisCost {
   readonly top: ReadonlyArray<{ readonly command: string; readonly calls: number; readonly perMessage: number }>;
   /** False when the Redis was found already running: other clients' commands count too. */
   readonly exclusive: boolean;
+  /** How the commands spread over a cluster's primaries; null (or absent in older results) for one primary. */
+  readonly shards?: ShardCost | null;
+}
+
+export interface ShardCost {
+  /** Each primary, in slot order: what it executed over the run (INFO commandstats, summed over commands). */
+  readonly primaries: ReadonlyArray<{
+    readonly node: string;
+    readonly commands: number;
+    /** Its part of all primaries' commands, 0–1. */
+    readonly share: number;
+    readonly usec: number;
+    /** CPU seconds of its redis-server; null when its process was not visible. */
+    readonly cpuSeconds: number | null;
+    readonly top: ReadonlyArray<{ readonly command: string; readonly calls: number }>;
+  }>;
+  /** The busiest primary's share of all commands: 1/primaries is an even spread, 1.0 one hot shard. */
+  readonly busiestShare: number;
+}
+
+/** A cluster primary, its slots, and which of the fleet's single-slot keys (queues, fleet-wide keys) it serves. */
+export interface ShardPlacement {
+  readonly node: string;
+  readonly slots: number;
+  readonly holds: readonly string[];
 }
 
 export interface CpuCost {
@@ -33,6 +59,11 @@ export interface CpuCost {
   readonly benchSeconds: number;
   /** Machine-wide busy CPU seconds minus ours: other people's work during the run. */
   readonly otherSeconds: number;
+  /**
+   * Redis replicas and Sentinels (absent in older results): their CPU is not the fleet's cost per
+   * token, but on one machine it is not other people's work either.
+   */
+  readonly standbySeconds?: number;
   /** Busy share of every core over the run, 0–1. */
   readonly machineBusy: number;
   readonly wallSeconds: number;
@@ -83,7 +114,17 @@ export interface BenchResult {
     readonly cache: string;
     /** Settings given with --env. */
     readonly env: Readonly<Record<string, string>>;
-    readonly redis: { readonly private: boolean; readonly prefix: string };
+    readonly redis: {
+      readonly private: boolean;
+      readonly prefix: string;
+      /** Absent in results from before --redis: single. */
+      readonly mode?: RedisMode;
+      /** The QUEUE_SHARDS the fleet ran with. */
+      readonly queueShards?: number;
+      readonly primaries?: number;
+      readonly replicas?: number;
+      readonly placement?: readonly ShardPlacement[] | null;
+    };
     readonly openFiles: { readonly soft: number | null; readonly hard: number | null };
   };
   readonly floor: FloorResult;
@@ -92,6 +133,8 @@ export interface BenchResult {
   readonly system: SystemResult;
   /** Many users at a realistic pace (one message every 20–30 s each); null when skipped. */
   readonly paced: SystemResult | null;
+  /** Redis's work over the paced run (absent in older results, null when skipped). */
+  readonly pacedRedis?: RedisCost | null;
   readonly overhead: { readonly ttftMs: Percentiles; readonly responseMs: Percentiles };
   readonly redis: RedisCost;
   readonly cpu: CpuCost;

@@ -1,5 +1,5 @@
 // The measurements of one bench, in order: idle sockets on fresh gateways, the model floor, the system
-// at full load (metered), then many users at a realistic pace.
+// at full load (metered), then many users at a realistic pace (its Redis commands metered too).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad, type LevelResult, type LoadProgress } from '@chat-fleet/loadgen';
 import type { Stack } from '@chat-fleet/stack';
@@ -11,6 +11,7 @@ import { overhead } from './latency.js';
 import type { MachineInfo, SourceInfo } from './machine.js';
 import { benchMessage } from './message-content.js';
 import { runFloor, type FloorResult } from './model-floor.js';
+import { describeShards } from './report.js';
 import { ResourceMeter, type CommandStatsSource, type MeteredProcess } from './resource-meter.js';
 
 /** Floor clients share the users among this many processes (the openai SDK is CPU-hungry). */
@@ -22,7 +23,16 @@ const MAX_TOKENS = 1024;
 export interface BenchRunDeps {
   readonly options: BenchOptions;
   readonly stack: Stack;
-  readonly redis: CommandStatsSource & { readonly pid: number | undefined; readonly private: boolean };
+  readonly redis: {
+    /** False when found running: other clients' commands count too. */
+    readonly private: boolean;
+    /** Every primary (one unless a cluster): its commands and its process's CPU count. */
+    readonly primaries: ReadonlyArray<CommandStatsSource & { readonly pid: number | undefined }>;
+    /** Replicas and Sentinels: CPU only, apart from the fleet's. */
+    readonly standby: ReadonlyArray<{ readonly name: string; readonly pid: number | undefined }>;
+    /** What the result says about it (prefix, topology, QUEUE_SHARDS, placement). */
+    readonly setup: BenchResult['setup']['redis'];
+  };
   readonly prefix: string;
   readonly runId: string;
   readonly machine: MachineInfo;
@@ -82,9 +92,10 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
     ...stack.gateways.map((g) => ({ name: g.instance, role: 'gateways' as const, pid: g.process.pid, metricsUrl: `${g.url}/metrics` })),
     ...stack.workers.map((w) => ({ name: w.instance, role: 'workers' as const, pid: w.process.pid, metricsUrl: `${w.metricsUrl}/metrics` })),
     { name: 'llm-sim', role: 'simulator' as const, pid: sim.process.pid },
-    { name: 'redis', role: 'redis' as const, pid: deps.redis.pid },
+    ...deps.redis.primaries.map((r) => ({ name: r.name, role: 'redis' as const, pid: r.pid })),
+    ...deps.redis.standby.map((r) => ({ name: r.name, role: 'standby' as const, pid: r.pid })),
   ];
-  const meter = new ResourceMeter(processes, deps.redis, deps.ticksPerSecond);
+  const meter = new ResourceMeter(processes, deps.redis.primaries, deps.ticksPerSecond);
   const floorRun = (users: number, durationS: number, rampS: number): Promise<FloorResult> =>
     runFloor({
       baseUrl: `${sim.url}/v1`,
@@ -134,13 +145,16 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
   const system = withRates(systemRaw);
   checkAborted(signal);
   say(`system: ${system.messages} messages, ${system.failures} failed, first token p50 ${system.ttftMs.p50} ms p99 ${system.ttftMs.p99} ms`);
+  if (metered.redis.shards) say(`system: Redis commands per primary ${describeShards(metered.redis.shards)}`);
 
   // 4. Many users at a realistic pace.
   let paced: SystemResult | null = null;
+  let pacedRedis: BenchResult['pacedRedis'] = null;
   const pacedRampS = Math.min(o.pacedRampS, Math.max(1, o.pacedDurationS - 1));
   if (o.paced > 0) {
     say(`paced: ${o.paced} users, one message every ${o.pacedThinkMs.min / 1000}–${o.pacedThinkMs.max / 1000} s, for ${o.pacedDurationS} s`);
     await sleep(1000);
+    await meter.start();
     paced = withRates(
       await runLoad({
         gateways: gatewayUrls,
@@ -154,8 +168,10 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
         onProgress: (p) => deps.progress(progressLine('paced', p)),
       }),
     );
+    pacedRedis = { ...(await meter.stop(paced.messages, paced.tokens)).redis, exclusive: deps.redis.private };
     checkAborted(signal);
     say(`paced: ${paced.messages} messages, ${paced.failures} failed`);
+    if (pacedRedis.shards) say(`paced: Redis commands per primary ${describeShards(pacedRedis.shards)}`);
   }
 
   const ttftOverhead = overhead(system.ttftMs, floor.ttftMs);
@@ -182,13 +198,14 @@ export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
       paced: o.paced > 0 ? { users: o.paced, durationS: o.pacedDurationS, rampS: pacedRampS, thinkMs: o.pacedThinkMs } : null,
       cache: 'response cache on (CACHE_TTL_SECONDS default) with every message distinct, so every reply is a miss that pays the lookup and the store',
       env: o.env,
-      redis: { private: deps.redis.private, prefix: deps.prefix },
+      redis: deps.redis.setup,
       openFiles: deps.openFiles,
     },
     floor,
     floorRun: { cpu: floorMetered.cpu, eventLoop: floorMetered.eventLoop, disturbed: judged.floorDisturbed },
     system,
     paced,
+    pacedRedis,
     overhead: { ttftMs: ttftOverhead, responseMs: overhead(system.responseMs, floor.responseMs) },
     redis: { ...metered.redis, exclusive: deps.redis.private },
     cpu: metered.cpu,

@@ -54,3 +54,21 @@ export function diffCommandStats(before: CommandStats, after: CommandStats): Com
     byCommand,
   };
 }
+
+/** Several servers' diffs as one, per command: a cluster's primaries together. */
+export function sumDiffs(diffs: readonly CommandStatsDiff[]): CommandStatsDiff {
+  const totals = new Map<string, { calls: number; usec: number }>();
+  for (const diff of diffs) {
+    for (const c of diff.byCommand) {
+      const t = totals.get(c.command) ?? { calls: 0, usec: 0 };
+      totals.set(c.command, { calls: t.calls + c.calls, usec: t.usec + c.usec });
+    }
+  }
+  const byCommand = [...totals].map(([command, t]) => ({ command, ...t }));
+  byCommand.sort((x, y) => y.calls - x.calls || x.command.localeCompare(y.command));
+  return {
+    calls: diffs.reduce((s, d) => s + d.calls, 0),
+    usec: diffs.reduce((s, d) => s + d.usec, 0),
+    byCommand,
+  };
+}

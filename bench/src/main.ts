@@ -1,18 +1,19 @@
 #!/usr/bin/env node
-// `npm run bench`: composition root. Reads the flags, finds or starts Redis, starts the stack with the
-// simulator at a fixed pace, runs the measurements, then writes the JSON, prints the table and
-// updates docs/performance.md. Ctrl-C stops what it started; a second one kills it.
+// `npm run bench`: composition root. Reads the flags, finds or starts Redis (one server, a cluster or
+// a Sentinel set: --redis), starts the stack with the simulator at a fixed pace, runs the
+// measurements, then writes the JSON, prints the table and updates docs/performance.md. Ctrl-C
+// stops what it started; a second one kills it.
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { createRedis } from '@chat-fleet/shared';
-import { DEFAULT_REDIS_URL, describeExit, ensureRedis, readCliArgs, REPO_ROOT, RedisNotFoundError, startStack, type EnsuredRedis, type Stack } from '@chat-fleet/stack';
-import { parseBenchArgs, USAGE, type BenchOptions } from './bench-options.js';
+import { DEFAULT_REDIS_URL, describeExit, readCliArgs, REPO_ROOT, RedisNotFoundError, startStack, type Stack } from '@chat-fleet/stack';
+import { CLUSTER_QUEUE_SHARDS, parseBenchArgs, USAGE, type BenchOptions } from './bench-options.js';
+import { startBenchRedis, type BenchRedis } from './bench-redis.js';
 import { judge, runBench } from './bench-run.js';
 import type { BenchResult } from './bench-result.js';
-import { describeMachine, describeSource, parseRedisPid } from './machine.js';
+import { describeMachine, describeSource } from './machine.js';
 import { readOpenFileLimits, splitBySocketLimit, SPARE_DESCRIPTORS } from './open-files.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { formatReport, replaceDocsSection } from './report.js';
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   // Every request and socket in flight listens on this one signal: thousands at once are expected.
   setMaxListeners(0, abort.signal);
   const logDir = mkdtempSync(join(tmpdir(), 'chat-fleet-bench-'));
-  let redis: EnsuredRedis | undefined;
+  let redis: BenchRedis | undefined;
   let stack: Stack | undefined;
   let failed = false;
 
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     if (interrupts > 1) {
       complain('forcing: SIGKILL to every process');
       stack?.kill('SIGKILL');
-      redis?.server?.kill('SIGKILL');
+      redis?.kill();
       process.exit(130);
     }
     complain('\ninterrupted: stopping… (Ctrl-C again to kill)');
@@ -89,25 +90,29 @@ async function main(): Promise<void> {
   // Children run in their own process groups, so a bench that dies must take them along.
   process.on('exit', () => {
     stack?.kill('SIGKILL');
-    redis?.server?.kill('SIGKILL');
+    redis?.kill();
   });
 
+  // On a cluster the queues are what spreads BullMQ's work over the primaries.
+  const queueShards = options.env.QUEUE_SHARDS ?? (options.redis === 'cluster' ? String(CLUSTER_QUEUE_SHARDS) : '1');
   try {
-    redis = await ensureRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL);
+    if (options.redis !== 'single') say(`starting ${options.redis === 'cluster' ? 'a private Redis Cluster' : 'a private Sentinel set'}`);
+    redis = await startBenchRedis(options.redis, { url: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, prefix, queueShards: Number(queueShards) });
   } catch (err) {
-    complain(err instanceof RedisNotFoundError ? err.message : `could not reach Redis: ${String(err)}`);
+    complain(err instanceof RedisNotFoundError ? err.message : `could not start or reach Redis: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }
-  say(redis.server === undefined ? `Redis: ${redis.url} (found running; keys under ${prefix}:)` : `Redis: a private redis-server at ${redis.url}`);
-  const client = createRedis(redis.url, { name: 'bench' });
+  say(`Redis: ${redis.description}`);
+  const [primary] = redis.primaries;
   try {
-    const infoServer = await client.info('server');
+    if (primary === undefined) throw new Error('no Redis primary to measure');
+    const infoServer = await primary.info('server');
     const machine = describeMachine(infoServer);
     say(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, Redis ${machine.redis}, load ${machine.loadAverage.join(' ')}`);
 
-    say(`starting 2 gateways, 2 workers and the simulator (logs in ${logDir})`);
+    say(`starting 2 gateways, 2 workers and the simulator, QUEUE_SHARDS ${queueShards} (logs in ${logDir})`);
     stack = await startStack({
-      redisUrl: redis.url,
+      redis: redis.topology,
       gateways: 2,
       workers: 2,
       ports: 'auto',
@@ -118,6 +123,7 @@ async function main(): Promise<void> {
         RATE_LIMIT_USER_PER_MIN: '1000000',
         RATE_LIMIT_USER_TOKENS_PER_MIN: '1000000000',
         ...options.env,
+        QUEUE_SHARDS: queueShards,
       },
       simEnv: {
         SIM_TTFT_MS: String(options.sim.ttftMs),
@@ -135,9 +141,18 @@ async function main(): Promise<void> {
       options: { ...options, idle: sockets.idle },
       stack,
       redis: {
-        pid: parseRedisPid(infoServer),
-        private: redis.server !== undefined,
-        commandStats: () => client.info('commandstats'),
+        private: redis.private,
+        primaries: redis.primaries.map((p) => ({ name: p.name, pid: p.pid, commandStats: () => p.info('commandstats') })),
+        standby: redis.standby,
+        setup: {
+          private: redis.private,
+          prefix,
+          mode: redis.mode,
+          queueShards: Number(queueShards),
+          primaries: redis.primaries.length,
+          replicas: redis.standby.filter((s) => s.name.startsWith('replica-')).length,
+          placement: redis.placement,
+        },
       },
       prefix,
       runId,
@@ -165,9 +180,7 @@ async function main(): Promise<void> {
     complain(`process logs are kept in ${logDir}`);
   } finally {
     await stack?.stop();
-    if (redis.server === undefined) await dropKeys(client, prefix);
-    client.disconnect();
-    await redis.server?.stop();
+    await redis.stop();
     if (!failed) rmSync(logDir, { recursive: true, force: true });
   }
   process.exit(failed ? 1 : 0);
@@ -190,16 +203,6 @@ function render(file: string, docs: boolean): void {
   const report = formatReport(result);
   say(report);
   if (docs) updateDocs(report);
-}
-
-/** On a Redis that was already running, the bench leaves nothing of its own behind. */
-async function dropKeys(client: ReturnType<typeof createRedis>, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 main().catch((err: unknown) => {

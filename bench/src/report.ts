@@ -1,5 +1,5 @@
 // A bench result as markdown: printed at the end of a run and kept in docs/performance.md between markers.
-import type { BenchResult, GoalCheck } from './bench-result.js';
+import type { BenchResult, GoalCheck, ShardCost } from './bench-result.js';
 import type { LatencySummary, Percentiles } from './latency.js';
 
 export const DOCS_START = '<!-- bench:start -->';
@@ -21,12 +21,27 @@ function mark(g: GoalCheck): string {
   return g.met === undefined ? 'not measured' : g.met ? 'met' : '**missed**';
 }
 
+function redisSetup(r: BenchResult): string {
+  const x = r.setup.redis;
+  if (x.mode === 'cluster') return ` (a private Redis Cluster: ${x.primaries ?? '?'} primaries, ${x.replicas ?? '?'} replicas, all on this machine)`;
+  if (x.mode === 'sentinel') return ' (a private Sentinel set: primary, replica and 3 Sentinels, all on this machine)';
+  return x.private ? ' (private to the run)' : ' (shared, found running)';
+}
+
 function machineLine(r: BenchResult): string {
   const m = r.machine;
-  return (
-    `${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os} (Linux ${m.kernel}), ` +
-    `Node ${m.node}, Redis ${m.redis}${r.setup.redis.private ? ' (private to the run)' : ' (shared, found running)'}`
-  );
+  return `${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os} (Linux ${m.kernel}), Node ${m.node}, Redis ${m.redis}${redisSetup(r)}`;
+}
+
+/** Each primary's commands and share, then the busiest share against an even spread. */
+export function describeShards(s: ShardCost): string {
+  const each = s.primaries.map((p) => `${p.node} ${int(p.commands)} (${p.share.toFixed(2)})`).join(', ');
+  return `${each}; busiest ${s.busiestShare.toFixed(2)} (even: ${(1 / Math.max(1, s.primaries.length)).toFixed(2)})`;
+}
+
+function shardCpu(s: ShardCost): string {
+  const known = s.primaries.filter((p) => p.cpuSeconds !== null);
+  return known.length === 0 ? '' : `; CPU-s ${known.map((p) => `${p.node} ${fixed(p.cpuSeconds ?? 0)}`).join(', ')}`;
 }
 
 function summaryTrio(s: LatencySummary): string {
@@ -54,6 +69,13 @@ export function formatReport(r: BenchResult): string {
   );
   const env = Object.entries(s.env);
   if (env.length > 0) lines.push(`- Settings given: ${env.map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`);
+  if (s.redis.mode === 'cluster' || s.redis.mode === 'sentinel') {
+    lines.push(
+      `- Redis: ${s.redis.mode === 'cluster' ? 'a Redis Cluster (sharded pub/sub for the session channels)' : 'Sentinel (the apps follow the primary the Sentinels name)'}, ` +
+        `QUEUE_SHARDS ${s.redis.queueShards ?? 1}; replicas${s.redis.mode === 'sentinel' ? ' and Sentinels' : ''} are metered apart ` +
+        `(CPU only: a replica repeats its primary's commands).`,
+    );
+  }
   lines.push(
     '- Floor: the same number of clients streaming straight from the simulator over HTTP with the `openai` SDK, ' +
       'no gateway, worker or Redis; the system: WebSocket clients through the gateways (`@chat-fleet/loadgen`), ' +
@@ -104,20 +126,25 @@ export function formatReport(r: BenchResult): string {
       .map((c) => `${c.command} ${fixed(c.perMessage)}`)
       .join(', ')} |`,
   );
+  if (r.redis.shards) lines.push(`| Redis commands per primary | ${describeShards(r.redis.shards)}${shardCpu(r.redis.shards)} |`);
+  for (const p of s.redis.placement ?? []) {
+    if (p.holds.length > 0) lines.push(`| on ${p.node} (${int(p.slots)} slots) | ${p.holds.join(', ')} |`);
+  }
   lines.push(
     `| CPU-s per 1000 tokens | ${fixed(cpu.perThousandTokens.total, 3)}: gateways ${fixed(cpu.perThousandTokens.gateways, 3)}, ` +
       `workers ${fixed(cpu.perThousandTokens.workers, 3)}, simulator ${fixed(cpu.perThousandTokens.simulator, 3)}, ` +
-      `Redis ${fixed(cpu.perThousandTokens.redis, 3)} |`,
+      `Redis ${fixed(cpu.perThousandTokens.redis, 3)}${r.redis.shards ? ` (${r.redis.shards.primaries.length} primaries)` : ''} |`,
   );
   lines.push(
     `| CPU-s over ${fixed(cpu.wallSeconds)} s | ${Object.entries(cpu.byProcess)
       .map(([name, sec]) => `${name} ${fixed(sec)}`)
-      .join(', ')}, load clients ${fixed(cpu.benchSeconds)} |`,
+      .join(', ')}, load clients ${fixed(cpu.benchSeconds)}${cpu.standbySeconds === undefined ? '' : `, replicas${s.redis.mode === 'sentinel' ? ' and Sentinels' : ''} ${fixed(cpu.standbySeconds)}`} |`,
   );
   const cores = (sec: number): string => fixed(cpu.wallSeconds > 0 ? sec / cpu.wallSeconds : 0, 2);
   lines.push(
     `| cores busy (CPU-s per second) | gateways ${cores(cpu.seconds.gateways)}, workers ${cores(cpu.seconds.workers)}, ` +
-      `simulator ${cores(cpu.seconds.simulator)}, Redis ${cores(cpu.seconds.redis)}, load clients ${cores(cpu.benchSeconds)}, ` +
+      `simulator ${cores(cpu.seconds.simulator)}, Redis ${cores(cpu.seconds.redis)}, ` +
+      `${cpu.standbySeconds === undefined ? '' : `replicas${s.redis.mode === 'sentinel' ? ' and Sentinels' : ''} ${cores(cpu.standbySeconds)}, `}load clients ${cores(cpu.benchSeconds)}, ` +
       `other processes ${cores(cpu.otherSeconds)}; ${r.machine.cores} cores, ${fixed(cpu.machineBusy * 100, 0)} % busy |`,
   );
   const loops = Object.entries(r.eventLoop).filter(([name]) => name !== 'load clients');
@@ -140,6 +167,9 @@ export function formatReport(r: BenchResult): string {
       `| ${int(p.users)} users, one message every ${s.paced.thinkMs.min / 1000}–${s.paced.thinkMs.max / 1000} s, ${p.durationS} s | ` +
         `${pct(p.successRate)} whole of ${int(p.messages)}, first token p50 / p95 / p99 ${trio(p.ttftMs)} ms, ${fixed(p.messagesPerSec)} messages/s |`,
     );
+    if (r.pacedRedis?.shards) {
+      lines.push(`| Redis commands per primary, paced run | ${fixed(r.pacedRedis.commandsPerMessage)} a message; ${describeShards(r.pacedRedis.shards)}${shardCpu(r.pacedRedis.shards)} |`);
+    }
   }
   lines.push('');
   lines.push('| goal | target | measured | |');

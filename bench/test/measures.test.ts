@@ -1,13 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseBenchArgs, UsageError } from '../src/bench-options.js';
-import { diffCommandStats, parseCommandStats } from '../src/command-stats.js';
+import type { ClusterPrimary } from '@chat-fleet/stack';
+import { placeKeys } from '../src/bench-redis.js';
+import { diffCommandStats, parseCommandStats, sumDiffs } from '../src/command-stats.js';
 import { checkGoals, judgeFloor, judgeOverhead } from '../src/goals.js';
 import { LatencyRecorder, overhead } from '../src/latency.js';
 import { parseMachineTicks, parseRedisPid, parseRedisVersion } from '../src/machine.js';
 import { parseOpenFileLimits, splitBySocketLimit } from '../src/open-files.js';
 import { cpuSecondsBetween, parseProcStat, parseVmRss, readCpuTicks, readRssBytes } from '../src/proc-stats.js';
 import { eventLoopLag, promSample } from '../src/prom-text.js';
-import { DOCS_END, DOCS_START, replaceDocsSection } from '../src/report.js';
+import { describeShards, DOCS_END, DOCS_START, replaceDocsSection } from '../src/report.js';
+import { shardCost } from '../src/resource-meter.js';
 
 const BEFORE = `# Commandstats\r
 cmdstat_xadd:calls=100,usec=900,usec_per_call=9.00,rejected_calls=0,failed_calls=0\r
@@ -42,6 +45,50 @@ describe('INFO commandstats', () => {
   it('counts from zero when the counters went down (CONFIG RESETSTAT in between)', () => {
     const diff = diffCommandStats(parseCommandStats(AFTER), parseCommandStats(BEFORE));
     expect(diff.calls).toBe(150);
+  });
+
+  it('adds up several primaries per command, most called first', () => {
+    const a = diffCommandStats(parseCommandStats(BEFORE), parseCommandStats(AFTER));
+    const b = { calls: 2000, usec: 50, byCommand: [{ command: 'spublish', calls: 1990, usec: 40 }, { command: 'evalsha', calls: 10, usec: 10 }] };
+    const sum = sumDiffs([a, b]);
+    expect(sum.calls).toBe(4031);
+    expect(sum.usec).toBe(11_650);
+    expect(sum.byCommand.slice(0, 2)).toEqual([
+      { command: 'spublish', calls: 1990, usec: 40 },
+      { command: 'xadd', calls: 1001, usec: 9000 },
+    ]);
+    expect(sum.byCommand.find((c) => c.command === 'evalsha')).toEqual({ command: 'evalsha', calls: 40, usec: 610 });
+  });
+});
+
+describe('commands per shard', () => {
+  const diff = (calls: number) => ({ calls, usec: calls * 2, byCommand: [{ command: 'xadd', calls, usec: calls * 2 }] });
+
+  it('gives each primary its share and the busiest share: 1/n when even, 1 when one shard takes all', () => {
+    const nodes = [{ name: 'redis-7001' }, { name: 'redis-7002' }, { name: 'redis-7003' }];
+    const even = shardCost(nodes, [diff(1000), diff(1000), diff(1000)], { 'redis-7001': 1.5, 'redis-7002': 1.25 });
+    expect(even.busiestShare).toBeCloseTo(0.333, 3);
+    expect(even.primaries.map((p) => [p.node, p.commands, p.share, p.cpuSeconds])).toEqual([
+      ['redis-7001', 1000, 0.333, 1.5],
+      ['redis-7002', 1000, 0.333, 1.25],
+      ['redis-7003', 1000, 0.333, null],
+    ]);
+    expect(shardCost(nodes, [diff(0), diff(900), diff(100)], {}).busiestShare).toBe(0.9);
+    expect(shardCost(nodes, [diff(0), diff(0), diff(0)], {}).busiestShare).toBe(0);
+    expect(describeShards(shardCost(nodes, [diff(1200), diff(1000), diff(800)], {}))).toBe(
+      'redis-7001 1,200 (0.40), redis-7002 1,000 (0.33), redis-7003 800 (0.27); busiest 0.40 (even: 0.33)',
+    );
+  });
+
+  it("names the primary each queue and fleet-wide key hashes to, by the key's hash tag", () => {
+    const primary = (port: number, from: number, to: number): ClusterPrimary => ({ id: String(port), host: '127.0.0.1', port, slots: [[from, to]], replicas: [] });
+    const placed = placeKeys([primary(7001, 0, 5460), primary(7002, 5461, 10922), primary(7003, 10923, 16383)], 'chat', 6);
+    // {3} is slot 1584; {1} 9842, {2} 5649, {5} 9974, {usage} 9629; {0} 13907, {4} 14039 (CLUSTER KEYSLOT).
+    expect(placed.map((p) => [p.node, p.slots])).toEqual([['redis-7001', 5461], ['redis-7002', 5462], ['redis-7003', 5461]]);
+    expect(placed[0]!.holds).toContain('queue chat-replies-{3}');
+    expect(placed[1]!.holds).toEqual(expect.arrayContaining(['queue chat-replies-{1}', 'queue chat-replies-{2}', 'queue chat-replies-{5}', 'fleet usage ledger {usage}']));
+    expect(placed[2]!.holds).toEqual(expect.arrayContaining(['queue chat-replies-{0}', 'queue chat-replies-{4}']));
+    expect(placed.flatMap((p) => p.holds)).toHaveLength(6 + 5);
   });
 });
 
@@ -176,6 +223,15 @@ describe('command line', () => {
     expect(parseBenchArgs(['--env', 'FRAME_BATCH_MS=10', '--env', 'LOG_LEVEL=warn']).env).toEqual({ FRAME_BATCH_MS: '10', LOG_LEVEL: 'warn' });
     expect(() => parseBenchArgs(['--env', 'REDIS_PREFIX=x'])).toThrow(/set by the bench/);
     expect(() => parseBenchArgs(['--env', 'novalue'])).toThrow(/KEY=VALUE/);
+  });
+
+  it('runs on one Redis by default, on a private cluster or Sentinel set when asked, and leaves the docs to single runs', () => {
+    expect(parseBenchArgs([]).redis).toBe('single');
+    expect(parseBenchArgs(['--redis', 'cluster'])).toMatchObject({ redis: 'cluster', docs: false });
+    expect(parseBenchArgs(['--redis', 'sentinel']).redis).toBe('sentinel');
+    expect(() => parseBenchArgs(['--redis', 'shards'])).toThrow(/--redis: expected single, cluster, sentinel/);
+    expect(() => parseBenchArgs(['--env', 'REDIS_CLUSTER_NODES=127.0.0.1:7000'])).toThrow(/set by the bench/);
+    expect(parseBenchArgs(['--redis', 'cluster', '--env', 'QUEUE_SHARDS=3']).env).toEqual({ QUEUE_SHARDS: '3' });
   });
 });
 

@@ -1,4 +1,5 @@
-// One real `--quick` bench: Redis, the stack and both load runs, end to end (about 15 s).
+// Real `--quick` benches, end to end: on one Redis (Redis, the stack and both load runs, about 15 s),
+// then on a private Redis Cluster (about 20 s).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,5 +60,35 @@ describe('npm run bench -- --quick', () => {
     expect(again.stdout).toContain('| | floor: model alone | system: through the fleet | overhead |');
     const rendered = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
     expect({ ...rendered, goals: r.goals, floorRun: r.floorRun }).toEqual(r);
+  });
+});
+
+describe('npm run bench -- --quick --redis cluster', () => {
+  it('runs the fleet on a private 3+3 cluster and reports every primary\'s commands and the busiest share', async () => {
+    const out = join(dir, 'cluster.json');
+    const run = await runBench(['--quick', '--redis', 'cluster', '--duration', '3', '--skip-idle', '--paced', '20', '--paced-duration', '3', '--out', out]);
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+
+    const r = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+    expect(r.setup.redis).toMatchObject({ mode: 'cluster', private: true, queueShards: 6, primaries: 3, replicas: 3 });
+    expect(r.setup.redis.placement?.flatMap((p) => p.holds).filter((h) => h.startsWith('queue '))).toHaveLength(6);
+    expect(r.system.successRate).toBe(100);
+    const shards = r.redis.shards;
+    if (shards == null) throw new Error('no per-shard figures');
+    expect(shards.primaries).toHaveLength(3);
+    // Every primary serves some sessions' keys; the total is the sum over primaries (replicas not counted).
+    for (const p of shards.primaries) {
+      expect(p.commands).toBeGreaterThan(0);
+      expect(p.cpuSeconds).toBeGreaterThan(0);
+    }
+    expect(shards.primaries.reduce((n, p) => n + p.commands, 0)).toBe(r.redis.commands);
+    expect(shards.busiestShare).toBeGreaterThanOrEqual(1 / 3);
+    expect(shards.busiestShare).toBeLessThan(1);
+    expect(r.redis.top.map((c) => c.command)).toContain('spublish');
+    expect(r.cpu.standbySeconds).toBeGreaterThan(0);
+    expect(r.pacedRedis?.shards?.primaries).toHaveLength(3);
+
+    expect(run.stdout).toContain('| Redis commands per primary |');
+    expect(run.stdout).toMatch(/busiest 0\.\d\d \(even: 0\.33\)/);
   });
 });
