@@ -1,6 +1,7 @@
 // Every Redis key and channel name. A session's keys and its replies' keys share the
 // `{sessionId}` hash tag, so a reply's writes, its history entry and its channel land on one
 // Redis Cluster slot and one Lua script can touch them all.
+import keySlot from 'cluster-key-slot';
 
 export const DEFAULT_REDIS_PREFIX = 'chat';
 
@@ -9,8 +10,10 @@ export interface RedisKeys {
   /** BullMQ prefix; the queue's own keys live under it. */
   readonly bullPrefix: string;
   /**
-   * The BullMQ queues replies are spread over: `chat-replies-{i}`, the braces a hash tag, so each
-   * queue's keys sit on one cluster slot and different queues on different ones.
+   * The BullMQ queues replies are spread over: `chat-replies-{q<k>}`, the braces a hash tag, so
+   * each queue's keys sit on one cluster slot; the tags are picked so the i-th queue's slot lies
+   * in the i-th of `count` equal parts of the slot space, spreading the queues evenly over
+   * primaries that split the slots evenly (as `redis-cli --cluster create` does).
    */
   chatQueues(count: number): string[];
   /** The queue of a session's replies among `count`: a stable hash of the session. */
@@ -61,6 +64,29 @@ export interface RedisKeys {
   coalesceLock(hash: string): string;
 }
 
+const CLUSTER_SLOTS = 16384;
+const queueNames = new Map<number, string[]>();
+
+/** `count` queue names whose hash tags fall in evenly spaced slot ranges (memoized; the same in every process). */
+function spreadQueueNames(count: number): string[] {
+  let names = queueNames.get(count);
+  if (names !== undefined) return names;
+  names = [];
+  let k = 0;
+  for (let i = 0; i < count; i++) {
+    const low = Math.floor((i * CLUSTER_SLOTS) / count);
+    const high = Math.floor(((i + 1) * CLUSTER_SLOTS) / count);
+    for (;; k++) {
+      const slot = keySlot(`q${k}`);
+      if (slot >= low && slot < high) break;
+    }
+    names.push(`chat-replies-{q${k}}`);
+    k++;
+  }
+  queueNames.set(count, names);
+  return names;
+}
+
 /** FNV-1a, 32 bits: a cheap, stable spread of session ids over queues. */
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -75,8 +101,8 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
   return {
     prefix,
     bullPrefix: `${prefix}:bull`,
-    chatQueues: (count) => Array.from({ length: count }, (_, i) => `chat-replies-{${i}}`),
-    chatQueueOf: (sessionId, count) => `chat-replies-{${fnv1a(sessionId) % count}}`,
+    chatQueues: (count) => spreadQueueNames(count),
+    chatQueueOf: (sessionId, count) => spreadQueueNames(count)[fnv1a(sessionId) % count]!,
     sessionMeta: (id) => `${prefix}:s:{${id}}:meta`,
     sessionHistory: (id) => `${prefix}:s:{${id}}:history`,
     sessionInflight: (id) => `${prefix}:s:{${id}}:inflight`,

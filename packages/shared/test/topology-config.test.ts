@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import keySlot from 'cluster-key-slot';
 import { ConfigError, describeTopology, loadGatewayConfig, loadWorkerConfig, pubSubModeOf, redisKeys } from '../src/index.js';
 
 describe('Redis topology settings', () => {
@@ -45,7 +46,15 @@ describe('Redis topology settings', () => {
 
   it('spreads sessions over queues whose keys each sit on one cluster slot', () => {
     const k = redisKeys('t');
-    expect(k.chatQueues(3)).toEqual(['chat-replies-{0}', 'chat-replies-{1}', 'chat-replies-{2}']);
+    const queues = k.chatQueues(3);
+    expect(queues).toHaveLength(3);
+    // Each queue's hash tag lands in its own third of the slot space (one per primary of three).
+    const slots = queues.map((q) => keySlot(/\{([^}]+)\}/.exec(q)![1]!));
+    slots.forEach((slot, i) => {
+      expect(slot).toBeGreaterThanOrEqual(Math.floor((i * 16384) / 3));
+      expect(slot).toBeLessThan(Math.floor(((i + 1) * 16384) / 3));
+    });
+    expect(redisKeys('other').chatQueues(3)).toEqual(queues);
     const used = new Set(Array.from({ length: 200 }, (_, i) => k.chatQueueOf(`session-${i}`, 3)));
     expect(used).toEqual(new Set(k.chatQueues(3)));
     expect(k.chatQueueOf('abc', 3)).toBe(k.chatQueueOf('abc', 3));
