@@ -49,6 +49,23 @@ describe('ReplyWaiter', () => {
     expect(seen).toEqual(['a', 'b', 'c', 'done']);
   });
 
+  it('reads the stream again when a read fails for a moment, instead of ending the reply', async () => {
+    const stream: Array<[FramePosition, ReplyFrame]> = [
+      [at(1, 1), tok('m1', 1, 'a')],
+      [at(1, 2), tok('m1', 2, 'b')],
+      [at(1, 3), done('m1', 2)],
+    ];
+    const whole = storedOf(stream);
+    let failures = 2;
+    const flaky: StoredReader = (messageId, after, onEntry) => (failures-- > 0 ? Promise.reject(new Error('Connection is closed.')) : whole(messageId, after, onEntry));
+    const seen: string[] = [];
+    const w = new ReplyWaiter('m1', flaky, (f) => seen.push(f.type === 'token' ? f.text : f.type));
+    // The first frame was lost: the gap is read from the stream, which fails twice first.
+    w.deliver(tok('m1', 2, 'b'), '', at(1, 2));
+    await expect(w.finished).resolves.toMatchObject({ type: 'done' });
+    expect(seen).toEqual(['a', 'b', 'done']);
+  });
+
   it('settles on an error frame', async () => {
     const w = new ReplyWaiter('m1', storedOf([]));
     w.deliver({ type: 'error', messageId: 'm1', code: 'upstream_error', message: 'boom' }, '', at(2 ** 31, 0));

@@ -98,6 +98,9 @@ interface Outcome {
   cacheAs?: string;
 }
 
+/** Times a reply whose frames Redis refused (down, failing over, full) is started over. */
+const WRITE_RESTARTS = 5;
+
 /** The reply must not run or go on: it ended elsewhere, or is unknown. Nothing more is written. */
 class ReplyGoneError extends Error {
   constructor(readonly why: string) {
@@ -276,7 +279,7 @@ export class Generation {
             return;
           }
           if (stop?.reason !== 'broken' || abort.signal.aborted) throw err;
-          if (restarts >= this.options.maxRestarts) {
+          if (restarts >= WRITE_RESTARTS) {
             await replies.end(ref, { kind: 'error', code: 'unavailable', message: 'the reply could not be stored; try again' }).catch(() => undefined);
             throw err;
           }

@@ -40,10 +40,16 @@ interface Cursor {
   reading: Promise<void> | undefined;
   /** When a frame last came (live or stored) or a stored read last ended (performance.now()). */
   heardAt: number;
+  /** Stored reads that failed in a row. */
+  failures: number;
 }
 
+/** A failed stored read is tried again this many times, after 0.5 s, 1 s, 1.5 s … (7.5 s in all). */
+const READ_RETRIES = 5;
+const READ_RETRY_MS = 500;
+
 function newCursor(mode: Cursor['mode'], position: FramePosition): Cursor {
-  return { mode, position, held: [], timer: undefined, read: 0, reading: undefined, heardAt: performance.now() };
+  return { mode, position, held: [], timer: undefined, read: 0, reading: undefined, heardAt: performance.now(), failures: 0 };
 }
 
 export interface ReplyGateOptions {
@@ -207,12 +213,21 @@ export class ReplyGate {
           return this.cursors.get(messageId) === c;
         });
       } catch (err) {
-        if (current()) {
-          this.cursors.delete(messageId);
-          this.onError(err, messageId);
+        if (!current()) return;
+        // Redis away for a moment (a failover, a reconnect): the reply goes on, so read again
+        // shortly, holding its live frames meanwhile; only a read that keeps failing is reported.
+        c.failures++;
+        if (c.failures <= READ_RETRIES) {
+          c.timer = setTimeout(() => {
+            if (current()) void this.load(messageId, c, c.position);
+          }, READ_RETRY_MS * c.failures);
+          return;
         }
+        this.cursors.delete(messageId);
+        this.onError(err, messageId);
         return;
       }
+      c.failures = 0;
       if (!current()) return;
       // The stored frames are out: merge what arrived live meanwhile, by position. A frame that
       // still does not follow was never stored (the stream was trimmed): it goes on after a gap.
