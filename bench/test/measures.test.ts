@@ -83,11 +83,13 @@ describe('commands per shard', () => {
   it("names the primary each queue and fleet-wide key hashes to, by the key's hash tag", () => {
     const primary = (port: number, from: number, to: number): ClusterPrimary => ({ id: String(port), host: '127.0.0.1', port, slots: [[from, to]], replicas: [] });
     const placed = placeKeys([primary(7001, 0, 5460), primary(7002, 5461, 10922), primary(7003, 10923, 16383)], 'chat', 6);
-    // {3} is slot 1584; {1} 9842, {2} 5649, {5} 9974, {usage} 9629; {0} 13907, {4} 14039 (CLUSTER KEYSLOT).
+    // The six queue tags spread two to each third of the slots: {q27} slot 2683, {q40} 4154;
+    // {q62} 5658, {q65} 9981, {usage} 9629; {q73} 13578, {q77} 13710 (CLUSTER KEYSLOT).
     expect(placed.map((p) => [p.node, p.slots])).toEqual([['redis-7001', 5461], ['redis-7002', 5462], ['redis-7003', 5461]]);
-    expect(placed[0]!.holds).toContain('queue chat-replies-{3}');
-    expect(placed[1]!.holds).toEqual(expect.arrayContaining(['queue chat-replies-{1}', 'queue chat-replies-{2}', 'queue chat-replies-{5}', 'fleet usage ledger {usage}']));
-    expect(placed[2]!.holds).toEqual(expect.arrayContaining(['queue chat-replies-{0}', 'queue chat-replies-{4}']));
+    expect(placed[0]!.holds).toEqual(expect.arrayContaining(['queue chat-replies-{q27}', 'queue chat-replies-{q40}']));
+    expect(placed[1]!.holds).toEqual(expect.arrayContaining(['queue chat-replies-{q62}', 'queue chat-replies-{q65}', 'fleet usage ledger {usage}']));
+    expect(placed[2]!.holds).toEqual(expect.arrayContaining(['queue chat-replies-{q73}', 'queue chat-replies-{q77}']));
+    for (const p of placed) expect(p.holds.filter((h) => h.startsWith('queue ')).length).toBe(2);
     expect(placed.flatMap((p) => p.holds)).toHaveLength(6 + 5);
   });
 });
