@@ -71,8 +71,8 @@ describe('web client', () => {
     await expect(page.getByTestId('chat-input').inputValue()).resolves.toBe('');
 
     // Shift+Enter breaks the line, Enter sends.
-    // 4 s of streaming: room for the mid-stream checks on a busy machine.
-    await pace(40, 10, 300);
+    // 8 s of streaming: room for the mid-stream checks on a busy machine.
+    await pace(40, 5, 300);
     const input = page.getByTestId('chat-input');
     await input.click();
     await input.pressSequentially('Tell me a story');
@@ -85,10 +85,10 @@ describe('web client', () => {
     await waitCount(userMessages(page), 2);
     expect(await userMessages(page).last().innerText()).toBe('Tell me a story\nin two lines');
     expect(await input.inputValue()).toBe('');
-    await waitReplyWords(page, 10);
     // Mid-stream: the stop button is there, the reply is marked busy, the log holds it.
-    expect(await page.getByTestId('chat-stop').isVisible()).toBe(true);
-    expect(await assistantMessages(page).last().getAttribute('aria-busy')).toBe('true');
+    await page.getByTestId('chat-stop').waitFor({ state: 'visible', timeout: 5_000 });
+    await page.locator('[data-testid="chat-message-assistant"][aria-busy="true"]').waitFor({ timeout: 5_000 });
+    await waitReplyWords(page, 10);
     expect(await page.locator('[aria-live="polite"] [data-testid="chat-message-assistant"]').count()).toBe(2);
     await screenshot(page, 'stream-mid');
 
@@ -107,12 +107,12 @@ describe('web client', () => {
     expect(history[3]!.content).toBe(finalText);
     expect(history[2]!.content).toBe('Tell me a story\nin two lines');
 
-    // The panel: first token no sooner than the simulator's 300 ms, and a rate near its 10 tokens/s.
+    // The panel: first token no sooner than the simulator's 300 ms, and a rate near its 5 tokens/s.
     const ttft = Number((await page.getByTestId('stats-ttft').innerText()).replace(/ ms$/, ''));
     expect(ttft).toBeGreaterThanOrEqual(300);
     const rate = Number((await page.getByTestId('stats-rate').innerText()).replace(/ tok\/s$/, ''));
-    expect(rate).toBeGreaterThan(3);
-    expect(rate).toBeLessThan(100);
+    expect(rate).toBeGreaterThan(2);
+    expect(rate).toBeLessThan(50);
     await screenshot(page, 'stream-done');
   });
 
