@@ -8,7 +8,7 @@ import {
   ChannelSubscriber,
   UsageLedger,
   ReplyState,
-  SessionCreationLimit,
+  PerMinuteLimit,
   SessionStore,
   SocketLeases,
   storedFrameReader,
@@ -25,7 +25,6 @@ import {
 import { resolveAuthSecret } from './auth/auth-secret.js';
 import { TokenService } from './auth/token-service.js';
 import { AdminAuth } from './auth/admin-auth.js';
-import { AdminRateLimit } from './auth/admin-rate-limit.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { UserAuth } from './auth/user-auth.js';
 import { UserTokenVerifier } from './auth/user-tokens.js';
@@ -97,7 +96,7 @@ const users = new UserAuth({
 const admin = new AdminAuth({
   adminKeys: new ApiKeys(config.ADMIN_API_KEY === undefined ? [] : [config.ADMIN_API_KEY]),
   users,
-  limit: new AdminRateLimit(redis, keys, config.ADMIN_RATE_LIMIT_PER_MIN),
+  limit: new PerMinuteLimit(redis, keys, 'admin', config.ADMIN_RATE_LIMIT_PER_MIN, `admin limit of ${config.ADMIN_RATE_LIMIT_PER_MIN} requests per minute from this address`),
 });
 // How callers are known, never the keys themselves.
 log.info(
@@ -151,7 +150,7 @@ const budgets = new BudgetPolicy({ dailyTokens: config.USER_DAILY_TOKENS, monthl
 const admission = new ChatAdmission({
   budgets: { policy: budgets, ledger },
   room: memory,
-  sessionsPerAddress: new SessionCreationLimit(redis, keys, config.RATE_LIMIT_SESSIONS_PER_MIN),
+  sessionsPerAddress: new PerMinuteLimit(redis, keys, 'sessions', config.RATE_LIMIT_SESSIONS_PER_MIN, `session limit of ${config.RATE_LIMIT_SESSIONS_PER_MIN} per minute from this address`),
   userLimits: new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
   sessions,
   maxSystemPromptChars: config.MAX_SYSTEM_PROMPT_CHARS,

@@ -76,29 +76,33 @@ export class UserRateLimits {
     if (diff > 0) await this.tokens.reward(reservation.subject, diff);
     else if (diff < 0) await this.tokens.penalty(reservation.subject, -diff);
   }
-
-  /** Records model tokens spent for `subject` (after a reply); never refuses. */
-  async chargeTokens(subject: string, tokens: number): Promise<void> {
-    if (this.tokens === undefined || tokens <= 0) return;
-    await this.tokens.penalty(subject, tokens);
-  }
 }
 
-/** Sessions created per client address per minute, counted in Redis for the whole fleet. */
-export class SessionCreationLimit {
+/**
+ * One counter per subject per minute, counted in Redis for the whole fleet: sessions created per
+ * client address, admin requests per address. `limit` names it in metrics; `what` in the refusal.
+ */
+export class PerMinuteLimit {
   private readonly limiter: RateLimiterRedis | undefined;
 
-  constructor(redis: RedisClient, keys: RedisKeys, private readonly perMinute: number) {
-    this.limiter = perMinute > 0 ? new RateLimiterRedis({ storeClient: redis, keyPrefix: keys.rateLimit('session'), points: perMinute, duration: 60 }) : undefined;
+  constructor(
+    redis: RedisClient,
+    keys: RedisKeys,
+    private readonly limit: LimitName,
+    private readonly perMinute: number,
+    /** e.g. "session limit of 30 per minute from this address". */
+    private readonly what: string,
+  ) {
+    this.limiter = perMinute > 0 ? new RateLimiterRedis({ storeClient: redis, keyPrefix: keys.rateLimit(limit === 'sessions' ? 'session' : limit), points: perMinute, duration: 60 }) : undefined;
   }
 
-  /** Counts one session against `address`; throws `rate_limited` past the limit. */
-  async admit(address: string): Promise<void> {
+  /** Counts one against `subject`; throws `rate_limited` past the limit. */
+  async admit(subject: string): Promise<void> {
     if (this.limiter === undefined) return;
     try {
-      await this.limiter.consume(address, 1);
+      await this.limiter.consume(subject, 1);
     } catch (err) {
-      if (err instanceof RateLimiterRes) throw limited('sessions', `session limit of ${this.perMinute} per minute from this address reached`, err.msBeforeNext);
+      if (err instanceof RateLimiterRes) throw limited(this.limit, `${this.what} reached`, err.msBeforeNext);
       throw err;
     }
   }

@@ -61,33 +61,44 @@ function perConnection(options: RedisClientOptions): RedisOptions {
   return { ...base, maxRetriesPerRequest: 2 };
 }
 
+/** The credentials and TLS of a cluster or Sentinel topology, as ioredis options for each connection. */
+export function authOptions(t: Exclude<RedisTopology, { mode: 'single' }>): RedisOptions {
+  return {
+    ...(t.username === undefined ? {} : { username: t.username }),
+    ...(t.password === undefined ? {} : { password: t.password }),
+    ...(t.tls === true ? { tls: {} } : {}),
+  };
+}
+
+/** How to reach the primary a Sentinel set-up names: its Sentinels, its name, its credentials. */
+export function sentinelOptions(t: Extract<RedisTopology, { mode: 'sentinel' }>): RedisOptions {
+  return {
+    ...authOptions(t),
+    sentinels: t.sentinels,
+    name: t.name,
+    ...(t.password === undefined ? {} : { sentinelPassword: t.password }),
+  };
+}
+
 export function createRedis(topology: RedisTopology | string, options: RedisClientOptions): RedisClient {
   const t: RedisTopology = typeof topology === 'string' ? { mode: 'single', url: topology } : topology;
   const conn = perConnection(options);
   const autoPipelining = options.autoPipelining ?? false;
   if (t.mode === 'single') return new Redis(t.url, { ...conn, enableAutoPipelining: autoPipelining });
-  const auth: RedisOptions = {
-    ...(t.username === undefined ? {} : { username: t.username }),
-    ...(t.password === undefined ? {} : { password: t.password }),
-    ...(t.tls === true ? { tls: {} } : {}),
-  };
   if (t.mode === 'sentinel') {
     return new Redis({
       ...conn,
-      ...auth,
-      sentinels: t.sentinels,
-      name: t.name,
+      ...sentinelOptions(t),
       // Listen to the Sentinels' +switch-master: reconnect to the new primary at once, rather than
       // reading a demoted one (now a replica, perhaps empty while it resyncs) until a write fails.
       failoverDetector: true,
-      ...(t.password === undefined ? {} : { sentinelPassword: t.password }),
       enableAutoPipelining: autoPipelining,
       // After a failover, commands refused by a demoted primary (READONLY) reconnect to the new one.
       reconnectOnError: (err) => (/READONLY/.test(err.message) ? 2 : false),
     });
   }
   const clusterOptions: ClusterOptions = {
-    redisOptions: { ...conn, ...auth, connectionName: options.name },
+    redisOptions: { ...conn, ...authOptions(t), connectionName: options.name },
     clusterRetryStrategy: retryStrategy,
     enableAutoPipelining: autoPipelining,
     enableOfflineQueue: options.failFast !== true,

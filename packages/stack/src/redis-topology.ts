@@ -1,7 +1,7 @@
 // The launcher's side of a Redis topology (shared's RedisTopology: one server, a Cluster, or a
 // Sentinel-watched primary): reading it from the environment, the variables a child gets for it,
 // an admin client for it, and a reachability probe.
-import { ConfigError, type HostPort, type RedisClient, type RedisTopology } from '@chat-fleet/shared';
+import { ConfigError, authOptions, sentinelOptions, type HostPort, type RedisClient, type RedisTopology } from '@chat-fleet/shared';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { pingRedis } from './redis-server.js';
 
@@ -97,24 +97,11 @@ export function topologyFromEnv(env: Record<string, string | undefined>): RedisT
  */
 export function connectRedis(topology: RedisTopology, options: RedisOptions = {}, clusterOptions: ClusterOptions = {}): RedisClient {
   if (topology.mode === 'single') return new Redis(topology.url, options);
-  const auth: RedisOptions = {
-    ...(topology.username === undefined ? {} : { username: topology.username }),
-    ...(topology.password === undefined ? {} : { password: topology.password }),
-    ...(topology.tls === true ? { tls: {} } : {}),
-  };
-  if (topology.mode === 'sentinel') {
-    return new Redis({
-      ...options,
-      ...auth,
-      sentinels: topology.sentinels,
-      name: topology.name,
-      ...(topology.password === undefined ? {} : { sentinelPassword: topology.password }),
-    });
-  }
+  if (topology.mode === 'sentinel') return new Redis({ ...options, ...sentinelOptions(topology) });
   const own: ClusterOptions = {};
   if (options.lazyConnect !== undefined) own.lazyConnect = options.lazyConnect;
   if (options.enableOfflineQueue !== undefined) own.enableOfflineQueue = options.enableOfflineQueue;
-  return new Cluster(topology.nodes, { ...own, ...clusterOptions, redisOptions: { ...options, ...auth } });
+  return new Cluster(topology.nodes, { ...own, ...clusterOptions, redisOptions: { ...options, ...authOptions(topology) } });
 }
 
 /**

@@ -2,7 +2,7 @@
 // whose roles include the admin role. Only ever an Authorization header, never a cookie, so a
 // page on another site cannot make a browser use it.
 import { ChatError } from '@chat-fleet/shared';
-import type { AdminRateLimit } from './admin-rate-limit.js';
+import type { PerMinuteLimit } from '@chat-fleet/shared';
 import type { ApiKeys } from './api-keys.js';
 import { bearerCredential, type UserAuth } from './user-auth.js';
 
@@ -16,7 +16,7 @@ export interface AdminAuthParts {
   adminKeys: ApiKeys;
   users: UserAuth;
   /** Admin requests per client address; none: no limit. */
-  limit?: AdminRateLimit;
+  limit?: PerMinuteLimit;
 }
 
 export class AdminAuth {

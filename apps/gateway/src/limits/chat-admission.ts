@@ -5,7 +5,7 @@ import {
   ChatError,
   type BudgetPolicy,
   type CreateSessionBody,
-  type SessionCreationLimit,
+  type PerMinuteLimit,
   type SessionStore,
   type UsageLedger,
   type UserRateLimits,
@@ -46,7 +46,7 @@ interface Owner {
 
 export interface ChatAdmissionParts {
   room: RoomCheck;
-  sessionsPerAddress: SessionCreationLimit;
+  sessionsPerAddress: PerMinuteLimit;
   userLimits: UserRateLimits;
   /** Reads a session's owner on a cache miss. */
   sessions: Pick<SessionStore, 'ownerOf'>;

@@ -12,6 +12,9 @@ export interface FramePosition {
 /** Before every real position: "from the start". */
 export const START_POSITION: FramePosition = Object.freeze({ attempt: 0, seq: -1 });
 
+/** The position of a terminal frame written by someone other than the reply's worker: after any attempt's. */
+export const FENCE_POSITION: FramePosition = Object.freeze({ attempt: 2 ** 31, seq: 0 });
+
 export function formatPosition(p: FramePosition): string {
   return `${p.attempt}-${p.seq}`;
 }

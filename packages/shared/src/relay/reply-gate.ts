@@ -14,7 +14,7 @@
 // - during a stored read, live frames of that reply are held, then merged by position. At most
 //   one stored read per reply is in flight: a newer one waits for the older to stop.
 import type { ReplyFrame } from '../protocol/server-frames.js';
-import { START_POSITION, comparePositions, type FramePosition } from './frame-envelope.js';
+import { FENCE_POSITION, START_POSITION, comparePositions, type FramePosition } from './frame-envelope.js';
 
 /** Reads stored frames of a reply after a position, in order; `onEntry` false stops early. */
 export type StoredReader = (messageId: string, after: FramePosition, onEntry: (position: FramePosition, json: string) => boolean) => Promise<void>;
@@ -276,5 +276,5 @@ function startsAttempt(frame: ReplyFrame, position: FramePosition): boolean {
   if (frame.type === 'reset') return true;
   if (frame.type === 'token') return frame.seq === 1;
   // A terminal frame right after the start (no tokens), or one written from outside.
-  return position.seq <= 1 || position.attempt >= 2 ** 31;
+  return position.seq <= 1 || position.attempt >= FENCE_POSITION.attempt;
 }

@@ -10,7 +10,7 @@ import type { StoredMessage } from '../protocol/rest.js';
 import type { FinishReason, Usage } from '../protocol/usage.js';
 import type { ReplyFrame } from '../protocol/server-frames.js';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
-import { formatPosition, type FramePosition } from './frame-envelope.js';
+import { FENCE_POSITION, formatPosition } from './frame-envelope.js';
 import type { UsageEntry } from '../usage/usage-ledger.js';
 
 export type ReplyStatus = 'queued' | 'streaming' | 'done' | 'cancelled' | 'error';
@@ -27,8 +27,6 @@ export interface ReplyInfo {
   cancelRequested: boolean;
 }
 
-/** The position of a terminal frame written by someone other than the reply's worker. */
-export const FENCE_POSITION: FramePosition = Object.freeze({ attempt: 2 ** 31, seq: 0 });
 
 export function isFinished(status: ReplyStatus): boolean {
   return status === 'done' || status === 'cancelled' || status === 'error';

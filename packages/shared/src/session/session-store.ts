@@ -108,8 +108,4 @@ export class SessionStore {
     if (n === 0) return undefined;
     return { inflight: typeof inflight === 'string' ? inflight : undefined };
   }
-
-  async inflight(sessionId: string): Promise<string | undefined> {
-    return (await this.redis.get(this.keys.sessionInflight(sessionId))) ?? undefined;
-  }
 }
