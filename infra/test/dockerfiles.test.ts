@@ -47,7 +47,7 @@ interface Stage {
 }
 
 const readJson = (path: string): PackageJson => JSON.parse(readFileSync(`${ROOT}${path}`, 'utf8')) as PackageJson;
-const workspaceDirs = ['packages/shared', 'packages/stack', 'apps/gateway', 'apps/llm-worker', 'apps/llm-sim'];
+const workspaceDirs = ['packages/protocol', 'packages/shared', 'packages/stack', 'apps/gateway', 'apps/llm-worker', 'apps/llm-sim'];
 const dirOfPackage = new Map(workspaceDirs.map((dir) => [readJson(`${dir}/package.json`).name, dir]));
 
 function stages(text: string): Stage[] {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { AckFrameSchema } from '../src/protocol/server-frames.js';
+import { AckFrameSchema } from '@chat-fleet/protocol';
 import { scrubPii } from '../src/text/scrub-pii.js';
-import type { PiiKind } from '../src/text/scrub-pii.js';
+import type { PiiKind } from '@chat-fleet/protocol';
 import { card, fullWidth, iban, INVISIBLE, nationalId, ordinary, phone, ssn, withInvisible } from './pii-corpus.js';
 
 const digitCount = (s: string): number => (s.match(/\p{N}/gu) ?? []).length;

@@ -3,7 +3,7 @@
 // is read, and a ReplyGate merges stored and live frames by position, as it does for sockets.
 import type { RedisClient } from '../redis-client.js';
 import type { RedisKeys } from '../redis-keys.js';
-import type { ReplyFrame } from '../protocol/server-frames.js';
+import type { ReplyFrame } from '@chat-fleet/protocol';
 import { START_POSITION, decodeEnvelope, formatPosition, parsePosition, type FramePosition } from './frame-envelope.js';
 import { ReplyGate, type StoredReader } from './reply-gate.js';
 

@@ -13,7 +13,7 @@
 //   `resync()` re-reads every reply after a reconnect, for frames lost at the very end;
 // - during a stored read, live frames of that reply are held, then merged by position. At most
 //   one stored read per reply is in flight: a newer one waits for the older to stop.
-import type { ReplyFrame } from '../protocol/server-frames.js';
+import type { ReplyFrame } from '@chat-fleet/protocol';
 import { FENCE_POSITION, START_POSITION, comparePositions, type FramePosition } from './frame-envelope.js';
 
 /** Reads stored frames of a reply after a position, in order; `onEntry` false stops early. */

@@ -4,11 +4,11 @@
 // Lua script (../../lua/reply-*.lua), so a reply's stream, its channel, its history entry and its
 // slot never disagree.
 import type { PubSubMode, RedisClient } from '../redis-client.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '@chat-fleet/protocol';
 import type { RedisKeys } from '../redis-keys.js';
-import type { StoredMessage } from '../protocol/rest.js';
-import type { FinishReason, Usage } from '../protocol/usage.js';
-import type { ReplyFrame } from '../protocol/server-frames.js';
+import type { StoredMessage } from '@chat-fleet/protocol';
+import type { FinishReason, Usage } from '@chat-fleet/protocol';
+import type { ReplyFrame } from '@chat-fleet/protocol';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { FENCE_POSITION, formatPosition } from './frame-envelope.js';
 import type { UsageEntry } from '../usage/usage-ledger.js';

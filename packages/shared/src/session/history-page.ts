@@ -1,7 +1,7 @@
 // Reads one page of a session's history in one atomic script (lua/history-page.lua).
 import { readFileSync } from 'node:fs';
 import type { RedisClient } from '../redis-client.js';
-import { StoredMessageSchema, type StoredMessage } from '../protocol/rest.js';
+import { StoredMessageSchema, type StoredMessage } from '@chat-fleet/protocol';
 
 const PAGE_LUA = readFileSync(new URL('../../lua/history-page.lua', import.meta.url), 'utf8');
 

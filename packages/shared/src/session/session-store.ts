@@ -1,7 +1,7 @@
 // Sessions live in Redis only, so any gateway or worker can serve any session.
 import type { RedisClient } from '../redis-client.js';
 import type { RedisKeys } from '../redis-keys.js';
-import { StoredMessageSchema, type StoredMessage } from '../protocol/rest.js';
+import { StoredMessageSchema, type StoredMessage } from '@chat-fleet/protocol';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { readHistoryPage, type HistoryPage } from './history-page.js';
 

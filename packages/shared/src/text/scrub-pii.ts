@@ -1,9 +1,6 @@
 // Replaces personal data with placeholders before text reaches the model, history, cache or logs.
+import type { PiiKind } from '@chat-fleet/protocol';
 import { FoldedText } from './folded-text.js';
-
-/** What the scrubber replaces; each kind's placeholder is its name in brackets, `[NATIONAL_ID]`. */
-export const PII_KINDS = ['EMAIL', 'PHONE', 'CARD', 'SSN', 'IBAN', 'NATIONAL_ID'] as const;
-export type PiiKind = (typeof PII_KINDS)[number];
 
 export interface ScrubResult {
   text: string;

@@ -1,7 +1,7 @@
 // Frames the server sends over the WebSocket (and as SSE event data).
 import { z } from 'zod';
-import { ERROR_CODES } from '../errors.js';
-import { PII_KINDS } from '../text/scrub-pii.js';
+import { ERROR_CODES } from './errors.js';
+import { PII_KINDS } from './pii-kinds.js';
 import { FinishReasonSchema, UsageSchema } from './usage.js';
 
 export const ReadyFrameSchema = z.object({

@@ -1,6 +1,6 @@
 // Frames a client sends over the WebSocket. Parsed once at the boundary.
 import { z } from 'zod';
-import { IdSchema } from '../ids.js';
+import { IdSchema } from './ids.js';
 
 export const ChatFrameSchema = z.object({
   type: z.literal('chat'),

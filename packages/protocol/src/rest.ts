@@ -1,7 +1,7 @@
 // REST request and response bodies.
 import { z } from 'zod';
-import { IdSchema } from '../ids.js';
-import { ERROR_CODES } from '../errors.js';
+import { IdSchema } from './ids.js';
+import { ERROR_CODES } from './errors.js';
 import { UsageSchema } from './usage.js';
 
 export const MetadataSchema = z
