@@ -1,11 +1,10 @@
 // followReply merges a reply's stored frames with the live ones: no gap and no duplicate even
 // when frames are written while the stream is being read. Real Redis, real pub/sub.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FollowStalledError, followReply } from '@chat-fleet/llm-worker';
 import {
   ChannelSubscriber,
-  FollowStalledError,
   encodeEnvelope,
-  followReply,
   redisKeys,
   type FramePosition,
   type RedisKeys,

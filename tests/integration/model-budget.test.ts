@@ -1,7 +1,8 @@
 // The fleet's model budget is counted atomically in Redis: many workers admitting at once
 // never get more than the window holds, and a refusal says how long to wait.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ChatError, ModelBudget, redisKeys, type RedisClient } from '@chat-fleet/shared';
+import { ModelBudget } from '@chat-fleet/llm-worker';
+import { ChatError, redisKeys, type RedisClient } from '@chat-fleet/shared';
 import { testRedis } from '../support/test-redis.js';
 
 let redis: RedisClient;

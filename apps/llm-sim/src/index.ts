@@ -1,3 +1,4 @@
+export { SimConfigSchema, loadSimConfig, type SimConfig } from './sim-config.js';
 export { startSimServer, SIM_MODELS, type SimServer, type SimServerOptions } from './sim-server.js';
 export { generateReply, replySeed, REPLY_VOCABULARY_SIZE } from './reply-generator.js';
 export {

@@ -1,5 +1,6 @@
 // Composition root of the simulator process: config from the environment, logger, server, signal handling.
-import { createLogger, loadOrExit, loadSimConfig } from '@chat-fleet/shared';
+import { createLogger, loadOrExit } from '@chat-fleet/shared';
+import { loadSimConfig } from './sim-config.js';
 import { startSimServer } from './sim-server.js';
 
 const config = loadOrExit(() => loadSimConfig(process.env));

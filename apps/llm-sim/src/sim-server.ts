@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { SimConfig } from '@chat-fleet/shared';
+import type { SimConfig } from './sim-config.js';
 import { createChatCompletionHandler } from './chat-completions.js';
 import { describeIssues } from './chat-request.js';
 import { FailureInjector } from './failure-injector.js';

@@ -1,6 +1,6 @@
 // The simulator's runtime-tunable behaviour: env defaults at boot, patched over HTTP by tests and benchmarks.
 import { z } from 'zod';
-import type { SimConfig } from '@chat-fleet/shared';
+import type { SimConfig } from './sim-config.js';
 
 export const SimSettingsSchema = z.object({
   /** Delay from request to the first content token. */

@@ -1,7 +1,7 @@
 // Real HTTP against an in-process simulator, through the official openai SDK where a client would use it.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import OpenAI, { APIError, APIUserAbortError } from 'openai';
-import { loadSimConfig } from '@chat-fleet/shared';
+import { loadSimConfig } from '../src/sim-config.js';
 import { generateReply } from '../src/reply-generator.js';
 import { startSimServer, type SimServer } from '../src/sim-server.js';
 import type { SimSettings } from '../src/sim-settings.js';

@@ -4,14 +4,13 @@
 import type {
   ChannelSubscriber, RedisClient } from '@chat-fleet/shared';
 import {
-  followReply,
   withScripts,
   type ChatScripts,
   type FramePosition,
   type RedisKeys,
   type ReplyFrame,
-  type TerminalReplyFrame,
 } from '@chat-fleet/shared';
+import { followReply, type TerminalReplyFrame } from './follow-reply.js';
 
 export interface LeaderRef {
   messageId: string;

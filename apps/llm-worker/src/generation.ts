@@ -19,7 +19,6 @@ import {
   type ErrorCode,
   type FinishReason,
   type Logger,
-  type ModelBudget,
   type ReplyAttempt,
   type ReplyRef,
   type ReplyState,
@@ -39,6 +38,7 @@ import { ReplyCancelled, type CancelWatch } from './cancel-watch.js';
 import type { BuiltContext, ContextBuilder } from './context-builder.js';
 import type { Coalescer } from './coalescer.js';
 import { FrameBatcher } from './frame-batcher.js';
+import type { ModelBudget } from './model-budget.js';
 import type { ModelClient } from './model-client.js';
 import { requestHash, type ReplyCache } from './reply-cache.js';
 import { abortableSleep, isRetryableUpstreamError } from './retrying-model-client.js';

@@ -7,7 +7,6 @@ import OpenAI from 'openai';
 import {
   ChannelSubscriber,
   BudgetPolicy,
-  ModelBudget,
   Prices,
   ReplyState,
   UsageLedger,
@@ -25,6 +24,7 @@ import {
   type ChatJob,
 } from '@chat-fleet/shared';
 import { ContextBuilder } from './context-builder.js';
+import { ModelBudget } from './model-budget.js';
 import { CancelWatch } from './cancel-watch.js';
 import { Coalescer } from './coalescer.js';
 import { BudgetExceededError, Generation } from './generation.js';

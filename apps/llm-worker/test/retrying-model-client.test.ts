@@ -3,8 +3,8 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import { ChatError, loadSimConfig } from '@chat-fleet/shared';
-import { startSimServer, type SimServer, type SimSettingsPatch, type LoggedRequest } from '../../llm-sim/src/index.js';
+import { ChatError } from '@chat-fleet/shared';
+import { loadSimConfig, startSimServer, type SimServer, type SimSettingsPatch, type LoggedRequest } from '../../llm-sim/src/index.js';
 import { createRandom } from '../../llm-sim/src/seeded-random.js';
 import { OpenAIModelClient, UpstreamBrokenError, type ModelClient, type StreamRequest, type StreamResult } from '../src/model-client.js';
 import {

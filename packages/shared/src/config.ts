@@ -152,6 +152,12 @@ const hostPorts = () =>
       return out;
     });
 
+/**
+ * Readers of one environment variable as zod schemas (unset or blank: the default), for the
+ * config of every process: the gateway's and the worker's here, the simulator's in its app.
+ */
+export const envVar = { int, num, bool, oneOf, str, optionalStr, url, json, logLevel, hostPorts } as const;
+
 const commonShape = {
   REDIS_URL: url('redis://127.0.0.1:6379').transform((v) => v ?? 'redis://127.0.0.1:6379'),
   /** Seed nodes of a Redis Cluster; when set, used instead of REDIS_URL. */
@@ -373,27 +379,15 @@ const workerShape = {
   LLM_BUDGET_WINDOW_SECONDS: int(60, 1, 3600),
 };
 
-const simShape = {
-  LLM_SIM_PORT: int(8090, 0, 65535),
-  HOST: str('127.0.0.1'),
-  LOG_LEVEL: logLevel,
-  SIM_TTFT_MS: int(150, 0, 600_000),
-  SIM_TOKENS_PER_SEC: num(60, 0, 1_000_000),
-  SIM_REPLY_TOKENS: int(48, 1, 100_000),
-  SIM_FAIL_RATE: num(0, 0, 1),
-  SIM_SEED: int(42, 0, 2 ** 31 - 1),
-};
-
 const GatewayConfigSchema = z.object(gatewayShape);
 const WorkerConfigSchema = z.object(workerShape);
-const SimConfigSchema = z.object(simShape);
 
 type CommonConfig = z.infer<ReturnType<typeof z.object<typeof commonShape>>>;
 export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema> & { redis: RedisTopology }>;
 export type WorkerConfig = Readonly<z.infer<typeof WorkerConfigSchema> & { redis: RedisTopology; openaiBaseUrl: string; openaiApiKey: string }>;
-export type SimConfig = Readonly<z.infer<typeof SimConfigSchema>>;
 
-function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
+/** Parses the environment with a schema of envVar readers; the first bad value throws a ConfigError naming it. */
+export function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -422,7 +416,7 @@ function topologyOf(c: CommonConfig): RedisTopology {
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  const config = parse(GatewayConfigSchema, env);
+  const config = parseEnv(GatewayConfigSchema, env);
   const redis = topologyOf(config);
   if (redis.mode === 'cluster' && config.RELAY_SUBSCRIPTION === 'gateway') {
     throw new ConfigError('RELAY_SUBSCRIPTION', '`gateway` needs a pattern subscription, which sharded pub/sub on a Redis Cluster does not have; use `session`');
@@ -438,17 +432,13 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
 }
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
-  const base = parse(WorkerConfigSchema, env);
+  const base = parseEnv(WorkerConfigSchema, env);
   const redis = topologyOf(base);
   // No key and no URL: the embedded simulator is the model.
   const openaiBaseUrl =
     base.OPENAI_BASE_URL ??
     (base.OPENAI_API_KEY === undefined ? `http://127.0.0.1:${base.LLM_SIM_PORT}/v1` : 'https://api.openai.com/v1');
   return Object.freeze({ ...base, redis, openaiBaseUrl, openaiApiKey: base.OPENAI_API_KEY ?? 'sk-simulator' });
-}
-
-export function loadSimConfig(env: Env = process.env): SimConfig {
-  return parse(SimConfigSchema, env);
 }
 
 /** Runs a loader in a main.ts; on a bad value prints one line and exits. */

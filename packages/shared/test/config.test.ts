@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadGatewayConfig, loadSimConfig, loadWorkerConfig } from '../src/index.js';
+import { ConfigError, loadGatewayConfig, loadWorkerConfig } from '../src/index.js';
 
 describe('config', () => {
   it('gives the contract defaults', () => {
@@ -12,7 +12,6 @@ describe('config', () => {
     const w = loadWorkerConfig({});
     expect(w.CHAT_MODEL).toBe('gpt-4o-mini');
     expect(w.METRICS_PORT).toBe(9464);
-    expect(loadSimConfig({}).LLM_SIM_PORT).toBe(8090);
     expect(Object.isFrozen(g)).toBe(true);
   });
 
@@ -46,7 +45,5 @@ describe('config', () => {
     const g = loadGatewayConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example', PORT: '0' });
     expect(g.ALLOWED_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
     expect(g.PORT).toBe(0);
-    expect(loadSimConfig({ SIM_FAIL_RATE: '0.25' }).SIM_FAIL_RATE).toBe(0.25);
-    expect(() => loadSimConfig({ SIM_FAIL_RATE: '2' })).toThrow(/SIM_FAIL_RATE/);
   });
 });

@@ -1,10 +1,8 @@
 // The fleet-wide model budget: requests and tokens per minute across every worker, counted
 // atomically in Redis by rate-limiter-flexible. A job over budget is not failed: the caller puts
 // it back in the queue (BullMQ's manual rate limit) until the window has room.
-import type { RedisClient } from './redis-client.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { ChatError } from './errors.js';
-import type { RedisKeys } from './redis-keys.js';
+import { ChatError, type RedisClient, type RedisKeys } from '@chat-fleet/shared';
 
 export interface ModelBudgetOptions {
   requestsPerMinute: number;

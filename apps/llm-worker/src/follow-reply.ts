@@ -1,11 +1,18 @@
-// Reads one reply from a position on: the frames already in its Redis Stream, then the live
-// ones from pub/sub, with no gap and no duplicate. The channel is subscribed before the stream
-// is read, and a ReplyGate merges stored and live frames by position, as it does for sockets.
-import type { RedisClient } from '../redis-client.js';
-import type { RedisKeys } from '../redis-keys.js';
-import type { ReplyFrame } from '@chat-fleet/protocol';
-import { START_POSITION, decodeEnvelope, formatPosition, parsePosition, type FramePosition } from './frame-envelope.js';
-import { ReplyGate, type StoredReader } from './reply-gate.js';
+// The coalescing follower: reads one reply from a position on, the frames already in its Redis
+// Stream, then the live ones from pub/sub, with no gap and no duplicate. The channel is subscribed
+// before the stream is read, and a ReplyGate merges stored and live frames by position, as it does
+// for the gateway's sockets.
+import {
+  ReplyGate,
+  START_POSITION,
+  decodeEnvelope,
+  formatPosition,
+  storedFrameReader,
+  type FramePosition,
+  type RedisClient,
+  type RedisKeys,
+  type ReplyFrame,
+} from '@chat-fleet/shared';
 
 export type TerminalReplyFrame = Extract<ReplyFrame, { type: 'done' | 'error' }>;
 
@@ -35,41 +42,6 @@ export class FollowStalledError extends Error {
     super(`reply ${messageId} stopped at ${formatPosition(position)} with nobody writing it`);
     this.name = 'FollowStalledError';
   }
-}
-
-const PAGE = 500;
-
-/**
- * Reads a reply's stored frames after `after`, oldest first, a page at a time, until the stream
- * ends or `onEntry` returns false.
- */
-export async function readStoredFrames(
-  redis: RedisClient,
-  streamKey: string,
-  after: FramePosition,
-  onEntry: (position: FramePosition, json: string) => boolean,
-): Promise<void> {
-  let last = after;
-  for (;;) {
-    const start = last.seq < 0 ? `${last.attempt}-0` : `(${formatPosition(last)}`;
-    const entries = await redis.xrange(streamKey, start, '+', 'COUNT', PAGE);
-    for (const [id, fields] of entries) {
-      const position = parsePosition(id);
-      const json = fields[1];
-      if (position === undefined || json === undefined) continue;
-      last = position;
-      if (!onEntry(position, json)) return;
-    }
-    if (entries.length < PAGE) return;
-  }
-}
-
-/** Reads the stored frames of any session's replies; bound to one session it is a StoredReader. */
-export type SessionFrameReader = (sessionId: string) => StoredReader;
-
-/** A SessionFrameReader over the reply streams under `keys`. */
-export function storedFrameReader(redis: RedisClient, keys: RedisKeys): SessionFrameReader {
-  return (sessionId) => (messageId, after, onEntry) => readStoredFrames(redis, keys.replyFrames(sessionId, messageId), after, onEntry);
 }
 
 /** Resolves with the reply's terminal frame (`done` or `error`). */
