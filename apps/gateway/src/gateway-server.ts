@@ -7,12 +7,13 @@ import type { TokenService } from './auth/token-service.js';
 import type { AdminAuth } from './auth/admin-auth.js';
 import type { UserAuth } from './auth/user-auth.js';
 import type { SessionHub } from './relay/session-hub.js';
+import type { SessionControl } from './relay/session-control.js';
 import type { UsageApi } from './usage/usage-api.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RedisMemoryReading } from './limits/redis-memory.js';
 import { mountNotFound, mountRest, type RestEndpoint } from './transport/rest-routes.js';
 import { mountStaticFiles } from './transport/static-files.js';
-import { mountWebSocket, type SessionControl, type WsEndpoint } from './transport/ws-endpoint.js';
+import { mountWebSocket, type WsEndpoint } from './transport/ws-endpoint.js';
 
 export interface GatewayParts {
   config: GatewayConfig;

@@ -1,7 +1,30 @@
 // Cancel and resume for a session's replies, over Redis, so they work wherever the reply runs
 // and wherever the client reconnects.
-import { ChatError, isFinished, type Logger, type RedisKeys, type ReplyInfo, type ReplyRef, type ReplyState, type RedisClient } from '@chat-fleet/shared';
-import type { SessionControl, WsClient } from '../transport/ws-endpoint.js';
+import {
+  ChatError,
+  isFinished,
+  type FramePosition,
+  type Logger,
+  type RedisKeys,
+  type ReplyInfo,
+  type ReplyRef,
+  type ReplyState,
+  type RedisClient,
+} from '@chat-fleet/shared';
+import type { CancelResult } from '../metrics.js';
+
+/** A reader that replays a reply's stored frames after a position, then its live ones (a socket's). */
+export interface ReplayTarget {
+  resume(messageId: string, after: FramePosition): Promise<void>;
+}
+
+/** Cancel and resume of a session's replies. */
+export interface SessionControl {
+  /** What the cancel found; `not_found` is thrown as a ChatError. */
+  cancel(sessionId: string, messageId: string): Promise<Exclude<CancelResult, 'not_found'>>;
+  /** Replays the reply to `reader` after `afterSeq` (of `attempt`, the first by default); `not_found` is thrown. */
+  resume(sessionId: string, messageId: string, afterSeq: number, attempt: number | undefined, reader: ReplayTarget): Promise<void>;
+}
 
 /** Removes a job that no worker has taken yet; true when it was removed. */
 export type RemoveQueuedJob = (ref: ReplyRef) => Promise<boolean>;
@@ -34,11 +57,11 @@ export class RedisSessionControl implements SessionControl {
     return 'running';
   }
 
-  async resume(sessionId: string, messageId: string, afterSeq: number, attempt: number | undefined, client: WsClient): Promise<void> {
+  async resume(sessionId: string, messageId: string, afterSeq: number, attempt: number | undefined, reader: ReplayTarget): Promise<void> {
     await this.owned(sessionId, messageId);
     // Without `attempt`, afterSeq counts in the first attempt: a client that missed a restart
     // then gets the `reset` and the new attempt whole.
-    await client.gate.resume(messageId, { attempt: attempt ?? 1, seq: afterSeq });
+    await reader.resume(messageId, { attempt: attempt ?? 1, seq: afterSeq });
   }
 
   /** The reply's state; `not_found` for an unknown, expired or other session's reply. */

@@ -2,7 +2,7 @@
 // its sockets, through a signal on the session's own channel.
 import { encodeSessionSignal, type Logger, type PubSubMode, type RedisKeys, type RedisClient } from '@chat-fleet/shared';
 import type { SessionEndings } from '../chat/chat-service.js';
-import type { SessionControl } from '../transport/ws-endpoint.js';
+import type { SessionControl } from './session-control.js';
 
 export class RedisSessionEndings implements SessionEndings {
   constructor(
