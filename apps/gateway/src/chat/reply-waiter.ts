@@ -1,58 +1,83 @@
-// A sink for one reply requested over REST or SSE: its frames pass through the same position
-// gate as a socket's (once each, in order, gaps filled from the reply's stream) until the
-// terminal frame. The messageId is chosen before the message is submitted, so no frame of the
-// reply can arrive before the waiter knows it.
-import { ChatError, ReplyGate, type FramePosition, type ReplyFrame, type SessionEndReason, type StoredReader } from '@chat-fleet/shared';
-import type { ReplySink } from '../relay/session-hub.js';
+// One reply requested over REST or SSE: a ReplyReader that follows only that reply (the same
+// gate and ack-first holding as a socket's) until its terminal frame. The messageId is chosen
+// before the message is submitted, so no frame of the reply can arrive before the waiter knows it.
+import { ChatError, newId, type AckFrame, type ReplyFrame, type SessionFrameReader, type StoredReader } from '@chat-fleet/shared';
+import type { SessionHub } from '../relay/session-hub.js';
+import type { ChatService, SubmitInput } from './chat-service.js';
+import { ReplyReader, ackFrame, sessionEndedError, type FrameOut } from './reply-reader.js';
 
 export type TerminalFrame = Extract<ReplyFrame, { type: 'done' | 'error' }>;
 
-export class ReplyWaiter implements ReplySink {
-  private readonly gate: ReplyGate;
-  private settle: ((frame: TerminalFrame) => void) | undefined;
-  private fail: ((err: unknown) => void) | undefined;
+export class ReplyWaiter extends ReplyReader {
   readonly finished: Promise<TerminalFrame>;
 
+  /** Frames go to `onFrame` from the ack on (acked()); until then they are held. */
   constructor(
     readonly messageId: string,
     stored: StoredReader,
-    onFrame: (frame: ReplyFrame, raw: string) => void = () => undefined,
+    onFrame: FrameOut = () => undefined,
   ) {
-    this.finished = new Promise((resolve, reject) => {
-      this.settle = resolve;
-      this.fail = reject;
+    let settle: (frame: TerminalFrame) => void = () => undefined;
+    let fail: (err: unknown) => void = () => undefined;
+    const finished = new Promise<TerminalFrame>((resolve, reject) => {
+      settle = resolve;
+      fail = reject;
     });
-    this.finished.catch(() => undefined);
-    this.gate = new ReplyGate(
+    finished.catch(() => undefined);
+    super(
       (frame, raw) => {
         onFrame(frame, raw);
-        if (frame.type === 'done' || frame.type === 'error') this.settle?.(frame);
+        if (frame.type === 'done' || frame.type === 'error') settle(frame);
       },
       stored,
-      // The waiter expects the reply from its start: a late first frame is caught up at once.
-      { graceMs: 0 },
-      (err) => this.fail?.(new ChatError('unavailable', 'could not read the reply from Redis; try again', { retryAfterMs: 1000, cause: err })),
+      {
+        // The waiter expects the reply from its start: a late first frame is caught up at once.
+        graceMs: 0,
+        only: messageId,
+        onReadError: (err) => fail(new ChatError('unavailable', 'could not read the reply from Redis; try again', { retryAfterMs: 1000, cause: err })),
+        onSessionEnded: (reason) => fail(sessionEndedError(reason)),
+      },
     );
-    this.gate.expect(messageId);
+    this.finished = finished;
+    this.holdFor(messageId);
   }
+}
 
-  deliver(frame: ReplyFrame, raw: string, position: FramePosition): void {
-    if (frame.messageId === this.messageId) this.gate.live(frame, raw, position);
-  }
+export interface ReplyRequestDeps {
+  service: ChatService;
+  hub: SessionHub;
+  storedFrames: SessionFrameReader;
+}
 
-  resync(): void {
-    this.gate.resync();
-  }
+export interface ReplyRequest extends Omit<SubmitInput, 'messageId'> {
+  timeoutMs: number;
+  /** The message was accepted: called before its ack and reply frames go to `out`. */
+  accepted?: (ack: AckFrame) => void;
+}
 
-  poll(idleMs: number): Promise<boolean> {
-    return this.gate.poll(idleMs);
-  }
-
-  sessionEnded(reason: SessionEndReason): void {
-    this.fail?.(new ChatError('not_found', reason === 'deleted' ? 'the session was deleted' : 'the session expired'));
-  }
-
-  close(): void {
-    this.gate.close();
+/**
+ * Sends a message and follows its reply to the end: `out` gets the ack, then the reply's frames
+ * in order. Throws what submit throws before any frame went out, and `unavailable` when no
+ * terminal frame comes within `timeoutMs`.
+ */
+export async function requestReply(deps: ReplyRequestDeps, request: ReplyRequest, out: FrameOut): Promise<{ ack: AckFrame; end: TerminalFrame }> {
+  const { timeoutMs, accepted, ...input } = request;
+  const messageId = newId();
+  const waiter = new ReplyWaiter(messageId, deps.storedFrames(input.sessionId), out);
+  await deps.hub.join(input.sessionId, waiter);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const { scrubbed } = await deps.service.submit({ ...input, messageId });
+    const ack = ackFrame(messageId, scrubbed);
+    accepted?.(ack);
+    waiter.acked(messageId, ack);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ChatError('unavailable', `no reply within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return { ack, end: await Promise.race([waiter.finished, timeout]) };
+  } finally {
+    clearTimeout(timer);
+    waiter.close();
+    deps.hub.leave(input.sessionId, waiter);
   }
 }

@@ -5,12 +5,10 @@ import {
   CreateSessionBodySchema,
   PostMessageBodySchema,
   isValidId,
-  newId,
   parseOrThrow,
   toChatError,
   type HealthResponse,
   type Logger,
-  type ReplyFrame,
   type SessionFrameReader,
 } from '@chat-fleet/shared';
 import type { ChatService } from '../chat/chat-service.js';
@@ -20,7 +18,7 @@ import type { UserAuth } from '../auth/user-auth.js';
 import type { SessionHub } from '../relay/session-hub.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { Reply, bearerToken, parseJson, readBody, readRequest, type RequestInfo } from './http-kit.js';
-import { ReplyWaiter } from './reply-waiter.js';
+import { requestReply } from '../chat/reply-waiter.js';
 import type { UsageApi } from '../usage/usage-api.js';
 
 export interface RestDeps {
@@ -123,52 +121,36 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
     await deps.tokens.verify(bearerToken(info.authorization), parsed.sessionId);
     const sse = info.accept.includes('text/event-stream');
     const tokens: string[] = [];
-    const pass = (frame: ReplyFrame, raw: string): void => {
-      if (sse) reply.write(`event: ${frame.type}\ndata: ${raw}\n\n`);
-      else if (frame.type === 'token') tokens.push(frame.text);
-      else if (frame.type === 'reset') tokens.length = 0;
+    const request = {
+      sessionId: parsed.sessionId,
+      content: parsed.content,
+      clientAddress: info.remoteAddress,
+      transport: sse ? ('sse' as const) : ('rest' as const),
+      timeoutMs: deps.replyTimeoutMs,
+      accepted: (): void => {
+        if (sse) reply.startStream(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+      },
     };
-    // Frames that come before the ack is written wait for it.
-    let early: Array<[ReplyFrame, string]> | undefined = [];
-    const messageId = newId();
-    const waiter = new ReplyWaiter(messageId, deps.storedFrames(parsed.sessionId), (frame, raw) => {
-      if (early !== undefined) early.push([frame, raw]);
-      else pass(frame, raw);
-    });
-    await deps.hub.join(parsed.sessionId, waiter);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const { scrubbed } = await deps.service.submit({ sessionId: parsed.sessionId, messageId, content: parsed.content, clientAddress: info.remoteAddress, transport: sse ? 'sse' : 'rest' });
-      const scrubbedField = Object.keys(scrubbed).length === 0 ? {} : { scrubbed };
-      if (sse) {
-        reply.startStream(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-        reply.write(`event: ack\ndata: ${JSON.stringify({ type: 'ack', messageId, ...scrubbedField })}\n\n`);
-      }
-      for (const [frame, raw] of early) pass(frame, raw);
-      early = undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new ChatError('unavailable', `no reply within ${deps.replyTimeoutMs} ms`)),
-          deps.replyTimeoutMs,
-        );
+      // SSE: every frame (the ack first) becomes an event; JSON: the reply's text is collected.
+      const { ack, end } = await requestReply(deps, request, (frame, raw) => {
+        if (sse) reply.write(`event: ${frame.type}\ndata: ${raw}\n\n`);
+        else if (frame.type === 'token') tokens.push(frame.text);
+        else if (frame.type === 'reset') tokens.length = 0;
       });
-      const end = await Promise.race([waiter.finished, timeout]);
       if (sse) {
         reply.finish();
       } else if (end.type === 'error') {
         throw new ChatError(end.code, end.message, end.retryAfterMs === undefined ? {} : { retryAfterMs: end.retryAfterMs });
       } else {
-        reply.json(200, { messageId, reply: tokens.join(''), cached: end.cached, usage: end.usage, finishReason: end.finishReason, ...scrubbedField });
+        const scrubbed = ack.scrubbed === undefined ? {} : { scrubbed: ack.scrubbed };
+        reply.json(200, { messageId: ack.messageId, reply: tokens.join(''), cached: end.cached, usage: end.usage, finishReason: end.finishReason, ...scrubbed });
       }
     } catch (err) {
       if (!reply.streaming) throw err;
       // The SSE stream already started: report the error as an event.
       const e = toChatError(err);
       reply.finish(`event: error\ndata: ${JSON.stringify({ type: 'error', code: e.code, message: e.message })}\n\n`);
-    } finally {
-      clearTimeout(timer);
-      waiter.close();
-      deps.hub.leave(parsed.sessionId, waiter);
     }
   });
 
