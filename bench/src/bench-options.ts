@@ -1,5 +1,16 @@
 // The command line of `npm run bench`, parsed once into frozen options; a bad flag names itself.
-import { parseOptions, REDIS_MODES, REDIS_TOPOLOGY_VARIABLES, UsageError, type RedisMode } from '@chat-fleet/stack';
+import {
+  choiceOption,
+  integerOption,
+  listOption,
+  msRangeOption,
+  numberOption,
+  parseOptions,
+  REDIS_MODES,
+  REDIS_TOPOLOGY_VARIABLES,
+  UsageError,
+  type RedisMode,
+} from '@chat-fleet/stack';
 import { CHAT_THINK, LEVELS, SLOW_THINK } from '@chat-fleet/loadtest';
 
 export interface BenchOptions {
@@ -75,7 +86,7 @@ export const USAGE = `npm run bench -- [options]
   --users N             concurrent users (system) and clients (floor)   default ${FULL.users}
   --duration S          seconds of each measured run                     default ${FULL.durationS}
   --ramp S              seconds over which users start                   default ${FULL.rampS}
-  --think MIN-MAX       think time between messages, in ms               default ${FULL.thinkMs.min}-${FULL.thinkMs.max}
+  --think MIN-MAX       think time between messages (ms, or 3s-6s)       default ${FULL.thinkMs.min}-${FULL.thinkMs.max}
   --warmup S            unmeasured warm-up before each run               default ${FULL.warmupS}
   --idle N,N            idle sockets for the memory measurement          default ${FULL.idle.join(',')}
   --skip-idle           no idle-socket measurement
@@ -94,42 +105,6 @@ export const USAGE = `npm run bench -- [options]
   --render FILE         no run: judge a results file again, print its table, update the docs
   --quick               smoke run: 50 users, 5 s, idle 200, no paced run, no warm-up, no docs
   --help`;
-
-function int(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return n;
-}
-
-function number(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`--${name}: expected a number from ${min} to ${max}, got "${raw}"`);
-  }
-  return n;
-}
-
-export function parseThink(raw: string): { min: number; max: number } {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(raw.trim());
-  if (m === null) throw new UsageError(`--think: expected MIN-MAX in ms, e.g. 1000-3000, got "${raw}"`);
-  const min = Number(m[1]);
-  const max = m[2] === undefined ? min : Number(m[2]);
-  if (max < min) throw new UsageError(`--think: MAX ${max} is below MIN ${min}`);
-  return { min, max };
-}
-
-export function parseIdle(raw: string): number[] {
-  const parts = raw.split(',').map((p) => p.trim());
-  return parts.map((p) => {
-    const n = int('idle', p, 1, 1_000_000);
-    if (n === undefined) throw new UsageError(`--idle: expected counts like 1000,10000, got "${raw}"`);
-    return n;
-  });
-}
 
 /** The settings the bench itself decides; overriding them would measure something else. */
 const RESERVED_ENV = new Set<string>([...REDIS_TOPOLOGY_VARIABLES, 'REDIS_PREFIX', 'PORT', 'METRICS_PORT', 'LLM_SIM_PORT', 'INSTANCE_ID', 'AUTH_SECRET']);
@@ -172,27 +147,26 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   });
   const quick = v.quick === true;
   const base = quick ? QUICK : FULL;
-  const idle = v['skip-idle'] === true ? [] : v.idle === undefined ? base.idle : parseIdle(v.idle);
+  const idle = v['skip-idle'] === true ? [] : v.idle === undefined ? base.idle : (listOption('idle', v.idle) ?? []).map((n) => integerOption('idle', n, 1, 1_000_000) ?? 0);
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out: expected a file name');
-  const redis = v.redis ?? 'single';
-  if (!(REDIS_MODES as readonly string[]).includes(redis)) throw new UsageError(`--redis: expected ${REDIS_MODES.join(', ')}, got "${redis}"`);
+  const redis: RedisMode = choiceOption('redis', v.redis, REDIS_MODES) ?? 'single';
   return Object.freeze({
-    users: int('users', v.users, 1, 1_000_000) ?? base.users,
-    durationS: int('duration', v.duration, 1, 86_400) ?? base.durationS,
-    rampS: int('ramp', v.ramp, 0, 3600) ?? base.rampS,
-    thinkMs: v.think === undefined ? base.thinkMs : parseThink(v.think),
-    warmupS: int('warmup', v.warmup, 0, 600) ?? base.warmupS,
+    users: integerOption('users', v.users, 1, 1_000_000) ?? base.users,
+    durationS: integerOption('duration', v.duration, 1, 86_400) ?? base.durationS,
+    rampS: integerOption('ramp', v.ramp, 0, 3600) ?? base.rampS,
+    thinkMs: v.think === undefined ? base.thinkMs : msRangeOption('think', v.think),
+    warmupS: integerOption('warmup', v.warmup, 0, 600) ?? base.warmupS,
     idle,
-    paced: v['skip-paced'] === true ? 0 : (int('paced', v.paced, 0, 1_000_000) ?? base.paced),
-    pacedDurationS: int('paced-duration', v['paced-duration'], 1, 86_400) ?? base.pacedDurationS,
+    paced: v['skip-paced'] === true ? 0 : (integerOption('paced', v.paced, 0, 1_000_000) ?? base.paced),
+    pacedDurationS: integerOption('paced-duration', v['paced-duration'], 1, 86_400) ?? base.pacedDurationS,
     pacedRampS: base.pacedRampS,
     pacedThinkMs: { min: SLOW_THINK.minMs, max: SLOW_THINK.maxMs },
     sim: {
-      ttftMs: int('ttft-ms', v['ttft-ms'], 0, 600_000) ?? 150,
-      tokensPerSec: number('tokens-per-sec', v['tokens-per-sec'], 1, 1_000_000) ?? 60,
-      replyTokens: int('reply-tokens', v['reply-tokens'], 1, 100_000) ?? 48,
+      ttftMs: integerOption('ttft-ms', v['ttft-ms'], 0, 600_000) ?? 150,
+      tokensPerSec: numberOption('tokens-per-sec', v['tokens-per-sec'], 1, 1_000_000) ?? 60,
+      replyTokens: integerOption('reply-tokens', v['reply-tokens'], 1, 100_000) ?? 48,
     },
-    redis: redis as RedisMode,
+    redis,
     env: parseEnv(v.env ?? []),
     out: v.out,
     // The docs' bench section is the single-Redis figures; other topologies are compared by hand.

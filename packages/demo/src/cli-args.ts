@@ -1,5 +1,5 @@
 // Command-line options of `npm run demo`, parsed and checked once.
-import { parseOptions, UsageError } from '@chat-fleet/stack';
+import { baseUrlsOption, integerOption, numberOption, parseOptions, UsageError } from '@chat-fleet/stack';
 
 export type Mode = { kind: 'chat' } | { kind: 'auto' } | { kind: 'load'; users: number; durationS: number } | { kind: 'health'; watch: boolean };
 
@@ -38,27 +38,6 @@ NO_COLOR=1 turns colour off; without a terminal the output is plain text.`;
 
 export { UsageError };
 
-function urls(name: string, raw: string | undefined): string[] | undefined {
-  if (raw === undefined) return undefined;
-  const list = raw
-    .split(',')
-    .map((s) => s.trim().replace(/\/+$/, ''))
-    .filter((s) => s !== '');
-  if (list.length === 0) throw new UsageError(`--${name}: give at least one URL`);
-  for (const url of list) {
-    if (!/^https?:\/\/[^/]+$/.test(url)) throw new UsageError(`--${name}: "${url}" is not an http(s) base URL like http://127.0.0.1:8088`);
-  }
-  return list;
-}
-
-function positive(name: string, raw: string, integer: boolean): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name}: expected a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
-  }
-  return n;
-}
-
 export function parseCliArgs(argv: string[]): CliArgs {
   const values = parseOptions(argv, {
     auto: { type: 'boolean' },
@@ -88,13 +67,13 @@ export function parseCliArgs(argv: string[]): CliArgs {
   let mode: Mode = { kind: 'chat' };
   if (values.auto === true) mode = { kind: 'auto' };
   else if (values.load !== undefined) {
-    mode = { kind: 'load', users: positive('load', values.load, true), durationS: values.duration === undefined ? 20 : positive('duration', values.duration, false) };
+    mode = { kind: 'load', users: integerOption('load', values.load, 1) ?? 1, durationS: numberOption('duration', values.duration, 1) ?? 20 };
   } else if (values.health === true) mode = { kind: 'health', watch: values.watch === true };
 
   return {
     mode,
-    gateways: urls('gateways', values.gateways),
-    workers: urls('workers', values.workers),
+    gateways: baseUrlsOption('gateways', values.gateways),
+    workers: baseUrlsOption('workers', values.workers),
     userId: values.user,
     session: values.session !== undefined && values.token !== undefined ? { sessionId: values.session, token: values.token } : undefined,
     help: values.help === true,

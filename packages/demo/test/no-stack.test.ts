@@ -24,6 +24,6 @@ test('--health with nothing answering: every row down, the hint, exit 1', async 
 test('bad options: the usage and exit 2', async () => {
   const run = await runCli(['--load', 'many']);
   expect(run.code).toBe(2);
-  expect(run.stderr).toContain('--load: expected a positive integer, got "many"');
+  expect(run.stderr).toContain('--load: expected a whole number ≥ 1, got "many"');
   expect(run.stderr).toContain('npm run demo -- [options]');
 }, 15_000);

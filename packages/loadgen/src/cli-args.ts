@@ -1,5 +1,5 @@
 // Command-line options of `npm run loadtest`, parsed and checked once.
-import { parseOptions, UsageError } from '@chat-fleet/stack';
+import { baseUrlsOption, integerOption, listOption, msRangeOption, numberOption, parseOptions, UsageError } from '@chat-fleet/stack';
 
 export interface CliArgs {
   users: number | undefined;
@@ -52,45 +52,6 @@ Exit status 1 when any message failed (or none was sent), 2 on bad options.`;
 
 export { UsageError };
 
-function num(name: string, raw: string | undefined, min: number, integer = true): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name}: expected ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${raw}"`);
-  }
-  return n;
-}
-
-function ms(part: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(part.trim());
-  if (m === null) throw new UsageError(`--think: "${part}" is not a time (e.g. 3000, 3s)`);
-  return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
-}
-
-/** `3000-6000`, `3s-6s`, `3-6s` (the unit of the max applies to a bare min), or one value. */
-export function parseThink(raw: string): { min: number; max: number } {
-  const [a, b, ...rest] = raw.split('-');
-  if (a === undefined || rest.length > 0) throw new UsageError(`--think: expected MIN-MAX, got "${raw}"`);
-  if (b === undefined) {
-    const v = ms(a);
-    return { min: v, max: v };
-  }
-  const maxInSeconds = /s$/.test(b.trim()) && !/ms$/.test(b.trim());
-  const min = /^\s*\d+(\.\d+)?\s*$/.test(a) && maxInSeconds ? ms(`${a}s`) : ms(a);
-  const max = ms(b);
-  if (max < min) throw new UsageError(`--think: MAX is below MIN in "${raw}"`);
-  return { min, max };
-}
-
-function list(raw: string | undefined): string[] | undefined {
-  if (raw === undefined) return undefined;
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  return items.length === 0 ? undefined : items;
-}
-
 export function parseCliArgs(argv: string[]): CliArgs {
   const values = parseOptions(argv, {
     users: { type: 'string' },
@@ -114,27 +75,24 @@ export function parseCliArgs(argv: string[]): CliArgs {
   });
   if (values.level !== undefined && values.levels !== undefined) throw new UsageError('give --level or --levels, not both');
   if (values.target !== undefined && values.gateways !== undefined) throw new UsageError('--gateways is an alias of --target; give one');
-  const target = list(values.target ?? values.gateways);
-  for (const url of target ?? []) {
-    if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`--target: "${url}" is not an http(s) URL`);
-  }
-  const levels = list(values.levels) ?? (values.level !== undefined ? [values.level] : []);
+  const target = baseUrlsOption(values.gateways === undefined ? 'target' : 'gateways', values.target ?? values.gateways);
+  const levels = listOption('levels', values.levels) ?? (values.level !== undefined ? [values.level] : []);
   const args: CliArgs = {
-    users: num('users', values.users, 1),
-    durationS: num('duration', values.duration, 1, false),
-    thinkMs: values.think === undefined ? undefined : parseThink(values.think),
-    rampS: num('ramp', values.ramp, 0, false),
+    users: integerOption('users', values.users, 1),
+    durationS: numberOption('duration', values.duration, 1),
+    thinkMs: values.think === undefined ? undefined : msRangeOption('think', values.think),
+    rampS: numberOption('ramp', values.ramp, 0),
     levels,
     target,
     simUrl: values['sim-url'],
-    replyTokens: num('reply-tokens', values['reply-tokens'], 1),
-    simTtftMs: num('sim-ttft', values['sim-ttft'], 0),
-    simTokensPerSec: num('sim-tps', values['sim-tps'], 0, false),
-    procs: num('procs', values.procs, 1) ?? 1,
+    replyTokens: integerOption('reply-tokens', values['reply-tokens'], 1),
+    simTtftMs: integerOption('sim-ttft', values['sim-ttft'], 0),
+    simTokensPerSec: numberOption('sim-tps', values['sim-tps'], 0),
+    procs: integerOption('procs', values.procs, 1) ?? 1,
     json: values.json,
-    replyTimeoutS: num('reply-timeout', values['reply-timeout'], 1, false) ?? 60,
-    stackGateways: num('stack-gateways', values['stack-gateways'], 1) ?? 2,
-    stackWorkers: num('stack-workers', values['stack-workers'], 1) ?? 2,
+    replyTimeoutS: numberOption('reply-timeout', values['reply-timeout'], 1) ?? 60,
+    stackGateways: integerOption('stack-gateways', values['stack-gateways'], 1) ?? 2,
+    stackWorkers: integerOption('stack-workers', values['stack-workers'], 1) ?? 2,
     help: values.help === true,
   };
   const simChange = args.replyTokens !== undefined || args.simTtftMs !== undefined || args.simTokensPerSec !== undefined;

@@ -3,20 +3,40 @@
 // this process, sends one message (then the same question again, answered from the cache), and
 // prints each message's trace as a tree with timings. Needs Node's WebSocket
 // (--experimental-websocket on Node 20; the npm script passes it).
-import { parseArgs } from 'node:util';
+import { integerOption, parseOptions, readCliArgs } from './cli-kit.js';
 import { DEFAULT_REDIS_URL, ensureRedis } from './redis-server.js';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 import { startStack, type Stack } from './stack.js';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-const { values: args } = parseArgs({
-  options: {
-    message: { type: 'string', default: 'How do tides work?' },
-    'ttft-ms': { type: 'string', default: '150' },
-    json: { type: 'boolean', default: false },
+const USAGE = `npm run trace -- [options]
+
+Starts a stack that exports its spans here, sends one message and then the same one again (a
+cache hit), and prints each message's trace as a tree with timings.
+
+  --message TEXT   the message (default "How do tides work?")
+  --ttft-ms MS     the simulator's first-token latency (default 150)
+  --json           print the traces as JSON instead of trees`;
+
+const args = readCliArgs(
+  (argv) => {
+    const v = parseOptions(argv, {
+      message: { type: 'string' },
+      'ttft-ms': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    return {
+      message: v.message ?? 'How do tides work?',
+      ttftMs: integerOption('ttft-ms', v['ttft-ms'], 0, 600_000) ?? 150,
+      json: v.json === true,
+      help: v.help === true,
+    };
   },
-});
+  USAGE,
+  (a) => a.help,
+);
 
 interface ServerFrame {
   type: string;
@@ -135,7 +155,7 @@ async function main(): Promise<void> {
         OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
         OTEL_BSP_SCHEDULE_DELAY: '200',
       },
-      simEnv: { SIM_TTFT_MS: args['ttft-ms'] },
+      simEnv: { SIM_TTFT_MS: String(args.ttftMs) },
     });
     const [g1, g2] = [stack.gateways[0]!, stack.gateways[1]!];
     // Warm-up messages through both gateways (and so, most likely, both workers), so the traces
