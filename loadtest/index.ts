@@ -1,2 +1,3 @@
 export * from './scenarios.js';
+export * from './load-table-row.js';
 export * from './reply-check.js';

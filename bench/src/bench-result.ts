@@ -1,7 +1,6 @@
 // The JSON a bench run writes to bench/results/: everything measured, with the setup that produced it.
-import type { LevelResult } from '@chat-fleet/loadgen';
+import type { LevelResult, Percentiles } from '@chat-fleet/loadgen';
 import type { RedisMode } from '@chat-fleet/stack';
-import type { Percentiles } from './latency.js';
 import type { MachineInfo, SourceInfo } from './machine.js';
 import type { FloorResult } from './model-floor.js';
 import type { EventLoopLag } from './prom-text.js';

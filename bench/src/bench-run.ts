@@ -5,9 +5,8 @@ import { runLoad, type LevelResult, type LoadProgress } from '@chat-fleet/loadge
 import type { Stack } from '@chat-fleet/stack';
 import type { BenchOptions } from './bench-options.js';
 import type { BenchResult, IdleMeasurement, SystemResult } from './bench-result.js';
-import { checkGoals, judgeFloor } from './goals.js';
+import { checkGoals, judgeFloor, overhead } from './goals.js';
 import { measureIdleMemory } from './idle-memory.js';
-import { overhead } from './latency.js';
 import type { MachineInfo, SourceInfo } from './machine.js';
 import { benchMessage } from './message-content.js';
 import { runFloor, type FloorResult } from './model-floor.js';

@@ -1,8 +1,7 @@
 // The issue's goals, checked against what a run measured; a goal the run did not reach is left open.
-import type { LevelResult } from '@chat-fleet/loadgen';
+import { round1, type LevelResult, type Percentiles } from '@chat-fleet/loadgen';
 import { GOALS as LOAD_GOALS, LEVELS } from '@chat-fleet/loadtest';
 import type { GoalCheck, IdleMeasurement } from './bench-result.js';
-import { overhead, roundMs, type Percentiles } from './latency.js';
 
 export const GOALS = {
   users: LEVELS.l1000.users,
@@ -20,6 +19,15 @@ export const FLOOR_TOLERANCE_MS = 100;
  * The floor is the model seen from this machine; when its p99 is far above the simulator's fixed
  * latency, the machine (or the load clients) stalled during it and differences against it mean nothing.
  */
+/** What the fleet adds over the model alone, percentile by percentile. */
+export function overhead(system: Percentiles, floor: Percentiles): Percentiles {
+  return {
+    p50: round1(system.p50 - floor.p50),
+    p95: round1(system.p95 - floor.p95),
+    p99: round1(system.p99 - floor.p99),
+  };
+}
+
 export function judgeFloor(floor: { ttftMs: Percentiles }, simTtftMs: number): string | null {
   const p99 = floor.ttftMs.p99;
   if (p99 <= simTtftMs + FLOOR_TOLERANCE_MS) return null;
@@ -69,7 +77,7 @@ export function checkGoals(input: GoalInputs): GoalCheck[] {
   const { p95, p99 } = overhead(input.systemTtft, input.floorTtft);
   const sound = input.floorDisturbed === null;
   const note = (system: number): string =>
-    sound ? '' : ` (floor disturbed; ${roundMs(system - input.modelTtftMs)} ms over the simulator's fixed ${input.modelTtftMs} ms)`;
+    sound ? '' : ` (floor disturbed; ${round1(system - input.modelTtftMs)} ms over the simulator's fixed ${input.modelTtftMs} ms)`;
   const checks: GoalCheck[] = [
     {
       goal: `${GOALS.users} concurrent users, every reply whole`,

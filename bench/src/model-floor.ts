@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
-import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { LatencyHistogram, type LatencySummary } from '@chat-fleet/loadgen';
 import { benchMessage } from './message-content.js';
 
 export interface FloorOptions {
@@ -56,7 +56,7 @@ export interface FloorShardResult {
   failures: number;
   tokens: number;
   errors: Record<string, number>;
-  /** Encoded LatencyRecorder histograms. */
+  /** Encoded LatencyHistograms. */
   ttft: string;
   response: string;
   loopP99Ms: number;
@@ -80,8 +80,8 @@ function errorName(err: unknown): string {
  */
 export async function runFloorShard(spec: FloorShardSpec, signal?: AbortSignal): Promise<FloorShardResult> {
   const client = new OpenAI({ baseURL: spec.baseUrl, apiKey: 'bench-floor', maxRetries: 0, timeout: 120_000 });
-  const ttft = new LatencyRecorder();
-  const response = new LatencyRecorder();
+  const ttft = new LatencyHistogram();
+  const response = new LatencyHistogram();
   const errors: Record<string, number> = {};
   let messages = 0;
   let failures = 0;
@@ -183,12 +183,12 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
   const shards = procs === 1 ? [await runFloorShard(specs[0]!, signal)] : await Promise.all(specs.map((s) => runChild(s, signal)));
   const elapsedS = (performance.now() - started) / 1000 - (startAtEpochMs > 0 && procs > 1 ? 1 : 0);
 
-  const ttft = new LatencyRecorder();
-  const response = new LatencyRecorder();
+  const ttft = new LatencyHistogram();
+  const response = new LatencyHistogram();
   const errors: Record<string, number> = {};
   for (const s of shards) {
-    ttft.addEncoded(s.ttft);
-    response.addEncoded(s.response);
+    ttft.merge(new LatencyHistogram(s.ttft));
+    response.merge(new LatencyHistogram(s.response));
     for (const [code, n] of Object.entries(s.errors)) errors[code] = (errors[code] ?? 0) + n;
   }
   const sum = (k: 'messages' | 'failures' | 'tokens'): number => shards.reduce((n, s) => n + s[k], 0);

@@ -1,6 +1,6 @@
 // A bench result as markdown: printed at the end of a run and kept in docs/performance.md between markers.
 import type { BenchResult, GoalCheck, ShardCost } from './bench-result.js';
-import type { LatencySummary, Percentiles } from './latency.js';
+import type { LatencySummary, Percentiles } from '@chat-fleet/loadgen';
 
 export const DOCS_START = '<!-- bench:start -->';
 export const DOCS_END = '<!-- bench:end -->';

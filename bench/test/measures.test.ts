@@ -3,8 +3,7 @@ import { parseBenchArgs, UsageError } from '../src/bench-options.js';
 import type { ClusterPrimary } from '@chat-fleet/stack';
 import { placeKeys } from '../src/bench-redis.js';
 import { diffCommandStats, parseCommandStats, sumDiffs } from '../src/command-stats.js';
-import { checkGoals, judgeFloor, judgeOverhead } from '../src/goals.js';
-import { LatencyRecorder, overhead } from '../src/latency.js';
+import { checkGoals, judgeFloor, judgeOverhead, overhead } from '../src/goals.js';
 import { parseMachineTicks, parseRedisPid, parseRedisVersion } from '../src/machine.js';
 import { parseOpenFileLimits, splitBySocketLimit } from '../src/open-files.js';
 import { cpuSecondsBetween, parseProcStat, parseVmRss, readCpuTicks, readRssBytes } from '../src/proc-stats.js';
@@ -162,17 +161,6 @@ describe('Prometheus text', () => {
 describe('overhead', () => {
   it('is the system minus the floor at each percentile', () => {
     expect(overhead({ p50: 161.25, p95: 180, p99: 240.04 }, { p50: 151.2, p95: 155, p99: 160 })).toEqual({ p50: 10.1, p95: 25, p99: 80 });
-  });
-
-  it('summarises recorded latencies in ms at 0.1 ms resolution', () => {
-    const rec = new LatencyRecorder();
-    for (let i = 1; i <= 100; i++) rec.recordMs(150 + i / 10);
-    const s = rec.summary();
-    expect(s.count).toBe(100);
-    expect(s.p50).toBeCloseTo(155, 0);
-    expect(s.p99).toBeCloseTo(159.9, 0);
-    expect(s.max).toBeCloseTo(160, 0);
-    expect(new LatencyRecorder().summary().count).toBe(0);
   });
 
   it('judges the goals only at the scale they name', () => {

@@ -1,6 +1,7 @@
 // The goals of ../../scenarios.ts as k6 thresholds, and the contract's load table from a summary.
 import type { Options } from 'k6/options';
 import { GOALS } from '../../scenarios.ts';
+import type { LoadTableRow } from '../../load-table-row.ts';
 
 type Thresholds = NonNullable<Options['thresholds']>;
 
@@ -37,24 +38,10 @@ export interface SummaryData {
   state?: { testRunDurationMs?: number };
 }
 
-export interface TableRow {
-  level: string;
-  users: number;
-  durationS: number;
-  messages: number;
-  failures: number;
-  successRate: number;
-  avgResponseMs: number;
-  ttftMs: { p50: number; p95: number; p99: number };
-  responseMs: { p50: number; p95: number; p99: number };
-  tokensPerSec: number;
-  errors: Record<string, number>;
-}
-
 const r1 = (n: number | undefined): number => Math.round((n ?? 0) * 10) / 10;
 
 /** One row of the contract's load table from the submetrics of `filter` (see reportThresholds). */
-export function rowFrom(data: SummaryData, filter: string, level: string, users: number, durationS: number, seconds: number): TableRow {
+export function rowFrom(data: SummaryData, filter: string, level: string, users: number, durationS: number, seconds: number): LoadTableRow {
   const whole = data.metrics[`whole_replies${filter}`]?.values ?? {};
   const ttft = data.metrics[`first_token_ms${filter}`]?.values ?? {};
   const reply = data.metrics[`whole_reply_ms${filter}`]?.values ?? {};
@@ -80,7 +67,7 @@ export function rowFrom(data: SummaryData, filter: string, level: string, users:
 
 const ms = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
 
-export function formatTable(rows: TableRow[]): string {
+export function formatTable(rows: LoadTableRow[]): string {
   const head = ['Load level', 'Users', 'Duration', 'Success rate', 'Avg response', 'p50 / p95 / p99 first token', 'p95 response', 'tokens/s'];
   const body = rows.map((r) => [
     r.level,

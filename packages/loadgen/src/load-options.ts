@@ -1,4 +1,5 @@
 // What a load run is asked to do and what it reports: the contract's "Load table" row.
+import type { LoadTableRow, Percentiles } from '@chat-fleet/loadtest';
 
 export interface LoadOptions {
   /** Gateway HTTP base URLs, e.g. `http://127.0.0.1:8088`; users are spread round-robin. */
@@ -42,32 +43,10 @@ export interface LoadProgress {
   failures: number;
 }
 
-export interface Percentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-}
+export type { Percentiles } from '@chat-fleet/loadtest';
 
-/** One row of the load table, in the JSON shape of the contract. Times in ms. */
-export interface LevelResult {
-  level: string;
-  users: number;
-  durationS: number;
-  /** Messages that ended (plus one per user that never got a session and socket: `connect_failed`). */
-  messages: number;
-  failures: number;
-  /** Percent (0–100) of messages whose reply arrived whole: every `seq` 1..n once after the last `reset`, then `done`. */
-  successRate: number;
-  /** Mean send → `done` of whole replies. */
-  avgResponseMs: number;
-  /** Send → first `token` frame, whole replies. */
-  ttftMs: Percentiles;
-  /** Send → `done`, whole replies. */
-  responseMs: Percentiles;
-  /** Completion tokens of whole replies per second of the run. */
-  tokensPerSec: number;
-  /** Failures by code: the contract's error codes, plus `timeout`, `socket_closed`, `incomplete`, `connect_failed`, … */
-  errors: Record<string, number>;
+/** One row of the load table (the contract's columns, then extras the runner measures). */
+export interface LevelResult extends LoadTableRow {
   /** Extra: completion tokens of whole replies (done.usage.completionTokens). */
   tokens: number;
   /** Extra: token frames received. */
