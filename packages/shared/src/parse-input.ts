@@ -1,6 +1,6 @@
 // Boundary parsing: untrusted input in, a typed value or a `bad_request` ChatError out.
 import type { z } from 'zod';
-import { ChatError } from '../errors.js';
+import { ChatError } from './errors.js';
 import { ClientFrameSchema, type ClientFrame } from '@chat-fleet/protocol';
 
 const CLIENT_FRAME_TYPES = ['chat', 'cancel', 'resume', 'ping'];
