@@ -1,7 +1,8 @@
 // Builds the gateway's uWS app from its parts; owns listen, drain and health.
 import { setTimeout as sleep } from 'node:timers/promises';
 import uWS from 'uWebSockets.js';
-import { CLOSE_CODES, ChatError, withTimeout, type GatewayConfig, type HealthResponse, type Logger, type SessionFrameReader, type SocketLimiter, type RedisClient } from '@chat-fleet/shared';
+import { CLOSE_CODES, ChatError, withTimeout, type GatewayConfig, type HealthResponse, type Logger, type SessionFrameReader, type RedisClient } from '@chat-fleet/shared';
+import type { SocketLimiter } from './limits/socket-leases.js';
 import type { ChatService } from './chat/chat-service.js';
 import type { TokenService } from './auth/token-service.js';
 import type { AdminAuth } from './auth/admin-auth.js';

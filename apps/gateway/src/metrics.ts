@@ -1,6 +1,6 @@
 // The gateway's Prometheus metrics. Labels are bounded: never a session, user or message id.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CLOSE_CODES, RedisClientMetrics, limitOf, type ChatError } from '@chat-fleet/shared';
+import { CLOSE_CODES, LimitError, RedisClientMetrics, type ChatError, type LimitName } from '@chat-fleet/shared';
 
 /** First token from 10 ms to 30 s; whole replies up to 2 minutes. */
 export const FIRST_TOKEN_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30];
@@ -18,6 +18,11 @@ const KNOWN_CLOSE_CODES = new Set<number>([1000, 1001, 1005, 1006, 1008, 1009, 1
 
 export function closeCodeLabel(code: number): string {
   return KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other';
+}
+
+/** The limit behind a `rate_limited` error; `other` when it does not say. */
+function limitOf(err: unknown): LimitName | 'other' {
+  return err instanceof LimitError ? err.limit : 'other';
 }
 
 export class GatewayMetrics {

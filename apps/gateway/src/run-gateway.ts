@@ -10,7 +10,6 @@ import {
   ReplyState,
   PerMinuteLimit,
   SessionStore,
-  SocketLeases,
   storedFrameReader,
   UserRateLimits,
   createLogger,
@@ -33,6 +32,7 @@ import { BullReplyQueue } from './chat/reply-queue.js';
 import { ReplyDeadlines } from './chat/reply-deadlines.js';
 import { ReplyTracker } from './chat/reply-tracker.js';
 import { ChatAdmission } from './limits/chat-admission.js';
+import { SocketLeases } from './limits/socket-leases.js';
 import { RedisMemoryWatch, fullestMemoryInfo } from './limits/redis-memory.js';
 import { GatewayMetrics } from './metrics.js';
 import { SessionHub } from './relay/session-hub.js';

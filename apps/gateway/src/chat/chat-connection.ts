@@ -7,20 +7,20 @@ import {
   CLOSE_CODES,
   ChatError,
   LimitError,
-  newId,
   parseClientFrame,
   type ClientFrame,
   type Logger,
   type ServerFrame,
-  type SessionEndReason,
   type SessionFrameReader,
 } from '@chat-fleet/shared';
 import type { SessionHub } from '../relay/session-hub.js';
 import type { SessionControl } from '../relay/session-control.js';
+import type { SessionEndReason } from '../relay/session-signal.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { FrameBucket, type FrameVerdict } from '../limits/frame-bucket.js';
 import type { ChatService } from './chat-service.js';
 import type { ClientTransport } from './client-transport.js';
+import { newId } from './new-id.js';
 import { ReplyReader, ackFrame, sessionEndedError } from './reply-reader.js';
 
 export interface ChatConnectionDeps {

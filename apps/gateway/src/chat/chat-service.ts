@@ -7,7 +7,6 @@ import {
   SPANS,
   chatTracer,
   injectTraceContext,
-  newId,
   recordFailure,
   sanitizeText,
   scrubPii,
@@ -22,6 +21,7 @@ import {
 } from '@chat-fleet/shared';
 import type { SessionIdentity, TokenService } from '../auth/token-service.js';
 import type { Admission } from '../limits/chat-admission.js';
+import { newId } from './new-id.js';
 import type { ReplyQueue } from './reply-queue.js';
 import type { ReplyTracker } from './reply-tracker.js';
 

@@ -9,10 +9,10 @@ import {
   type FramePosition,
   type PiiKind,
   type ReplyFrame,
-  type SessionEndReason,
   type StoredReader,
 } from '@chat-fleet/shared';
 import type { ReplySink } from '../relay/session-hub.js';
+import type { SessionEndReason } from '../relay/session-signal.js';
 
 /** Receives a reader's frames in order (an ack, then its reply's frames); `raw` is the frame's JSON. */
 export type FrameOut = (frame: AckFrame | ReplyFrame, raw: string) => void;

@@ -1,7 +1,8 @@
 // One reply requested over REST or SSE: a ReplyReader that follows only that reply (the same
 // gate and ack-first holding as a socket's) until its terminal frame. The messageId is chosen
 // before the message is submitted, so no frame of the reply can arrive before the waiter knows it.
-import { ChatError, newId, type AckFrame, type ReplyFrame, type SessionFrameReader, type StoredReader } from '@chat-fleet/shared';
+import { ChatError, type AckFrame, type ReplyFrame, type SessionFrameReader, type StoredReader } from '@chat-fleet/shared';
+import { newId } from './new-id.js';
 import type { SessionHub } from '../relay/session-hub.js';
 import type { ChatService, SubmitInput } from './chat-service.js';
 import { ReplyReader, ackFrame, sessionEndedError, type FrameOut } from './reply-reader.js';

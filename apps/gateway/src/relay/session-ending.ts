@@ -1,6 +1,7 @@
 // Ends a deleted session beyond Redis's keys: stops its reply and tells every gateway holding
 // its sockets, through a signal on the session's own channel.
-import { encodeSessionSignal, type Logger, type PubSubMode, type RedisKeys, type RedisClient } from '@chat-fleet/shared';
+import type { Logger, PubSubMode, RedisKeys, RedisClient } from '@chat-fleet/shared';
+import { encodeSessionSignal } from './session-signal.js';
 import type { SessionEndings } from '../chat/chat-service.js';
 import type { SessionControl } from './session-control.js';
 

@@ -7,15 +7,13 @@
 // which reach every gateway holding the session.
 import {
   decodeEnvelope,
-  decodeSessionSignal,
-  isSessionSignal,
   type ChannelSubscriber,
   type FramePosition,
   type Logger,
   type RedisKeys,
   type ReplyFrame,
-  type SessionEndReason,
 } from '@chat-fleet/shared';
+import { decodeSessionSignal, isSessionSignal, type SessionEndReason } from './session-signal.js';
 
 /** Something that receives every reply frame of a session, in publish order. */
 export interface ReplySink {

@@ -2,7 +2,8 @@
 // the fleet-wide limits, and carries frames between the socket and its ChatConnection (the chat
 // layer), which sees only a ClientTransport: send (with the backpressure check) and close.
 import type { HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
-import { ChatError, isValidId, type SocketLimiter } from '@chat-fleet/shared';
+import { ChatError, isValidId } from '@chat-fleet/shared';
+import type { SocketLimiter } from '../limits/socket-leases.js';
 import type { TokenService } from '../auth/token-service.js';
 import { ChatConnection, type ChatConnectionDeps, type ConnectionInfo } from '../chat/chat-connection.js';
 import type { ClientTransport } from '../chat/client-transport.js';

@@ -15,8 +15,3 @@ export class LimitError extends ChatError {
     super('rate_limited', message, { retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) });
   }
 }
-
-/** The limit behind a `rate_limited` error; `other` when it does not say. */
-export function limitOf(err: unknown): LimitName | 'other' {
-  return err instanceof LimitError ? err.limit : 'other';
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeEnvelope, decodeSessionSignal, encodeEnvelope, encodeSessionSignal, isSessionSignal } from '../src/index.js';
+import { decodeEnvelope, encodeEnvelope } from '@chat-fleet/shared';
+import { decodeSessionSignal, encodeSessionSignal, isSessionSignal } from '../src/relay/session-signal.js';
 
 describe('session signals', () => {
   it('round-trip and are never taken for a frame envelope, nor an envelope for a signal', () => {

@@ -3,9 +3,7 @@
 // socket lives, and only unexpired members count, so a crashed gateway's sockets drop out alone.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { RedisClient } from '../redis-client.js';
-import type { RedisKeys } from '../redis-keys.js';
-import { LimitError } from './limit-error.js';
+import { LimitError, type RedisClient, type RedisKeys } from '@chat-fleet/shared';
 
 /** Admits sockets within the fleet-wide limits; a refused socket never counts. */
 export interface SocketLimiter {
