@@ -7,3 +7,6 @@ export { ReplyAssembler, assembleRecorded, type AssembleStep, type RecordedReply
 export { decodeServerFrame, encodeClientFrame, isReplyFrame } from './frames.js';
 export type * from './frames.js';
 export { Emitter } from './emitter.js';
+export { ConversationStore, unsentNote, type ChatSnapshot, type ConversationOptions, type HistoryState, type Refusal } from './conversation-store.js';
+export * from './conversation.js';
+export type { CreateSessionBody, CreateSessionResponse, SessionView } from '@chat-fleet/protocol';
