@@ -7,6 +7,8 @@ const gateway = '127.0.0.1:8088';
 export default defineConfig({
   // Preact's automatic JSX runtime through Vite's own transformer (oxc); no framework plugin needed.
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // The SDK's useChat imports `react`: Preact's compat layer serves it.
+  resolve: { alias: { react: 'preact/compat' } },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
   server: {
     proxy: {

@@ -1,17 +1,19 @@
 // The chat page: header with the connection and a new-chat button, the conversation, and the
-// composer with notices and the last reply's timings. State lives in ChatController.
+// composer with notices and the last reply's timings. The conversation comes from the SDK's useChat
+// over the controller's store; notices and timings from the controller (page logic).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ChatController, ChatView, Notice } from './chat-controller.js';
-import type { ConnectionState } from './chat-socket.js';
-import type { AssistantMessage, ChatMessage, UserMessage } from './conversation.js';
+import type { AssistantMessage, ChatMessage, ConnectionState, UserMessage } from '@chat-fleet/client';
+import { useChat, type UseChat } from '@chat-fleet/client/react';
+import type { ChatController, Notice, PageView } from './chat-controller.js';
 import { renderMarkdown } from './markdown.js';
 import type { ReplyStats } from './reply-stats.js';
 
 export function App({ controller }: { controller: ChatController }) {
-  const view = useChatView(controller);
+  const chat = useChat(controller.store);
+  const page = usePageView(controller);
   const log = useRef<HTMLElement>(null);
   const stick = useRef(true);
-  const { messages } = view.conversation;
+  const { messages } = chat;
 
   // Follow the stream while the reader is at the bottom; leave them be once they scroll up.
   useLayoutEffect(() => {
@@ -26,46 +28,55 @@ export function App({ controller }: { controller: ChatController }) {
     stick.current = true;
     return controller.send(text);
   };
+  const loadOlder = (): void => {
+    stick.current = false;
+    void chat.loadOlder();
+  };
 
   return (
     <div class="app">
       <header class="bar">
         <h1 class="brand">chat-fleet</h1>
-        <ConnectionBadge state={view.connection} />
+        <ConnectionBadge state={chat.connection} />
         <button type="button" class="ghost" data-testid="new-chat" onClick={() => controller.newChat()}>
           New chat
         </button>
       </header>
       <main class="log" ref={log} onScroll={onScroll}>
         <div class="column" role="log" aria-live="polite" aria-label="Conversation">
-          {view.loading ? (
+          {chat.history.hasMore && (
+            <button type="button" class="link older" data-testid="load-older" disabled={chat.history.loading} onClick={loadOlder}>
+              {chat.history.loading ? 'Loading…' : 'Earlier messages'}
+            </button>
+          )}
+          {chat.loading ? (
             <p class="empty">Loading the conversation…</p>
           ) : messages.length === 0 ? (
             <p class="empty">Ask anything. Enter sends, Shift+Enter starts a new line.</p>
           ) : null}
           {messages.map((m) => (
-            <MessageView key={m.key} message={m} blockedUntil={view.blockedUntil} onRetry={() => controller.retry(m.key)} />
+            <MessageView key={m.key} message={m} blockedUntil={chat.blockedUntil} onRetry={() => controller.retry(m.key)} />
           ))}
         </div>
       </main>
       <footer class="dock">
         <div class="column">
           <div class="dock-info">
-            {view.notice !== undefined && <NoticeBar notice={view.notice} />}
-            <StatsPanel stats={view.stats} />
+            {page.notice !== undefined && <NoticeBar notice={page.notice} />}
+            <StatsPanel stats={page.stats} />
           </div>
-          <Composer view={view} canSend={(now) => controller.canSend(now)} onSend={send} onStop={() => controller.stop()} />
+          <Composer chat={chat} canSend={(now) => controller.canSend(now)} onSend={send} onStop={() => chat.stop()} />
         </div>
       </footer>
     </div>
   );
 }
 
-function useChatView(controller: ChatController): ChatView {
-  const [view, setView] = useState(controller.current);
+function usePageView(controller: ChatController): PageView {
+  const [view, setView] = useState(controller.getSnapshot());
   useEffect(() => {
-    setView(controller.current);
-    return controller.subscribe(setView);
+    setView(controller.getSnapshot());
+    return controller.subscribe(() => setView(controller.getSnapshot()));
   }, [controller]);
   return view;
 }
@@ -205,16 +216,16 @@ function StatsPanel({ stats }: { stats: ReplyStats | undefined }) {
 }
 
 interface ComposerProps {
-  view: ChatView;
+  chat: UseChat;
   canSend: (now: number) => boolean;
   onSend: (text: string) => boolean;
   onStop: () => void;
 }
 
-function Composer({ view, canSend, onSend, onStop }: ComposerProps) {
+function Composer({ chat, canSend, onSend, onStop }: ComposerProps) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
-  const now = useNow(view.blockedUntil > Date.now());
+  const now = useNow(chat.blockedUntil > Date.now());
   const ready = canSend(now);
 
   // Grow with the text up to the CSS max-height, then scroll.
@@ -233,9 +244,9 @@ function Composer({ view, canSend, onSend, onStop }: ComposerProps) {
   };
   const wide = useMemo(() => window.matchMedia('(min-width: 36rem)').matches, []);
   const placeholder =
-    view.connection === 'offline'
+    chat.connection === 'offline'
       ? 'Offline…'
-      : view.connection !== 'connected'
+      : chat.connection !== 'connected'
         ? 'Connecting…'
         : wide
           ? 'Message (Enter sends, Shift+Enter for a new line)'
@@ -265,9 +276,9 @@ function Composer({ view, canSend, onSend, onStop }: ComposerProps) {
           submit();
         }}
       />
-      {view.active !== undefined && (
-        <button type="button" class="stop" data-testid="chat-stop" onClick={onStop} disabled={view.stopping} aria-label="Stop the reply">
-          {view.stopping ? 'Stopping…' : 'Stop'}
+      {chat.active !== undefined && (
+        <button type="button" class="stop" data-testid="chat-stop" onClick={onStop} disabled={chat.stopping} aria-label="Stop the reply">
+          {chat.stopping ? 'Stopping…' : 'Stop'}
         </button>
       )}
       <button type="submit" class="send" data-testid="chat-send" disabled={!ready || text.trim() === ''}>

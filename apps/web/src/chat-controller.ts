@@ -1,27 +1,11 @@
-// The page's chat logic: the session (kept across reloads), one socket, the conversation, notices
-// and timings. It changes its state at once as frames arrive and publishes a view at most once per
-// animation frame, so a fast stream costs one render per frame, not one per token.
-import { ApiError, createSession, loadSession, socketUrl } from './api.js';
-import { ChatSocket, type ConnectionState } from './chat-socket.js';
-import {
-  EMPTY,
-  activeReply,
-  addUserMessage,
-  applyReplyFrame,
-  expectReply,
-  fromHistory,
-  markUnsent,
-  openReplies,
-  promptOf,
-  removeMessage,
-  type AssistantMessage,
-  type ChatMessage,
-  type Conversation,
-} from './conversation.js';
-import { frameBatcher } from './frame-batcher.js';
-import { isReplyFrame, type ErrorFrame, type ReadyFrame, type ServerFrame, type SessionInfo } from './protocol.js';
-import { ReplyTimer, type ReplyStats } from './reply-stats.js';
-import { saveInflight, saveSession, savedInflight, savedSession } from './saved-session.js';
+// The page's logic over the SDK's ConversationStore (which does the protocol and the conversation):
+// the session kept across reloads with the reply in flight, the notices (what was replaced, refusals
+// with a countdown, a chat that ended), the last reply's timings, and opening again with backoff
+// while no gateway answers. Renders are scheduled once per animation frame.
+import { ChatApiError, ConversationStore, randomId, type Refusal, type SessionCredentials, type SessionEnd } from '@chat-fleet/client';
+import { renderScheduler } from './render-scheduler.js';
+import { replyStats, type ReplyStats } from './reply-stats.js';
+import { saveInflight, saveSession, savedInflight, savedSession, type SessionInfo } from './saved-session.js';
 
 export interface Notice {
   readonly kind: 'error' | 'info';
@@ -31,326 +15,159 @@ export interface Notice {
   readonly blocks?: boolean | undefined;
 }
 
-export interface ChatView {
-  readonly connection: ConnectionState;
-  readonly conversation: Conversation;
-  /** The reply streaming or waiting for its first token. */
-  readonly active: AssistantMessage | undefined;
-  readonly stopping: boolean;
+/** What the page shows besides the conversation (which `useChat(controller.store)` gives). */
+export interface PageView {
   readonly notice: Notice | undefined;
-  /** Sending is refused (rate limit, unavailable) until this time, epoch ms; 0 when free. */
-  readonly blockedUntil: number;
   readonly stats: ReplyStats | undefined;
-  /** True until the session and its history are loaded. */
-  readonly loading: boolean;
 }
 
 const SCRUBBED_NAMES: Record<string, string> = { EMAIL: 'e-mail address', PHONE: 'phone number', CARD: 'card number', SSN: 'SSN', IBAN: 'IBAN', NATIONAL_ID: 'national ID number' };
 
 export class ChatController {
-  private session: SessionInfo | undefined;
-  private socket: ChatSocket | undefined;
-  private conversation: Conversation = EMPTY;
-  private connection: ConnectionState = 'connecting';
+  readonly store = new ConversationStore({ clientId: `web-${randomId(10)}`, schedule: renderScheduler });
   private notice: Notice | undefined;
-  private blockedUntil = 0;
-  private stopping = false;
   private stats: ReplyStats | undefined;
-  private loading = true;
-  private checkingSession = false;
   private bootAttempt = 0;
   private generation = 0;
-  private blockTimer: number | undefined;
-  private readonly timer = new ReplyTimer();
-  private readonly listeners = new Set<(view: ChatView) => void>();
-  private readonly clientId = `web-${randomId(10)}`;
-  private readonly publish = frameBatcher(() => this.flush());
-  private view: ChatView = this.snapshot();
+  private noticeTimer: number | undefined;
+  private savedInflightKey: string | undefined;
+  private readonly watchers = new Set<() => void>();
+  private readonly changed = renderScheduler(() => this.publish());
+  private view: PageView = { notice: undefined, stats: undefined };
 
-  get current(): ChatView {
-    return this.view;
+  constructor() {
+    this.store.on('ack', (message) => {
+      const scrubbed = Object.entries(message.scrubbed ?? {}).map(([kind, n]) => `${n} ${SCRUBBED_NAMES[kind] ?? kind}${n === 1 ? '' : 's'}`);
+      if (scrubbed.length > 0) this.setNotice({ kind: 'info', text: `Replaced before sending: ${scrubbed.join(', ')}.` });
+    });
+    this.store.on('refused', (refusal) => this.onRefused(refusal));
+    this.store.on('done', (message) => {
+      this.stats = replyStats(message);
+      this.changed();
+    });
+    this.store.on('ended', (end) => this.onEnded(end));
+    // Connected again: an error without a countdown (a dropped connection's) is over.
+    this.store.on('ready', () => {
+      if (this.notice?.kind === 'error' && this.notice.until === undefined) this.setNotice(undefined);
+    });
+    this.store.subscribe(() => this.onStore());
   }
 
-  subscribe(listener: (view: ChatView) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  };
+
+  readonly getSnapshot = (): PageView => this.view;
 
   start(): void {
     void this.boot(savedSession());
   }
 
-  /** Sends a message; false when it cannot go now (not connected, a reply streaming, rate limited). */
+  /** The page sends only on a live socket (the SDK would hold the message until the next one). */
+  canSend(now = Date.now()): boolean {
+    return this.store.getSnapshot().connection === 'connected' && this.store.canSend(now);
+  }
+
   send(text: string): boolean {
-    const content = text.trim();
-    if (content === '' || !this.canSend()) return false;
-    const id = randomId(16);
-    const sent = this.socket?.send({ type: 'chat', id, content }) ?? false;
-    if (!sent) return false;
-    this.timer.sent(id, performance.now());
-    this.conversation = addUserMessage(this.conversation, id, content);
-    if (this.notice?.blocks !== true) this.notice = undefined;
-    this.changed();
+    if (!this.canSend() || !this.store.send(text)) return false;
+    if (this.notice?.blocks !== true) this.setNotice(undefined);
     return true;
   }
 
-  canSend(now = Date.now()): boolean {
-    return this.connection === 'connected' && activeReply(this.conversation) === undefined && now >= this.blockedUntil && !this.loading;
-  }
-
-  /** Stops the reply in flight; the gateway ends it with `done` `cancelled`. */
-  stop(): void {
-    const active = activeReply(this.conversation);
-    if (active === undefined || this.stopping) return;
-    if (this.socket?.send({ type: 'cancel', messageId: active.key }) === true) {
-      this.stopping = true;
-      this.changed();
-    }
-  }
-
-  /** Sends again an unsent message, or the question of a failed reply. */
   retry(key: string): void {
-    const message = this.conversation.messages.find((m) => m.key === key);
-    if (message === undefined || !this.canSend()) return;
-    if (message.role === 'user') {
-      this.conversation = removeMessage(this.conversation, key);
-      this.send(message.text);
-    } else {
-      const prompt = promptOf(this.conversation, key);
-      if (prompt !== undefined) this.send(prompt.text);
-    }
-    this.changed();
+    if (this.canSend()) this.store.retry(key);
   }
 
   /** Leaves this conversation (stopping its reply) and opens a new session. */
   newChat(): void {
-    const active = activeReply(this.conversation);
-    if (active !== undefined) this.socket?.send({ type: 'cancel', messageId: active.key });
+    this.store.stop();
     void this.boot(undefined);
   }
 
   /**
-   * Loads the saved session's history, or opens a new session, then connects. `carry` holds
-   * messages refused because the old session was gone: they stay, unsent, ready for Retry.
+   * Opens the saved session (its history and the reply that was in flight), or a new one. While no
+   * gateway answers it says so and tries again with backoff; `carry` holds messages not sent in a
+   * session that ended, ready for Retry.
    */
-  private async boot(saved: SessionInfo | undefined, notice?: Notice, carry: readonly ChatMessage[] = []): Promise<void> {
+  private async boot(saved: SessionInfo | undefined, notice?: Notice, carryUnsent = false): Promise<void> {
     const generation = ++this.generation;
-    this.socket?.stop();
-    this.socket = undefined;
-    this.loading = true;
-    this.conversation = EMPTY;
     this.stats = undefined;
-    this.stopping = false;
-    this.notice = notice;
-    this.connection = 'connecting';
-    this.changed();
+    this.setNotice(notice);
+    const carry = carryUnsent ? this.store.unsent() : [];
     try {
-      let session = saved;
-      let conversation = EMPTY;
-      if (session !== undefined) {
-        try {
-          conversation = fromHistory((await loadSession(session)).messages);
-          const inflight = savedInflight(session.sessionId);
-          if (inflight !== undefined && !conversation.messages.some((m) => m.key === inflight)) {
-            conversation = expectReply(conversation, inflight);
-          }
-        } catch (err) {
-          if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 404)) throw err;
-          session = undefined;
-          this.notice = { kind: 'info', text: 'The previous chat has expired; this is a new one.' };
-        }
-      }
-      if (session === undefined) {
-        session = await createSession();
-        saveSession(session);
+      let session: SessionCredentials;
+      try {
+        const inflight = saved === undefined ? undefined : savedInflight(saved.sessionId);
+        session = await this.store.open({ session: saved, follow: inflight === undefined ? [] : [inflight], carry });
+      } catch (err) {
+        if (saved === undefined || !(err instanceof ChatApiError) || !err.sessionGone || generation !== this.generation) throw err;
+        this.setNotice({ kind: 'info', text: 'The previous chat has expired; this is a new one.' });
+        session = await this.store.open({ session: undefined, carry });
       }
       if (generation !== this.generation) return;
-      this.session = session;
-      this.conversation = { messages: [...conversation.messages, ...carry] };
-      this.loading = false;
       this.bootAttempt = 0;
-      this.openSocket(session, generation);
-      this.changed();
+      if (session.sessionId !== saved?.sessionId && session.expiresAt !== undefined) {
+        saveSession({ sessionId: session.sessionId, token: session.token, expiresAt: session.expiresAt });
+      }
     } catch (err) {
       if (generation !== this.generation) return;
       // Nothing to chat with yet: say why and try again with backoff.
       const delay = Math.min(10_000, 1000 * 2 ** this.bootAttempt++);
-      const retryAfter = err instanceof ApiError && err.retryAfterMs !== undefined ? err.retryAfterMs : delay;
-      this.connection = 'offline';
-      this.notice = { kind: 'error', text: `${describe(err)}. Trying again`, until: Date.now() + retryAfter };
-      this.changed();
+      const retryAfter = err instanceof ChatApiError && err.retryAfterMs !== undefined ? err.retryAfterMs : delay;
+      this.setNotice({ kind: 'error', text: `${describe(err)}. Trying again`, until: Date.now() + retryAfter });
       window.setTimeout(() => {
         if (generation === this.generation) void this.boot(saved);
       }, retryAfter);
     }
   }
 
-  private openSocket(session: SessionInfo, generation: number): void {
-    const current = (): boolean => generation === this.generation;
-    const socket = new ChatSocket(() => socketUrl(session, this.clientId), {
-      ready: (frame) => current() && this.onReady(frame),
-      frame: (frame) => current() && this.onFrame(frame),
-      state: (state) => {
-        if (!current()) return;
-        this.connection = state;
-        this.changed();
-      },
-      terminal: (code, reason) => current() && this.onTerminal(code, reason),
-      failed: (attempt) => current() && this.onConnectFailed(attempt),
-    });
-    this.socket = socket;
-    socket.start();
-  }
-
-  private onReady(_frame: ReadyFrame): void {
-    // Every reply that was streaming resumes after its last seq: the missed frames, then live ones.
-    for (const point of openReplies(this.conversation)) this.socket?.send({ type: 'resume', ...point });
-    // A message sent on the socket that dropped, with no ack: it may or may not have been accepted.
-    if (this.conversation.messages.some((m) => m.role === 'user' && m.status === 'sending')) void this.reconcileUnacked();
-    if (this.notice?.kind === 'error' && this.notice.until === undefined) this.notice = undefined;
-    this.changed();
-  }
-
-  private onFrame(frame: ServerFrame): void {
-    const now = performance.now();
-    if (frame.type === 'ack') {
-      this.timer.accepted(frame.id, frame.messageId);
-      this.conversation = expectReply(this.conversation, frame.messageId, frame.id);
-      const scrubbed = Object.entries(frame.scrubbed ?? {}).map(([kind, n]) => `${n} ${SCRUBBED_NAMES[kind] ?? kind}${n === 1 ? '' : 's'}`);
-      if (scrubbed.length > 0) this.notice = { kind: 'info', text: `Replaced before sending: ${scrubbed.join(', ')}.` };
-    } else if (isReplyFrame(frame)) {
-      if (frame.type === 'token') this.timer.token(frame.messageId, now);
-      else if (frame.type === 'reset') this.timer.reset(frame.messageId);
-      const { conversation, resume } = applyReplyFrame(this.conversation, frame);
-      this.conversation = conversation;
-      if (resume !== undefined) this.socket?.send({ type: 'resume', ...resume });
-      else if (frame.type === 'done') this.stats = this.timer.done(frame, now);
-      else if (frame.type === 'error') this.timer.forget(frame.messageId);
-      if (activeReply(this.conversation) === undefined) this.stopping = false;
-    } else if (frame.type === 'error') {
-      this.onRefused(frame);
-    }
-    this.changed();
-  }
-
-  /** A frame the gateway refused: a chat (`id`), or something else this page sent. */
-  private onRefused(frame: ErrorFrame): void {
-    const retryAfter = frame.retryAfterMs;
-    if (frame.id !== undefined) {
-      // The countdown is shown live beside it; the server's text would hold a number going stale.
-      const note = frame.code === 'rate_limited' ? 'Not sent: rate limit reached.' : `Not sent: ${frame.message}`;
-      this.conversation = markUnsent(this.conversation, frame.id, note);
-      // The socket outlived its session (deleted or expired): find out, and move to a new one.
-      if (frame.code === 'not_found' || frame.code === 'unauthorized') this.checkSession();
-    }
-    if (retryAfter !== undefined && retryAfter > 0) {
-      const until = Date.now() + retryAfter;
-      this.blockedUntil = until;
-      window.clearTimeout(this.blockTimer);
-      this.blockTimer = window.setTimeout(() => {
-        if (this.notice?.until === until) this.notice = undefined;
-        this.changed();
-      }, retryAfter + 50);
-      const what = frame.code === 'rate_limited' ? 'Rate limit reached' : frame.message;
-      this.notice = { kind: 'error', text: `${what}. You can send again`, until, blocks: true };
-    } else {
-      this.notice = { kind: 'error', text: frame.message };
-    }
-  }
-
-  private onTerminal(code: number, reason: string): void {
-    if (code === 4100 || code === 4101) {
-      this.sessionGone();
+  /** A message or frame the gateway refused; a countdown when it says when to try again. */
+  private onRefused(refusal: Refusal): void {
+    const until = refusal.until;
+    if (until === undefined) {
+      this.setNotice({ kind: 'error', text: refusal.message });
       return;
     }
-    this.notice = { kind: 'error', text: `The connection was closed (${code}${reason ? `: ${reason}` : ''}). Start a new chat to continue.` };
-    this.changed();
+    const what = refusal.code === 'rate_limited' ? 'Rate limit reached' : refusal.message;
+    this.setNotice({ kind: 'error', text: `${what}. You can send again`, until, blocks: true });
+    window.clearTimeout(this.noticeTimer);
+    this.noticeTimer = window.setTimeout(() => {
+      if (this.notice?.until === until) this.setNotice(undefined);
+    }, until - Date.now() + 50);
   }
 
-  /** Sockets keep failing to open: the session itself may be gone. */
-  private onConnectFailed(attempt: number): void {
-    if (attempt === 1 || attempt % 3 === 0) this.checkSession();
-  }
-
-  /** Starts a new session if the current one is gone (deleted, expired, token refused). */
-  private checkSession(): void {
-    const session = this.session;
-    if (session === undefined || this.checkingSession) return;
-    this.checkingSession = true;
-    loadSession(session).then(
-      () => {
-        this.checkingSession = false;
-      },
-      (err: unknown) => {
-        this.checkingSession = false;
-        if (err instanceof ApiError && (err.status === 401 || err.status === 404) && this.session === session) this.sessionGone();
-      },
-    );
-  }
-
-  private sessionGone(): void {
-    const unsent = this.conversation.messages.filter((m) => m.role === 'user' && m.status === 'unsent');
-    const carry = unsent.map((m) => ({ ...m, note: 'Not sent: the chat had ended.' }));
-    void this.boot(undefined, { kind: 'info', text: 'The previous chat has ended; this is a new one.' }, carry);
-  }
-
-  /**
-   * Decides for each unacknowledged message from the stored history: a user turn the page does not
-   * hold was accepted (its reply follows on this socket); otherwise it was lost and can be retried.
-   */
-  private async reconcileUnacked(): Promise<void> {
-    const session = this.session;
-    if (session === undefined) return;
-    let stored: number;
-    try {
-      stored = (await loadSession(session)).messages.filter((m) => m.role === 'user').length;
-    } catch {
+  private onEnded(end: SessionEnd): void {
+    if (end.reason === 'stop') {
+      this.setNotice({ kind: 'error', text: `The connection was closed (${end.code}: ${end.message}). Start a new chat to continue.` });
       return;
     }
-    if (this.session !== session) return;
-    let known = this.conversation.messages.filter((m) => m.role === 'user' && m.status === 'sent').length;
-    for (const m of this.conversation.messages) {
-      if (m.role !== 'user' || m.status !== 'sending') continue;
-      if (known < stored) known++;
-      else this.conversation = markUnsent(this.conversation, m.key, 'Not sent: the connection dropped.');
+    // Deleted, expired or its token refused: move to a new session, keeping what was not sent.
+    void this.boot(undefined, { kind: 'info', text: 'The previous chat has ended; this is a new one.' }, true);
+  }
+
+  private onStore(): void {
+    const view = this.store.getSnapshot();
+    // The reply in flight survives a reload: the next page follows it at once.
+    if (view.session !== undefined && !view.loading && view.active?.key !== this.savedInflightKey) {
+      this.savedInflightKey = view.active?.key;
+      saveInflight(view.session.sessionId, this.savedInflightKey);
     }
+  }
+
+  private setNotice(notice: Notice | undefined): void {
+    if (notice === this.notice) return;
+    this.notice = notice;
     this.changed();
   }
 
-  private changed(): void {
-    this.publish();
-  }
-
-  private flush(): void {
-    const active = activeReply(this.conversation);
-    if (this.session !== undefined && !this.loading) saveInflight(this.session.sessionId, active?.key);
-    if (Date.now() >= this.blockedUntil) this.blockedUntil = 0;
-    this.view = this.snapshot();
-    for (const listener of this.listeners) listener(this.view);
-  }
-
-  private snapshot(): ChatView {
-    return {
-      connection: this.connection,
-      conversation: this.conversation,
-      active: activeReply(this.conversation),
-      stopping: this.stopping,
-      notice: this.notice,
-      blockedUntil: this.blockedUntil,
-      stats: this.stats,
-      loading: this.loading,
-    };
+  private publish(): void {
+    this.view = { notice: this.notice, stats: this.stats };
+    for (const watcher of this.watchers) watcher();
   }
 }
 
 function describe(err: unknown): string {
-  if (err instanceof ApiError) return err.code === 'network' ? 'Cannot reach the server' : err.message;
+  if (err instanceof ChatApiError) return err.code === 'network' ? 'Cannot reach the server' : err.message;
   return 'Something went wrong';
-}
-
-/** Ids from crypto.getRandomValues, which (unlike randomUUID) also works on plain-http LAN addresses. */
-function randomId(length: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
-  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }

@@ -1,4 +1,4 @@
-// Entry point of the page: one controller, one view.
+// Entry point of the page: one controller (page logic over the SDK's conversation store), one view.
 import { render } from 'preact';
 import { App } from './app.js';
 import { ChatController } from './chat-controller.js';

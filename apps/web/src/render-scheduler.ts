@@ -1,6 +1,7 @@
-// Coalesces many state changes into one view update per animation frame. A timer backs the frame
-// up: background tabs get no animation frames, and `done` must still show when the tab returns.
-export function frameBatcher(flush: () => void, fallbackMs = 100): () => void {
+// Schedules renders: many state changes in a row become one publish per animation frame. A timer
+// backs the frame up: background tabs get no animation frames, and `done` must still show when the
+// tab returns. Given to the ConversationStore as its `schedule`.
+export function renderScheduler(publish: () => void, fallbackMs = 100): () => void {
   let pending = false;
   let frame = 0;
   let timer = 0;
@@ -9,7 +10,7 @@ export function frameBatcher(flush: () => void, fallbackMs = 100): () => void {
     pending = false;
     cancelAnimationFrame(frame);
     window.clearTimeout(timer);
-    flush();
+    publish();
   };
   return () => {
     if (pending) return;

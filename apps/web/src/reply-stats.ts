@@ -1,6 +1,6 @@
-// Timing of each reply as this page saw it: first-token time from the moment the message was sent,
-// and the decode rate from the first token frame to `done`.
-import type { DoneFrame } from './protocol.js';
+// Timing of a reply as this page saw it, from how it ended (the SDK's ReplyDone): first-token time
+// from the moment this page sent the message, and the decode rate from the first token to `done`.
+import type { AssistantMessage, FinishReason } from '@chat-fleet/client';
 
 export interface ReplyStats {
   readonly messageId: string;
@@ -10,60 +10,22 @@ export interface ReplyStats {
   readonly tokensPerSec: number | undefined;
   readonly completionTokens: number;
   readonly cached: boolean;
-  readonly finishReason: DoneFrame['finishReason'];
+  readonly finishReason: FinishReason;
 }
 
-interface Timing {
-  sentAt: number | undefined;
-  firstTokenAt: number | undefined;
-}
-
-export class ReplyTimer {
-  private readonly pending = new Map<string, number>();
-  private readonly replies = new Map<string, Timing>();
-
-  /** The page sent a `chat` frame with this id. */
-  sent(chatId: string, at: number): void {
-    this.pending.set(chatId, at);
-  }
-
-  /** The gateway accepted the chat `chatId` as reply `messageId`. */
-  accepted(chatId: string | undefined, messageId: string): void {
-    const sentAt = chatId === undefined ? undefined : this.pending.get(chatId);
-    if (chatId !== undefined) this.pending.delete(chatId);
-    this.replies.set(messageId, { sentAt, firstTokenAt: undefined });
-  }
-
-  token(messageId: string, at: number): void {
-    const t = this.replies.get(messageId) ?? { sentAt: undefined, firstTokenAt: undefined };
-    t.firstTokenAt ??= at;
-    this.replies.set(messageId, t);
-  }
-
-  /** A `reset` restarts the reply: its first token is yet to come again. */
-  reset(messageId: string): void {
-    const t = this.replies.get(messageId);
-    if (t !== undefined) t.firstTokenAt = undefined;
-  }
-
-  done(frame: DoneFrame, at: number): ReplyStats {
-    const t = this.replies.get(frame.messageId);
-    this.replies.delete(frame.messageId);
-    const first = t?.firstTokenAt;
-    const sentAt = t?.sentAt;
-    const seconds = first === undefined ? 0 : (at - first) / 1000;
-    const tokens = frame.usage.completionTokens > 0 ? frame.usage.completionTokens : frame.seq;
-    return {
-      messageId: frame.messageId,
-      firstTokenMs: first !== undefined && sentAt !== undefined ? Math.max(0, first - sentAt) : undefined,
-      tokensPerSec: tokens > 1 && seconds > 0 ? (tokens - 1) / seconds : undefined,
-      completionTokens: tokens,
-      cached: frame.cached,
-      finishReason: frame.finishReason,
-    };
-  }
-
-  forget(messageId: string): void {
-    this.replies.delete(messageId);
-  }
+/** The stats of a reply that ended with `done` here; undefined for one read from the history. */
+export function replyStats(message: AssistantMessage): ReplyStats | undefined {
+  const result = message.result;
+  if (result === undefined) return undefined;
+  const first = result.firstTokenMs;
+  const seconds = first === undefined ? 0 : (result.totalMs - first) / 1000;
+  const tokens = result.usage.completionTokens;
+  return {
+    messageId: result.messageId,
+    firstTokenMs: first !== undefined && message.origin === 'sent' ? Math.max(0, first) : undefined,
+    tokensPerSec: tokens > 1 && seconds > 0 ? (tokens - 1) / seconds : undefined,
+    completionTokens: tokens,
+    cached: result.cached,
+    finishReason: result.finishReason,
+  };
 }

@@ -1,6 +1,9 @@
 // What survives a reload, in localStorage: the session and its token, and the reply in flight so
 // the new page resumes it at once instead of waiting for the gateway's resume grace.
-import type { SessionInfo } from './protocol.js';
+import type { CreateSessionResponse } from '@chat-fleet/client';
+
+/** What the page keeps of a session. */
+export type SessionInfo = Pick<CreateSessionResponse, 'sessionId' | 'token' | 'expiresAt'>;
 
 const SESSION_KEY = 'chat-fleet:session';
 const INFLIGHT_KEY = 'chat-fleet:inflight';
@@ -37,7 +40,7 @@ export function savedSession(now = Date.now()): SessionInfo | undefined {
 }
 
 export function saveSession(session: SessionInfo): void {
-  write(SESSION_KEY, JSON.stringify(session));
+  write(SESSION_KEY, JSON.stringify({ sessionId: session.sessionId, token: session.token, expiresAt: session.expiresAt }));
   write(INFLIGHT_KEY, undefined);
 }
 
