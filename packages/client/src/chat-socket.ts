@@ -26,12 +26,18 @@ export function closeAction(code: number): CloseAction {
   return 'stop';
 }
 
+/**
+ * An event handler checked bivariantly, as DOM handlers are: a WebSocket whose handlers take a
+ * richer event (the `ws` package's MessageEvent and CloseEvent) is still a WebSocketLike.
+ */
+type EventHandler<E> = { bivariant(ev: E): unknown }['bivariant'];
+
 /** The part of the WHATWG WebSocket this client uses (the browser's, Node 22's, or the `ws` package's). */
 export interface WebSocketLike {
   readonly readyState: number;
   onopen: ((ev: never) => unknown) | null;
-  onmessage: ((ev: { data: unknown }) => unknown) | null;
-  onclose: ((ev: { code: number; reason: string }) => unknown) | null;
+  onmessage: EventHandler<{ data: unknown }> | null;
+  onclose: EventHandler<{ code: number; reason: string }> | null;
   onerror: ((ev: never) => unknown) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
