@@ -1,13 +1,16 @@
 // One k6 VU as one chat user: a session over k6/http with its own userId, one WebSocket
 // (k6/websockets), then chat → whole reply → think, until the user's time is up. Every reply is
-// checked whole with the same rule as the local runner (../../reply-check.ts).
+// assembled and judged with the SDK's whole-reply rule (packages/client/src/reply-assembler.ts,
+// import-free); a dropped socket follows the protocol's close-code policy
+// (packages/protocol/src/close-codes.ts): reconnect to the next gateway and resume, or stop.
 import { check } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { clearTimeout, setTimeout, type TimeoutID } from 'k6/timers';
 import { WebSocket } from 'k6/websockets';
-import { ReplyCheck } from '../../reply-check.ts';
+import { ReplyAssembler, type ReplyFrameLike } from '../../../packages/client/src/reply-assembler.ts';
+import { shouldReconnect } from '../../../packages/protocol/src/close-codes.ts';
 import type { ThinkTime } from '../../scenarios.ts';
 
 /** Gateways, comma-separated; VUs spread over them. BASE_URL=http://host:8088[,http://host:8089]. */
@@ -49,7 +52,7 @@ interface Pending {
   sentAt: number;
   messageId: string | undefined;
   firstTokenAt: number | undefined;
-  check: ReplyCheck;
+  reply: ReplyAssembler;
   timer: TimeoutID;
 }
 
@@ -57,12 +60,11 @@ interface Frame {
   type: string;
   id?: string;
   messageId?: string;
-  seq?: number;
-  attempt?: number;
   code?: string;
-  finishReason?: string;
-  usage?: { completionTokens?: number };
 }
+
+/** Sockets reopened per session before the user gives up (each on the next gateway). */
+const MAX_REOPENS = 3;
 
 const between = (t: ThinkTime): number => t.minMs + Math.random() * (t.maxMs - t.minMs);
 
@@ -76,14 +78,23 @@ function tagStage(plan: ChatPlan): void {
   if (plan.stage !== undefined) exec.vu.metrics.tags.stage = plan.stage();
 }
 
+/** The verdict on an ended reply: undefined when whole, else the failure code. */
+function verdict(reply: ReplyAssembler): string | undefined {
+  if (reply.phase === 'error') return reply.error?.code ?? 'error';
+  if (reply.finishReason === 'cancelled') return 'cancelled';
+  // Whole: done after every seq 1..n of the last attempt once, no frame dropped as a duplicate or past a gap.
+  if (reply.problem !== undefined || reply.duplicates > 0 || reply.gaps > 0) return 'incomplete';
+  return undefined;
+}
+
 /** Runs one user until plan.endAt; returns when its socket has closed. */
 export function chatUntil(plan: ChatPlan): void {
   if (Date.now() >= plan.endAt) return;
   const vu = exec.vu.idInTest;
-  const base = GATEWAYS[vu % GATEWAYS.length]!;
+  let gateway = vu % GATEWAYS.length;
   // One userId per VU across its sessions: the per-user rate limits see one user.
   const userId = `${plan.runId}-${vu}`;
-  const res = http.post(`${base}/chat/session`, JSON.stringify({ userId }), {
+  const res = http.post(`${GATEWAYS[gateway]!}/chat/session`, JSON.stringify({ userId }), {
     headers: { 'Content-Type': 'application/json' },
     tags: { name: 'POST /chat/session' },
   });
@@ -92,10 +103,11 @@ export function chatUntil(plan: ChatPlan): void {
     return;
   }
   const session = res.json() as { sessionId: string; token: string };
-  const url = `${base.replace(/^http/, 'ws')}/ws/${session.sessionId}/k6-${vu}?token=${encodeURIComponent(session.token)}`;
-  const ws = new WebSocket(url);
+  let ws: WebSocket;
+  let opens = 0;
+  let readies = 0;
+  let stopping = false;
   let turn = 0;
-  let opened = false;
   let pending: Pending | undefined;
   let nextTimer: TimeoutID | undefined;
 
@@ -115,10 +127,15 @@ export function chatUntil(plan: ChatPlan): void {
     schedule(between(plan.think));
   };
 
+  const stop = (): void => {
+    stopping = true;
+    ws.close();
+  };
+
   const send = (): void => {
     nextTimer = undefined;
     if (Date.now() >= plan.endAt) {
-      ws.close();
+      stop();
       return;
     }
     turn++;
@@ -128,7 +145,7 @@ export function chatUntil(plan: ChatPlan): void {
       sentAt: Date.now(),
       messageId: undefined,
       firstTokenAt: undefined,
-      check: new ReplyCheck(),
+      reply: new ReplyAssembler({ keepText: false }),
       timer: setTimeout(() => {
         if (pending === p) end(p, 'timeout', 0);
       }, REPLY_TIMEOUT_MS),
@@ -139,65 +156,86 @@ export function chatUntil(plan: ChatPlan): void {
 
   const schedule = (ms: number): void => {
     if (Date.now() + ms >= plan.endAt || turn >= (plan.turnsPerSession ?? Infinity)) {
-      ws.close();
+      stop();
       return;
     }
     nextTimer = setTimeout(send, ms);
   };
 
-  ws.onmessage = (event) => {
-    if (event === undefined || typeof event.data !== 'string') return;
-    const frame = JSON.parse(event.data) as Frame;
-    if (frame.type === 'ready') {
+  /** A socket subscribed: the first starts the talk, a later one resumes the reply in flight. */
+  const onReady = (): void => {
+    if (++readies === 1) {
       // Users do not all send at once: the first message waits up to one think time.
       schedule(Math.random() * plan.think.maxMs);
       return;
     }
     const p = pending;
+    if (p === undefined) schedule(between(plan.think));
+    else if (p.messageId === undefined) end(p, 'socket_closed', 0); // dropped before the ack: unknown whether it was taken
+    else ws.send(JSON.stringify({ type: 'resume', messageId: p.messageId, afterSeq: p.reply.lastSeq, attempt: p.reply.attempt }));
+  };
+
+  const onFrame = (frame: Frame): void => {
+    if (frame.type === 'ready') {
+      onReady();
+      return;
+    }
+    const p = pending;
     if (p === undefined) return;
-    switch (frame.type) {
-      case 'ack':
-        if (frame.id === p.chatId) p.messageId = frame.messageId;
-        return;
-      case 'token':
-        if (frame.messageId !== p.messageId) return;
-        tokenFrames.add(1);
-        if (p.firstTokenAt === undefined) p.firstTokenAt = Date.now();
-        p.check.token(frame.seq ?? -1);
-        return;
-      case 'reset':
-        if (frame.messageId === p.messageId) p.check.reset(frame.attempt ?? 1);
-        return;
-      case 'done':
-        if (frame.messageId === p.messageId) end(p, p.check.done(frame.seq ?? -1, frame.finishReason), frame.usage?.completionTokens ?? 0);
-        return;
-      case 'error':
-        if (frame.messageId === p.messageId || frame.id === p.chatId || (frame.messageId === undefined && frame.id === undefined)) {
-          end(p, frame.code ?? 'error', 0);
-        }
-        return;
-      default:
-        return;
+    if (frame.type === 'ack') {
+      if (frame.id === p.chatId) p.messageId = frame.messageId;
+      return;
     }
-  };
-
-  ws.onopen = () => {
-    opened = true;
-  };
-
-  ws.onerror = () => {
-    // onclose follows; a refused upgrade never opens.
-  };
-
-  ws.onclose = () => {
-    if (nextTimer !== undefined) clearTimeout(nextTimer);
-    if (pending !== undefined) {
-      clearTimeout(pending.timer);
-      pending = undefined;
-      fail(plan, 'socket_closed');
+    if (frame.type === 'error' && frame.messageId === undefined) {
+      if (frame.id === p.chatId || frame.id === undefined) end(p, frame.code ?? 'error', 0);
+      return;
     }
-    if (!opened) fail(plan, 'connect_failed');
+    if (frame.messageId !== p.messageId || (frame.type !== 'token' && frame.type !== 'reset' && frame.type !== 'done' && frame.type !== 'error')) return;
+    if (frame.type === 'token') {
+      tokenFrames.add(1);
+      if (p.firstTokenAt === undefined) p.firstTokenAt = Date.now();
+    }
+    const step = p.reply.apply(frame as unknown as ReplyFrameLike);
+    // `early`: done names a seq never received; without resuming here, the reply is not whole.
+    if (step === 'done' || step === 'error' || step === 'early') end(p, step === 'early' ? 'incomplete' : verdict(p.reply), p.reply.usage?.completionTokens ?? 0);
   };
+
+  const open = (): void => {
+    const url = `${GATEWAYS[gateway]!.replace(/^http/, 'ws')}/ws/${session.sessionId}/k6-${vu}-${++opens}?token=${encodeURIComponent(session.token)}`;
+    const socket = new WebSocket(url);
+    ws = socket;
+    let opened = false;
+    socket.onopen = () => {
+      opened = true;
+    };
+    socket.onmessage = (event) => {
+      if (socket === ws && event !== undefined && typeof event.data === 'string') onFrame(JSON.parse(event.data) as Frame);
+    };
+    socket.onerror = () => {
+      // onclose follows; a refused upgrade never opens.
+    };
+    // k6 hands the close code to the handler (the types leave it out); none counts as a drop (1006).
+    socket.onclose = (event?: { code?: number }) => {
+      if (socket !== ws || stopping) return;
+      if (nextTimer !== undefined) clearTimeout(nextTimer);
+      nextTimer = undefined;
+      const code = event?.code ?? 1006;
+      if (shouldReconnect(code) && opens <= MAX_REOPENS && Date.now() < plan.endAt) {
+        // Any gateway serves any session: the next one, after a pause that grows with each try.
+        gateway = (gateway + 1) % GATEWAYS.length;
+        nextTimer = setTimeout(open, 250 * opens);
+        return;
+      }
+      if (pending !== undefined) {
+        clearTimeout(pending.timer);
+        pending = undefined;
+        fail(plan, shouldReconnect(code) ? 'socket_closed' : `closed_${code}`);
+      }
+      if (!opened) fail(plan, 'connect_failed');
+    };
+  };
+
+  open();
 }
 
 /** A short random id for this run (setup() hands it to every VU). */

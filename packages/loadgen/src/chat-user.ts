@@ -1,9 +1,10 @@
-// One simulated user: a session with its own userId, one WebSocket, and a loop of chat → reply →
-// think. Each reply is checked whole: every seq 1..n exactly once after the last reset, then done.
-// A socket dropped mid-reply is reopened and the reply resumed, as the protocol asks of clients.
-import { ReplyCheck } from '@chat-fleet/loadtest';
+// One simulated user: a session with its own userId, one SDK client (@chat-fleet/client) and a loop
+// of chat → reply → think. The SDK assembles each reply, reconnects a dropped socket (to the next
+// gateway if need be) and resumes the reply; the user judges it: whole when it ended with `done`,
+// not cancelled, with no frame dropped as a duplicate or past a gap.
+import { ChatApiError, ChatClient, type ReplyError, type ReplyOutcome, type ServerFrame } from '@chat-fleet/client';
 import WebSocket from 'ws';
-import { readFrame } from './frame-reader.js';
+import { decodeWithoutTokenText } from './frame-reader.js';
 import type { Semaphore, ShardStats, StopClock } from './shard-state.js';
 
 export interface UserContext {
@@ -17,51 +18,42 @@ export interface UserContext {
   /** Turns before the user starts a new session (a new conversation); Infinity: never. */
   readonly turnsPerSession: number;
   readonly userPrefix: string;
-  /** Every gateway's base URL; a reconnect that fails on the user's own tries the next ones. */
+  /** Every gateway's base URL; the user's own is tried first, then the next ones. */
   readonly gateways: readonly string[];
   readonly content: (user: number, turn: number) => string;
 }
 
 interface Pending {
-  readonly chatId: string;
   readonly sentAt: number;
   deadline: number;
-  messageId: string | undefined;
-  readonly check: ReplyCheck;
-  firstTokenAt: number | undefined;
   readonly end: () => void;
 }
 
 class ConnectError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
-const RECONNECT_TRIES = 3;
 
 export class ChatUser {
-  private sessionId = '';
-  private token = '';
-  private socket: WebSocket | undefined;
-  private opens = 0;
+  private client: ChatClient | undefined;
   private pending: Pending | undefined;
-  /** A terminal close (4100–4199): the session is gone, the user stops. */
+  /** The session ended for good (a terminal close): the user stops. */
   private dead = false;
-  private reopening: Promise<boolean> | undefined;
-  /** Index into ctx.gateways of the gateway this user talks to now. */
-  private gatewayIndex: number;
+  /** The user's own gateway first, then the others: any gateway serves any session. */
+  private readonly gateways: readonly string[];
 
   constructor(
     readonly index: number,
     private readonly ctx: UserContext,
   ) {
-    this.gatewayIndex = index % ctx.gateways.length;
-  }
-
-  private get gateway(): string {
-    return this.ctx.gateways[this.gatewayIndex]!;
+    const own = index % ctx.gateways.length;
+    this.gateways = [...ctx.gateways.slice(own), ...ctx.gateways.slice(0, own)];
   }
 
   async run(startDelayMs: number, firstPauseMs: number): Promise<void> {
@@ -84,35 +76,10 @@ export class ChatUser {
         this.close();
         if (!(await this.startConversation())) break;
       }
-      if (this.socket === undefined) {
-        const reopened = await this.reopen();
-        if (!reopened) {
-          ctx.stats.fail('socket_closed', performance.now());
-          break;
-        }
-      }
       await this.exchange(turn);
       pause = ctx.thinkMs.min + Math.random() * (ctx.thinkMs.max - ctx.thinkMs.min);
     }
     this.close();
-  }
-
-  /** A new session and its socket; a failure counts as one failed message. */
-  private async startConversation(): Promise<boolean> {
-    const { ctx } = this;
-    try {
-      return await ctx.connectGate.run(async () => {
-        if (ctx.clock.stopped) return false;
-        const started = performance.now();
-        await this.createSession();
-        await this.open();
-        ctx.stats.connect.recordMs(performance.now() - started);
-        return true;
-      });
-    } catch (err) {
-      ctx.stats.fail(err instanceof ConnectError ? err.code : 'connect_failed', performance.now());
-      return false;
-    }
   }
 
   /** Fails the message in flight if its time is up; called by the runner's sweep. */
@@ -126,195 +93,109 @@ export class ChatUser {
     if (this.pending !== undefined) this.pending.deadline = Math.min(this.pending.deadline, deadline);
   }
 
-  private async createSession(): Promise<void> {
-    let res: Response;
+  /** A new session and its socket; a failure counts as one failed message. */
+  private async startConversation(): Promise<boolean> {
+    const { ctx } = this;
     try {
-      res = await fetch(`${this.gateway}/chat/session`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ userId: `${this.ctx.userPrefix}-${this.index}` }),
-        signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS),
+      return await ctx.connectGate.run(async () => {
+        if (ctx.clock.stopped) return false;
+        const started = performance.now();
+        await this.connect();
+        ctx.stats.connect.recordMs(performance.now() - started);
+        return true;
       });
     } catch (err) {
-      throw new ConnectError('session_failed', String(err));
+      ctx.stats.fail(err instanceof ConnectError ? err.code : 'connect_failed', performance.now());
+      return false;
     }
-    const text = await res.text().catch(() => '');
-    if (res.status !== 201) throw new ConnectError(`session_${res.status}`, text);
-    const body = JSON.parse(text) as { sessionId: string; token: string };
-    this.sessionId = body.sessionId;
-    this.token = body.token;
   }
 
-  /** Opens a socket and resolves on its `ready` frame. */
-  private open(): Promise<void> {
-    const clientId = `u${this.index}o${this.opens++}`;
-    const url = `${this.gateway.replace(/^http/, 'ws')}/ws/${this.sessionId}/${clientId}?token=${encodeURIComponent(this.token)}`;
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: CONNECT_TIMEOUT_MS });
-    return new Promise<void>((resolve, reject) => {
-      let ready = false;
-      const timer = setTimeout(() => {
-        fail(new ConnectError('connect_timeout', 'no ready frame'));
-        ws.terminate();
-      }, CONNECT_TIMEOUT_MS);
-      const fail = (err: ConnectError): void => {
-        if (ready) return;
-        ready = true;
-        clearTimeout(timer);
-        reject(err);
-      };
-      ws.on('unexpected-response', (_req, res) => {
-        fail(new ConnectError(`ws_${res.statusCode ?? 0}`, `upgrade answered ${res.statusCode ?? 0}`));
-        res.resume();
-        ws.terminate();
-      });
-      ws.on('error', (err) => fail(new ConnectError('connect_failed', err.message)));
-      let opened = false;
-      ws.on('open', () => {
-        opened = true;
-        this.ctx.stats.socketOpened();
-      });
-      ws.on('close', (code) => {
-        if (opened) this.ctx.stats.connected--;
-        fail(new ConnectError('connect_failed', `closed ${code} before ready`));
-        this.onClose(ws, code);
-      });
-      ws.on('message', (data: Buffer, isBinary) => {
-        if (isBinary) return;
-        if (!ready) {
-          if (readFrame(data).type === 'ready') {
-            ready = true;
-            clearTimeout(timer);
-            this.socket = ws;
-            resolve();
-          }
-          return;
-        }
-        if (ws === this.socket) this.onFrame(data);
-      });
+  /** POST /chat/session, then the socket until its `ready`. */
+  private async connect(): Promise<void> {
+    const { stats } = this.ctx;
+    const client = new ChatClient({
+      gateways: this.gateways,
+      timeoutMs: CONNECT_TIMEOUT_MS,
+      sessionBody: { userId: `${this.ctx.userPrefix}-${this.index}` },
+      clientId: `u${this.index}`,
+      keepText: false,
+      decode: (text: string): ServerFrame | undefined => {
+        const frame = decodeWithoutTokenText(text);
+        if (frame?.type === 'token') stats.frames++;
+        return frame;
+      },
+      createSocket: (url) => {
+        const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: CONNECT_TIMEOUT_MS });
+        let opened = false;
+        ws.once('open', () => {
+          opened = true;
+          stats.socketOpened();
+        });
+        ws.once('close', () => {
+          if (opened) stats.connected--;
+        });
+        return ws;
+      },
     });
-  }
-
-  private onClose(ws: WebSocket, code: number): void {
-    if (ws !== this.socket) return;
-    this.socket = undefined;
-    if (code >= 4100 && code <= 4199) {
+    this.client = client;
+    let readies = 0;
+    client.on('ready', () => {
+      if (++readies > 1) stats.reconnects++;
+    });
+    client.on('ended', () => {
       this.dead = true;
-      if (this.pending !== undefined) this.finish(`closed_${code}`, performance.now());
-      return;
-    }
-    const p = this.pending;
-    if (p === undefined) return; // reopened before the next message
-    if (p.messageId === undefined) {
-      // Whether the server took the chat is unknown; no id to resume.
-      this.finish('socket_closed', performance.now());
-      return;
-    }
-    void this.resume(p);
-  }
-
-  /** One reopening at a time, shared by a resume and the next message. */
-  private reopen(): Promise<boolean> {
-    this.reopening ??= this.reopenOnce().finally(() => {
-      this.reopening = undefined;
     });
-    return this.reopening;
-  }
-
-  /** Own gateway first, then the others (any gateway serves any session), each up to RECONNECT_TRIES times. */
-  private async reopenOnce(): Promise<boolean> {
-    const gateways = this.ctx.gateways.length;
-    for (let attempt = 1; attempt <= RECONNECT_TRIES * gateways; attempt++) {
-      if (this.ctx.clock.stopped && this.pending === undefined) return false;
-      try {
-        await this.open();
-        this.ctx.stats.reconnects++;
-        return true;
-      } catch (err) {
-        if (err instanceof ConnectError && /^ws_4(01|04)$/.test(err.code)) return false; // the session is gone
-        this.gatewayIndex = (this.gatewayIndex + 1) % gateways;
-        if (attempt % gateways === 0) await new Promise((r) => setTimeout(r, 250 * (attempt / gateways)));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectError('connect_timeout', 'no ready frame')), CONNECT_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([client.connect(), timeout]);
+    } catch (err) {
+      client.close();
+      if (err instanceof ChatApiError && client.session === undefined) {
+        throw new ConnectError(err.status === 0 ? 'session_failed' : `session_${err.status}`, err.message);
       }
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
-    return false;
-  }
-
-  private async resume(p: Pending): Promise<void> {
-    const ok = await this.reopen();
-    if (this.pending !== p) return; // ended meanwhile (timeout)
-    if (!ok || this.socket === undefined) {
-      this.finish('socket_closed', performance.now());
-      return;
-    }
-    this.socket.send(JSON.stringify({ type: 'resume', messageId: p.messageId, afterSeq: p.check.lastSeq, attempt: p.check.attempt }));
   }
 
   private exchange(turn: number): Promise<void> {
     const now = performance.now();
     return new Promise<void>((resolve) => {
-      this.pending = {
-        chatId: `t${turn}`,
-        sentAt: now,
-        deadline: now + this.ctx.replyTimeoutMs,
-        messageId: undefined,
-        check: new ReplyCheck(),
-        firstTokenAt: undefined,
-        end: resolve,
-      };
+      const p: Pending = { sentAt: now, deadline: now + this.ctx.replyTimeoutMs, end: resolve };
+      this.pending = p;
       this.ctx.stats.inFlight++;
-      if (this.socket === undefined) {
-        this.finish('socket_closed', now);
-        return;
-      }
-      this.socket.send(JSON.stringify({ type: 'chat', id: `t${turn}`, content: this.ctx.content(this.index, turn) }));
+      const reply = this.client!.send(this.ctx.content(this.index, turn), { id: `t${turn}` });
+      void reply.finished.then((outcome) => this.onOutcome(p, outcome, reply.firstTokenAt));
     });
   }
 
-  private onFrame(data: Buffer): void {
-    const p = this.pending;
-    if (p === undefined) return;
-    const frame = readFrame(data);
-    switch (frame.type) {
-      case 'token': {
-        if (frame.messageId !== p.messageId) return;
-        this.ctx.stats.frames++;
-        if (p.firstTokenAt === undefined) p.firstTokenAt = performance.now();
-        p.check.token(frame.seq);
-        return;
-      }
-      case 'ack':
-        if (frame.id === p.chatId) p.messageId = frame.messageId;
-        return;
-      case 'reset':
-        if (frame.messageId !== p.messageId) return;
-        p.check.reset(frame.attempt);
-        return;
-      case 'done': {
-        if (frame.messageId !== p.messageId) return;
-        const now = performance.now();
-        const failure = p.check.done(frame.seq, frame.finishReason);
-        if (failure !== undefined) this.finish(failure, now);
-        else {
-          this.pending = undefined;
-          this.ctx.stats.inFlight--;
-          this.ctx.stats.succeed(
-            (p.firstTokenAt ?? now) - p.sentAt,
-            now - p.sentAt,
-            frame.usage?.completionTokens ?? 0,
-            frame.cached === true,
-            now,
-          );
-          p.end();
-        }
-        return;
-      }
-      case 'error':
-        if (frame.messageId === p.messageId || frame.id === p.chatId || (frame.messageId === undefined && frame.id === undefined)) {
-          this.finish(frame.code, performance.now());
-        }
-        return;
-      default:
-        return;
+  private onOutcome(p: Pending, outcome: ReplyOutcome, firstTokenAt: number | undefined): void {
+    if (this.pending !== p) return; // ended meanwhile (timeout)
+    const now = performance.now();
+    if (outcome.status === 'error') {
+      this.finish(this.failureCode(outcome.error), now);
+      return;
     }
+    if (outcome.finishReason === 'cancelled') this.finish('cancelled', now);
+    else if (outcome.duplicates > 0 || outcome.gaps > 0) this.finish('incomplete', now);
+    else {
+      this.pending = undefined;
+      this.ctx.stats.inFlight--;
+      this.ctx.stats.succeed((firstTokenAt ?? now) - p.sentAt, now - p.sentAt, outcome.usage.completionTokens, outcome.cached, now);
+      p.end();
+    }
+  }
+
+  /** The protocol's error code, or what ended the socket: `closed_<code>`, `socket_closed`. */
+  private failureCode(error: ReplyError): string {
+    const ended = this.client?.ended;
+    if (ended !== undefined && (error.code === 'session_gone' || error.code === 'socket_closed')) return `closed_${ended.code}`;
+    if (error.code === 'not_sent') return 'socket_closed'; // dropped before the ack: unknown whether it was taken
+    return error.code;
   }
 
   private finish(code: string, now: number): void {
@@ -327,8 +208,7 @@ export class ChatUser {
   }
 
   private close(): void {
-    const ws = this.socket;
-    this.socket = undefined;
-    if (ws !== undefined) ws.close(1000);
+    this.client?.close();
+    this.client = undefined;
   }
 }

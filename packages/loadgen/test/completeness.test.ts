@@ -1,6 +1,6 @@
 // The runner's verdict on replies a healthy fleet never sends: a small WebSocket server scripts
 // one reply shape per user (gaps, duplicates, restarts, a dropped socket, silence …) and the
-// runner must call each whole or failed correctly.
+// runner (each user an SDK client) must call each whole or failed correctly.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -48,6 +48,7 @@ let server: Server;
 let base: string;
 const resumes: Array<Record<string, unknown>> = [];
 const sessionsOf = new Map<string, number>();
+const chatsOf = new Map<string, number>();
 
 beforeAll(async () => {
   const sessions = new Map<string, number>();
@@ -67,10 +68,13 @@ beforeAll(async () => {
   wss.on('connection', (ws: WebSocket, req) => {
     const sessionId = req.url!.split('/')[2]!;
     const user = sessions.get(sessionId)!;
-    const messageId = `m${user}`;
     ws.send(JSON.stringify({ type: 'ready', sessionId, clientId: 'c', instance: 'fake' }));
     ws.on('message', (data: Buffer) => {
       const frame = JSON.parse(data.toString()) as Record<string, unknown>;
+      // Each chat of a session gets its own messageId, as from a gateway: m<user>, then m<user>-2 …
+      if (frame.type === 'chat') chatsOf.set(sessionId, (chatsOf.get(sessionId) ?? 0) + 1);
+      const chats = chatsOf.get(sessionId) ?? 1;
+      const messageId = chats === 1 ? `m${user}` : `m${user}-${chats}`;
       if (frame.type === 'chat') {
         ws.send(JSON.stringify({ type: 'ack', id: frame.id, messageId }));
         for (const step of SCRIPTS[user]!(messageId)) {
@@ -116,7 +120,10 @@ test('whole means every seq once after the last reset and then done; anything el
   // Whole: users 0 (5 tokens), 3 (3 after the reset), 7 (resumed to 4) and 8 (3).
   expect(result.tokens).toBe(5 + 3 + 4 + 3);
   expect(result.reconnects).toBe(1);
-  expect(resumes).toEqual([{ type: 'resume', messageId: 'm7', afterSeq: 2, attempt: 1 }]);
+  // User 7 resumes after its reconnect; the gap (1) and the early done (4) are asked for again too,
+  // and stay incomplete: the frames they dropped are counted.
+  expect(resumes.filter((r) => r.messageId === 'm7')).toEqual([{ type: 'resume', messageId: 'm7', afterSeq: 2, attempt: 1 }]);
+  expect(new Set(resumes.map((r) => r.messageId))).toEqual(new Set(['m1', 'm4', 'm7']));
   expect(result.ttftMs.p50).toBeGreaterThan(0);
   expect(result.responseMs.p99).toBeGreaterThanOrEqual(result.ttftMs.p99);
 });
