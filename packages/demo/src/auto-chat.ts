@@ -1,7 +1,7 @@
 // `--auto`: a scripted conversation of a few turns, each reply streamed in place, then every reply
 // checked against the history the gateway stored. Exit status 0 only when each one is whole.
-import type { ChatConnection, ReplyOutcome } from './chat-connection.js';
-import { fetchHistory } from './gateway-api.js';
+import type { ReplyOutcome } from '@chat-fleet/client';
+import type { ChatConnection } from './chat-connection.js';
 import { describeOutcome, ReplyView } from './reply-view.js';
 import type { Terminal } from './terminal.js';
 
@@ -28,7 +28,7 @@ export async function runAuto(conn: ChatConnection, term: Terminal, script: read
     view.start();
     const outcome = await conn.ask(content, { token: (t) => view.token(t), reset: (a) => view.reset(a) });
     view.end();
-    const ok = outcome.kind === 'done' && outcome.problem === undefined && outcome.finishReason !== 'cancelled';
+    const ok = outcome.status === 'done' && outcome.finishReason !== 'cancelled';
     const line = describeOutcome(outcome);
     term.line(ok ? style.dim(line) : style.red(line));
     for (const n of notices.splice(0)) term.line(style.dim(`· ${n}`));
@@ -38,8 +38,7 @@ export async function runAuto(conn: ChatConnection, term: Terminal, script: read
 
   const failures: string[] = [];
   outcomes.forEach((o, i) => {
-    if (o.kind === 'error') failures.push(`turn ${i + 1}: error ${o.code}`);
-    else if (o.problem !== undefined) failures.push(`turn ${i + 1}: ${o.problem}`);
+    if (o.status === 'error') failures.push(`turn ${i + 1}: error ${o.error.code}`);
     else if (o.finishReason === 'cancelled') failures.push(`turn ${i + 1}: cancelled`);
   });
   if (outcomes.length < script.length) failures.push(`${script.length - outcomes.length} turn(s) not sent`);
@@ -47,9 +46,9 @@ export async function runAuto(conn: ChatConnection, term: Terminal, script: read
   // The stored history is the reference: what streamed must be exactly what the worker stored.
   const credentials = conn.credentials;
   if (failures.length === 0 && credentials !== undefined) {
-    const history = await fetchHistory(conn.gateway, credentials);
+    const history = await conn.client.api.history(credentials);
     for (const [i, o] of outcomes.entries()) {
-      if (o.kind !== 'done') continue;
+      if (o.status !== 'done') continue;
       const stored = history.messages.find((m) => m.id === o.messageId && m.role === 'assistant');
       if (stored === undefined) failures.push(`turn ${i + 1}: reply ${o.messageId} is not in the history`);
       else if (stored.content !== o.text) failures.push(`turn ${i + 1}: the streamed text differs from the stored reply`);

@@ -69,7 +69,7 @@ export function runRepl({ conn, fleet, term, input, output }: ReplOptions): Prom
       const outcome = await conn.ask(content, { token: (t) => view.token(t), reset: (a) => view.reset(a) });
       view.end();
       const line = describeOutcome(outcome);
-      say(outcome.kind === 'error' || (outcome.kind === 'done' && outcome.problem !== undefined) ? style.red(line) : style.dim(line));
+      say(outcome.status === 'error' ? style.red(line) : style.dim(line));
     };
 
     /** One queued line; true to leave. */
@@ -87,7 +87,7 @@ export function runRepl({ conn, fleet, term, input, output }: ReplOptions): Prom
           say(style.dim('nothing is streaming'));
           return false;
         case '/new':
-          await conn.start();
+          await conn.renew();
           say(style.dim(`new session ${conn.sessionId} on ${conn.instance}`));
           return false;
         case '/health':

@@ -39,9 +39,9 @@ function abortOnSignal(): AbortSignal {
 
 async function chat(args: CliArgs, term: Terminal, gateways: readonly string[], scripted: boolean): Promise<number> {
   const userId = args.userId ?? `demo-${randomBytes(3).toString('hex')}`;
-  const conn = new ChatConnection({ gateways: await reachGateways(gateways), userId });
+  const conn = new ChatConnection({ gateways: await reachGateways(gateways), userId, session: args.session });
   try {
-    await conn.start(args.session);
+    await conn.start();
   } catch (err) {
     complain(`could not open a chat session: ${err instanceof Error ? err.message : String(err)}`);
     conn.close();

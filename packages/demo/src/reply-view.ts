@@ -1,7 +1,7 @@
 // A reply written as it streams: each token's text straight to the output. On a terminal a
 // `reset` erases the partial reply in place; elsewhere it is marked and the reply starts over on
 // a new line, so a log still reads top to bottom.
-import type { ReplyDone, ReplyOutcome } from './chat-connection.js';
+import type { ReplyDone, ReplyOutcome } from '@chat-fleet/client';
 import { ansi, printable, rowsBelow, type Terminal } from './terminal.js';
 import { formatMs } from './text-table.js';
 
@@ -66,23 +66,32 @@ export class ReplyView {
 
 /** The line under a reply: timing, or the error with its code. */
 export function describeOutcome(outcome: ReplyOutcome): string {
-  if (outcome.kind === 'error') {
-    const retry = outcome.retryAfterMs === undefined ? '' : ` (retry in ${formatMs(outcome.retryAfterMs)})`;
-    return `error ${outcome.code}: ${outcome.message}${retry}`;
+  if (outcome.status === 'error') {
+    const { code, message, retryAfterMs } = outcome.error;
+    const retry = retryAfterMs === undefined ? '' : ` (retry in ${formatMs(retryAfterMs)})`;
+    return `error ${code}: ${message}${retry}`;
   }
   return describeDone(outcome);
 }
 
+/** Tokens after the first, per second from the first token to `done` (as the web page counts). */
+function tokensPerSec(d: ReplyDone): number | undefined {
+  const seconds = d.firstTokenMs === undefined ? 0 : (d.totalMs - d.firstTokenMs) / 1000;
+  const tokens = d.usage.completionTokens;
+  return tokens > 1 && seconds > 0 ? (tokens - 1) / seconds : undefined;
+}
+
 function describeDone(d: ReplyDone): string {
   const parts: string[] = [];
-  if (d.finishReason === 'cancelled') parts.push(`stopped after ${d.completionTokens} token${d.completionTokens === 1 ? '' : 's'}`);
+  const tokens = d.usage.completionTokens;
+  const rate = tokensPerSec(d);
+  if (d.finishReason === 'cancelled') parts.push(`stopped after ${tokens} token${tokens === 1 ? '' : 's'}`);
   if (d.firstTokenMs !== undefined) parts.push(`first token ${formatMs(d.firstTokenMs)}`);
-  if (d.finishReason !== 'cancelled') parts.push(`${d.completionTokens} tokens`);
-  if (d.tokensPerSec !== undefined) parts.push(`${d.tokensPerSec.toFixed(1)} tokens/s`);
+  if (d.finishReason !== 'cancelled') parts.push(`${tokens} tokens`);
+  if (rate !== undefined) parts.push(`${rate.toFixed(1)} tokens/s`);
   if (d.finishReason === 'length') parts.push('cut at the length limit');
   if (d.cached) parts.push('from the cache');
   if (d.coalesced) parts.push('shared with an identical request');
   if (d.resumes > 0) parts.push(`resumed after ${d.resumes === 1 ? 'a dropped connection' : `${d.resumes} dropped connections`}`);
-  if (d.problem !== undefined) parts.push(`NOT WHOLE: ${d.problem}`);
   return parts.join(' · ');
 }
