@@ -3,9 +3,8 @@
 // earlier one freed.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayHandle } from '@chat-fleet/stack';
-import type WebSocket from 'ws';
 import type { IdleMeasurement } from './bench-result.js';
-import { closeSockets, createSessions, gatewayConnections, openIdleSockets } from './idle-sockets.js';
+import { closeSockets, createSessions, gatewayConnections, idleSocketUrls, openIdleSockets, type IdleSocket } from './idle-sockets.js';
 import { readRssBytes } from './proc-stats.js';
 
 export interface IdleMemoryOptions {
@@ -40,7 +39,7 @@ export async function measureIdleMemory(o: IdleMemoryOptions): Promise<IdleMeasu
   const t0 = performance.now();
   const sessions = await createSessions(o.restUrl, largest + o.warmup, o.userPrefix);
   o.say(`idle: ${sessions.length} sessions created through the other gateway in ${seconds(t0)} s`);
-  const urls = sessions.map((s, i) => o.gateway.socketUrl(s.sessionId, `idle-${i}`, s.token));
+  const urls = idleSocketUrls(o.gateway.url, sessions);
 
   if (o.warmup > 0) {
     const warm = await openIdleSockets(urls.slice(largest));
@@ -51,7 +50,7 @@ export async function measureIdleMemory(o: IdleMemoryOptions): Promise<IdleMeasu
   const pid = o.gateway.process.pid;
   await sleep(o.settleMs);
   const rssBeforeBytes = readRssBytes(pid);
-  const held: WebSocket[] = [];
+  const held: IdleSocket[] = [];
   const results: IdleMeasurement[] = [];
   let failures = 0;
   let firstError: string | undefined;

@@ -1,11 +1,23 @@
 // Many authenticated WebSockets that say nothing after `ready`: what a gateway pays per connection.
+// Sessions come from the SDK's REST client, sockets are the SDK's (@chat-fleet/client) with the
+// `ws` package underneath and no keep-alive ping, so they stay quiet.
+import { ChatApi, ChatSocket } from '@chat-fleet/client';
 import WebSocket from 'ws';
-import { CreateSessionResponseSchema, HealthResponseSchema } from '@chat-fleet/shared';
+import { HealthResponseSchema } from '@chat-fleet/shared';
 
 export interface IdleSession {
   readonly sessionId: string;
   readonly token: string;
 }
+
+/** One quiet socket: the SDK's, and the `ws` socket under it (to wait for its close). */
+export interface IdleSocket {
+  readonly socket: ChatSocket;
+  readonly ws: WebSocket;
+}
+
+/** Longer than any bench: the sockets never ping. */
+const NO_PING_MS = 24 * 3600_000;
 
 /** Runs `task(i)` for i in [0, n) with at most `limit` at once; resolves with every result in order. */
 export async function inPool<T>(n: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {
@@ -23,51 +35,58 @@ export async function inPool<T>(n: number, limit: number, task: (i: number) => P
 
 /** `POST /chat/session` n times, each with its own userId so no two share a rate limit. */
 export async function createSessions(baseUrl: string, n: number, userPrefix: string): Promise<IdleSession[]> {
+  const api = new ChatApi({ gateways: [baseUrl] });
   return inPool(n, 32, async (i) => {
-    const res = await fetch(`${baseUrl}/chat/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: `${userPrefix}-${i}` }),
-    });
-    const text = await res.text();
-    if (res.status !== 201) throw new Error(`POST /chat/session answered ${res.status}: ${text.slice(0, 200)}`);
-    const { sessionId, token } = CreateSessionResponseSchema.parse(JSON.parse(text));
+    const { sessionId, token } = await api.createSession({ userId: `${userPrefix}-${i}` });
     return { sessionId, token };
   });
 }
 
-/** Opens one socket and resolves once the gateway sent `ready`; rejects on anything else first. */
-export function openIdleSocket(url: string, timeoutMs = 30_000): Promise<WebSocket> {
+/** The socket URL of each session on `gateway`, with clientIds idle-0, idle-1 … */
+export function idleSocketUrls(gateway: string, sessions: readonly IdleSession[]): string[] {
+  const api = new ChatApi({ gateways: [gateway] });
+  return sessions.map((s, i) => api.socketUrl(gateway, s, `idle-${i}`));
+}
+
+/** Opens one socket and resolves once the gateway sent `ready`; rejects when it closes first. */
+export function openIdleSocket(url: string, timeoutMs = 30_000): Promise<IdleSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error(`no ready frame within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const done = (err?: Error): void => {
+    let ws: WebSocket | undefined;
+    let lastError = '';
+    const fail = (err: Error): void => {
       clearTimeout(timer);
-      ws.off('message', onMessage);
-      if (err === undefined) resolve(ws);
-      else {
-        ws.terminate();
-        reject(err);
-      }
+      socket.stop();
+      ws?.terminate();
+      reject(err);
     };
-    const onMessage = (data: WebSocket.RawData): void => {
-      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      const text = bytes.toString('utf8');
-      if (text.includes('"type":"ready"')) done();
-      else done(new Error(`expected ready, got ${text.slice(0, 200)}`));
-    };
-    ws.on('message', onMessage);
-    ws.once('unexpected-response', (_req, res) => done(new Error(`upgrade refused with HTTP ${res.statusCode}`)));
-    ws.once('error', (err) => done(err));
-    ws.once('close', (code) => done(new Error(`closed with ${code} before ready`)));
+    const socket = new ChatSocket(
+      {
+        url: () => url,
+        createSocket: (u) => {
+          ws = new WebSocket(u, { perMessageDeflate: false });
+          ws.once('error', (err) => (lastError = err.message));
+          return ws;
+        },
+        pingEveryMs: NO_PING_MS,
+      },
+      {
+        ready: () => {
+          clearTimeout(timer);
+          resolve({ socket, ws: ws! });
+        },
+        frame: () => undefined,
+        state: () => undefined,
+        ended: (_action, code) => fail(new Error(`closed with ${code}`)),
+        failed: () => fail(new Error(lastError || 'closed before ready')),
+      },
+    );
+    const timer = setTimeout(() => fail(new Error(`no ready frame within ${timeoutMs} ms`)), timeoutMs);
+    socket.start();
   });
 }
 
 export interface OpenedSockets {
-  readonly sockets: WebSocket[];
+  readonly sockets: IdleSocket[];
   readonly failures: number;
   readonly firstError: string | undefined;
 }
@@ -88,14 +107,14 @@ export async function openIdleSockets(
       return undefined;
     }
   });
-  return { sockets: opened.filter((s): s is WebSocket => s !== undefined), failures, firstError };
+  return { sockets: opened.filter((s): s is IdleSocket => s !== undefined), failures, firstError };
 }
 
 /** Closes every socket and waits until each has closed (or 10 s have passed). */
-export async function closeSockets(sockets: readonly WebSocket[]): Promise<void> {
+export async function closeSockets(sockets: readonly IdleSocket[]): Promise<void> {
   await Promise.all(
     sockets.map(
-      (ws) =>
+      ({ socket, ws }) =>
         new Promise<void>((resolve) => {
           if (ws.readyState === WebSocket.CLOSED) return resolve();
           const timer = setTimeout(() => {
@@ -106,7 +125,7 @@ export async function closeSockets(sockets: readonly WebSocket[]): Promise<void>
             clearTimeout(timer);
             resolve();
           });
-          ws.close();
+          socket.stop();
         }),
     ),
   );

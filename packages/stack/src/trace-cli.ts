@@ -4,6 +4,7 @@
 // prints each message's trace as a tree with timings. Needs Node's WebSocket
 // (--experimental-websocket on Node 20; the npm script passes it).
 import { integerOption, parseOptions, readCliArgs } from './cli-kit.js';
+import { ChatClient } from '@chat-fleet/client';
 import { DEFAULT_REDIS_URL, ensureRedis } from './redis-server.js';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 import { startStack, type Stack } from './stack.js';
@@ -38,43 +39,17 @@ const args = readCliArgs(
   (a) => a.help,
 );
 
-interface ServerFrame {
-  type: string;
-  messageId?: string;
-  id?: string;
-  code?: string;
-  message?: string;
-}
-
-async function sendOne(gatewayUrl: string, wsUrl: string, content: string): Promise<string> {
-  const res = await fetch(`${gatewayUrl}/chat/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId: `trace-${Math.random().toString(36).slice(2, 8)}` }),
-  });
-  if (res.status !== 201) throw new Error(`POST /chat/session answered ${res.status}`);
-  const session = (await res.json()) as { sessionId: string; token: string };
-  const ws = new WebSocket(`${wsUrl}/ws/${session.sessionId}/trace?token=${encodeURIComponent(session.token)}`);
+/** One message through `gatewayUrl` with the SDK (a new session); resolves with its messageId once the reply is done. */
+async function sendOne(gatewayUrl: string, content: string): Promise<string> {
+  const client = new ChatClient({ gateways: [gatewayUrl], sessionBody: { userId: `trace-${Math.random().toString(36).slice(2, 8)}` }, clientId: 'trace', replyTimeoutMs: 30_000 });
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await new Promise<string>((resolve, reject) => {
-      let messageId: string | undefined;
-      const timer = setTimeout(() => reject(new Error('no reply within 30 s')), 30_000);
-      ws.addEventListener('message', (event: MessageEvent) => {
-        const frame = JSON.parse(String(event.data)) as ServerFrame;
-        if (frame.type === 'ready') ws.send(JSON.stringify({ type: 'chat', id: 'q', content }));
-        else if (frame.type === 'ack') messageId = frame.messageId;
-        else if (frame.type === 'done' && messageId !== undefined && frame.messageId === messageId) {
-          clearTimeout(timer);
-          resolve(messageId);
-        } else if (frame.type === 'error') {
-          clearTimeout(timer);
-          reject(new Error(`${frame.code ?? 'error'}: ${frame.message ?? ''}`));
-        }
-      });
-      ws.addEventListener('error', () => reject(new Error('the socket failed')));
-    });
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no socket within 30 s')), 30_000)));
+    await Promise.race([client.connect(), late]);
+    return (await client.send(content).done()).messageId;
   } finally {
-    ws.close();
+    clearTimeout(timer);
+    client.close();
   }
 }
 
@@ -162,11 +137,11 @@ async function main(): Promise<void> {
     // below show steady-state timings, not first calls (JIT, new connections to the model).
     for (let i = 0; i < 6; i++) {
       const g = i % 2 === 0 ? g1 : g2;
-      await Promise.all([sendOne(g.url, g.wsUrl, `warm-up ${i}a ${Date.now()}`), sendOne(g.url, g.wsUrl, `warm-up ${i}b ${Date.now()}`)]);
+      await Promise.all([sendOne(g.url, `warm-up ${i}a ${Date.now()}`), sendOne(g.url, `warm-up ${i}b ${Date.now()}`)]);
     }
     const content = `${args.message} (${Date.now()})`;
-    const first = await sendOne(g1.url, g1.wsUrl, content);
-    const second = await sendOne(g2.url, g2.wsUrl, content);
+    const first = await sendOne(g1.url, content);
+    const second = await sendOne(g2.url, content);
     const traces = [await traceOf(otlp, first), await traceOf(otlp, second)];
     if (args.json) {
       say(JSON.stringify({ traces }, null, 2));
