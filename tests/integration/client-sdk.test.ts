@@ -2,7 +2,7 @@
 // whole through events and async iteration; a drained gateway moves the socket to the other one
 // and the reply resumes whole; cancel, refusals and a deleted session end replies with their codes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ChatApi, ChatApiError, ChatClient, type ReplyEvent } from '@chat-fleet/client';
+import { ChatApi, ChatApiError, ChatClient, ConversationStore, type ChatSnapshot, type ReplyEvent } from '@chat-fleet/client';
 import WebSocket from 'ws';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
@@ -115,4 +115,42 @@ describe('@chat-fleet/client', () => {
     expect(err).toBeInstanceOf(ChatApiError);
     expect(err).toMatchObject({ status: 401, code: 'unauthorized', sessionGone: true });
   });
+
+  it('a ConversationStore shows the exchange live and the same conversation again from the history in a second store', async () => {
+    const options = { gateways: gateways(), createSocket: (url: string) => new WebSocket(url), sessionBody: { userId: 'sdk-store' }, pageSize: 2 };
+    const store = new ConversationStore(options);
+    const until = (s: ConversationStore, pick: (v: ChatSnapshot) => boolean): Promise<ChatSnapshot> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          const v = s.getSnapshot();
+          if (pick(v)) {
+            off();
+            resolve(v);
+          }
+        };
+        const off = s.subscribe(check);
+        check();
+      });
+    const session = await store.open();
+    await until(store, (v) => v.connection === 'connected');
+    for (const n of [1, 2]) {
+      expect(store.send(`Question ${n} ${Date.now()}`)).toBe(true);
+      await until(store, (v) => v.messages.length === 2 * n && v.active === undefined && v.messages.at(-1)?.role === 'assistant' && v.messages.at(-1)?.status === 'done');
+    }
+    const live = store.getSnapshot().messages.map((m) => [m.role, m.text]);
+    expect(live).toHaveLength(4);
+    expect(live.every(([, text]) => text.length > 0)).toBe(true);
+    store.close();
+
+    // A second store on the same session reads it back a page (2 messages) at a time.
+    const again = new ConversationStore(options);
+    await again.open({ session });
+    const first = await until(again, (v) => !v.loading && v.messages.length > 0);
+    expect(first.messages).toHaveLength(2);
+    expect(first.history.hasMore).toBe(true);
+    await again.loadOlder();
+    const all = await until(again, (v) => v.messages.length === 4);
+    expect(all.messages.map((m) => [m.role, m.text])).toEqual(live);
+    again.close();
+  }, 30_000);
 });
