@@ -2,89 +2,73 @@
 // accepted message must end whole (token seq 1..n exactly once after the last reset, then
 // done) or, where the fault makes that impossible, in a clear error; never in silence.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startRedisServer, type RedisServer, type Stack } from '@chat-fleet/stack';
-import { connect, expectSeqs, http, newSession, replyOf, sendChat, startChat, tokensOf, type Frame, type OpenChat } from '../support/chat-client.js';
-import { startTestStack } from '../support/test-stack.js';
+import { startRedisServer, type RedisServer } from '@chat-fleet/stack';
+import { connect, http, newSession, sendChat, startChats, type Frame, type OpenChat } from '../support/chat-client.js';
+import { gauge, history, waitUntil } from '../support/probes.js';
+import { expectNoLoss, expectWhole, recorded, replyOf } from '../support/replies.js';
+import { connectedClient, tokensIn } from '../support/sdk-client.js';
+import { useTestStack } from '../support/test-stack.js';
 
-/** Frames of one reply as a client that reconnects sees them: earlier sockets' plus the new ones. */
+/** One reply as a client that reconnects read it, earlier sockets' frames first: whole, `tokens` long, stopped. */
 function wholeReply(parts: Frame[][], messageId: string, tokens: number) {
-  const frames = parts.flat().filter((f) => 'messageId' in f && f.messageId === messageId);
-  const reply = replyOf(frames, messageId);
-  if (reply === undefined) throw new Error(`no done for ${messageId}: ${JSON.stringify(frames.slice(-3))}`);
-  expectSeqs(reply.seqs);
-  expect(reply.seqs).toHaveLength(tokens);
+  const reply = replyOf(parts.flat(), messageId);
+  if (reply === undefined) throw new Error(`no done for ${messageId}`);
+  expectWhole(reply, tokens);
   expect(reply.done).toMatchObject({ finishReason: 'stop', seq: tokens });
   return reply;
 }
 
-async function gauge(url: string, name: string): Promise<number> {
-  const text = (await http(url, 'GET', '/metrics')).text;
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
-  return m === null ? 0 : Number(m[1]);
-}
-
 describe('a worker killed mid-stream', () => {
-  let stack: Stack;
   const TOKENS = 40;
 
-  beforeAll(async () => {
-    stack = await startTestStack('fault-worker-kill', {
-      workers: 2,
-      workerEnv: { WORKER_LOCK_MS: '1500' },
-      simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '20', SIM_REPLY_TOKENS: String(TOKENS) },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.stop();
+  const stack = useTestStack('fault-worker-kill', {
+    workers: 2,
+    workerEnv: { WORKER_LOCK_MS: '1500' },
+    simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '20', SIM_REPLY_TOKENS: String(TOKENS) },
   });
 
   it('has its replies taken up by the other worker: reset, then whole', async () => {
-    const sockets: OpenChat[] = [];
-    for (let i = 0; i < 6; i++) sockets.push(await startChat(stack.gateways[i % 2]!, `Survive a crash ${i} ${Date.now()}`));
-    await Promise.all(sockets.map(({ socket, messageId }) => socket.until((fs) => tokensOf(fs, messageId).length >= 3 || undefined, 10_000, 'tokens')));
+    // Ordinary clients: the SDK's, each recording what it read.
+    const chats = [];
+    for (let i = 0; i < 6; i++) {
+      const c = await connectedClient(stack.gateways[i % 2]!);
+      chats.push({ ...c, reply: c.client.send(`Survive a crash ${i} ${Date.now()}`) });
+    }
+    await Promise.all(chats.map(({ reply }) => tokensIn(reply, 3)));
     // Kill the worker that runs the most replies right now.
     const active = await Promise.all(stack.workers.map((w) => gauge(w.metricsUrl, 'llm_active_generations')));
     const victim = active[0]! >= active[1]! ? 0 : 1;
     expect(active[victim]).toBeGreaterThan(0);
     stack.workers[victim]!.process.kill('SIGKILL');
 
-    const replies = await Promise.all(sockets.map(({ socket, messageId }) => socket.until((fs) => replyOf(fs, messageId), 30_000, 'done after the crash')));
+    const outcomes = await Promise.all(chats.map(({ reply }) => reply.done()));
     let resets = 0;
-    for (const [i, r] of replies.entries()) {
-      expectSeqs(r.seqs);
-      expect(r.seqs).toHaveLength(TOKENS);
-      expect(r.done).toMatchObject({ finishReason: 'stop', seq: TOKENS });
-      const { socket, messageId } = sockets[i]!;
-      if (socket.frames.some((f) => f.type === 'reset' && f.messageId === messageId)) resets++;
-      socket.close();
+    for (const [i, { client, frames }] of chats.entries()) {
+      const { messageId } = outcomes[i]!;
+      // Judged on the frames as they came, not on what the client made of them.
+      wholeReply([frames], messageId, TOKENS);
+      expect(outcomes[i]!.resumes).toBe(0);
+      if (frames.some((f) => f.type === 'reset' && f.messageId === messageId)) resets++;
+      client.close();
     }
     expect(resets).toBe(active[victim]);
   });
 });
 
 describe('a gateway drained with sockets open', () => {
-  let stack: Stack;
   const TOKENS = 40;
 
-  beforeAll(async () => {
-    stack = await startTestStack('fault-drain', {
-      workers: 1,
-      gatewayEnv: { DRAIN_TIMEOUT_MS: '2000' },
-      simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '40', SIM_REPLY_TOKENS: String(TOKENS) },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.stop();
+  const stack = useTestStack('fault-drain', {
+    workers: 1,
+    gatewayEnv: { DRAIN_TIMEOUT_MS: '2000' },
+    simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '40', SIM_REPLY_TOKENS: String(TOKENS) },
   });
 
   it('tells every socket to reconnect (4000), exits cleanly, and the clients resume on the other gateway whole', async () => {
     const A = stack.gateways[0]!;
     const B = stack.gateways[1]!;
-    const clients: OpenChat[] = [];
-    for (let i = 0; i < 5; i++) clients.push(await startChat(A, `Drain me ${i} ${Date.now()}`));
-    await Promise.all(clients.map(({ socket, messageId }) => socket.until((fs) => tokensOf(fs, messageId).length >= 3 || undefined, 10_000, 'tokens')));
+    // Raw sockets: the test reads the close code and picks the seq each resume continues after.
+    const clients: OpenChat[] = await startChats([A], 5, 'Drain me', 3, 10_000);
 
     A.process.kill('SIGTERM');
     for (const { socket } of clients) {
@@ -96,9 +80,9 @@ describe('a gateway drained with sockets open', () => {
 
     const resumed = await Promise.all(
       clients.map(async ({ session, socket, messageId }) => {
-        const seen = tokensOf(socket.frames, messageId);
+        const seen = recorded(socket.frames, messageId);
         const again = await connect(B.wsUrl, session.sessionId, 'c', session.token);
-        again.send({ type: 'resume', messageId, afterSeq: seen.at(-1)?.seq ?? 0 });
+        again.send({ type: 'resume', messageId, afterSeq: seen.seqs.length });
         await again.until((fs) => fs.find((f) => f.type === 'done' && f.messageId === messageId), 15_000, 'done on B');
         again.close();
         return wholeReply([socket.frames, again.frames], messageId, TOKENS);
@@ -110,15 +94,14 @@ describe('a gateway drained with sockets open', () => {
 
 describe('a Redis outage', () => {
   let redis: RedisServer;
-  let stack: Stack;
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    stack = await startTestStack('fault-redis', { redisUrl: redis.url, workers: 1 });
-  }, 60_000);
+  });
+
+  const stack = useTestStack('fault-redis', () => ({ redisUrl: redis.url, workers: 1 }));
 
   afterAll(async () => {
-    await stack?.stop();
     await redis?.stop();
   });
 
@@ -127,7 +110,7 @@ describe('a Redis outage', () => {
     const socket = await connect(stack.gateways[1]!.wsUrl, before.sessionId, 'c', before.token);
     const ok = await sendChat(socket, 'Before the outage');
     if (!('messageId' in ok)) throw new Error('refused');
-    await socket.until((fs) => replyOf(fs, ok.messageId), 15_000, 'first reply');
+    expectWhole(await socket.until((fs) => replyOf(fs, ok.messageId), 15_000, 'first reply'));
 
     await redis.stop();
     for (const gw of stack.gateways) {
@@ -149,10 +132,7 @@ describe('a Redis outage', () => {
     const again = await startRedisServer({ port: redis.port });
     redis = again;
     for (const gw of stack.gateways) {
-      for (let i = 0; i < 100; i++) {
-        if ((await http(gw.url, 'GET', '/health')).status === 200) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitUntil(async () => (await http(gw.url, 'GET', '/health')).status === 200, 10_000, `${gw.instance} healthy`).catch(() => undefined);
       expect((await http(gw.url, 'GET', '/health')).status).toBe(200);
     }
     for (const [i, gw] of stack.gateways.entries()) {
@@ -162,8 +142,7 @@ describe('a Redis outage', () => {
       const sent = await sendChat(fresh, `After the outage ${i} ${Date.now()}`);
       if (!('messageId' in sent)) throw new Error(`refused after recovery: ${JSON.stringify(sent.error)}`);
       const reply = await fresh.until((fs) => replyOf(fs, sent.messageId), 20_000, 'a reply after recovery');
-      expectSeqs(reply.seqs);
-      expect(reply.seqs).toHaveLength(24);
+      expectWhole(reply, 24);
       fresh.close();
     }
     for (const p of [...stack.gateways.map((g) => g.process), ...stack.workers.map((w) => w.process)]) expect(p.running).toBe(true);
@@ -172,23 +151,16 @@ describe('a Redis outage', () => {
 });
 
 describe('a reader that stops reading', () => {
-  let stack: Stack;
   const TOKENS = 100_000;
 
-  beforeAll(async () => {
-    // A long reply as fast as the model can: about 7 MB of frames, more than the loopback
-    // socket buffers hold (4 MB send, 128 KB receive for a reader that never reads).
-    stack = await startTestStack('fault-slow-reader', {
-      gateways: 2,
-      workers: 1,
-      gatewayEnv: { WS_MAX_BACKPRESSURE_BYTES: String(256 * 1024) },
-      workerEnv: { MAX_REPLY_TOKENS: String(TOKENS), REPLY_MAX_FRAMES: String(TOKENS + 1000) },
-      simEnv: { SIM_TTFT_MS: '10', SIM_TOKENS_PER_SEC: '0', SIM_REPLY_TOKENS: String(TOKENS) },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.stop();
+  // A long reply as fast as the model can: about 7 MB of frames, more than the loopback
+  // socket buffers hold (4 MB send, 128 KB receive for a reader that never reads).
+  const stack = useTestStack('fault-slow-reader', {
+    gateways: 2,
+    workers: 1,
+    gatewayEnv: { WS_MAX_BACKPRESSURE_BYTES: String(256 * 1024) },
+    workerEnv: { MAX_REPLY_TOKENS: String(TOKENS), REPLY_MAX_FRAMES: String(TOKENS + 1000) },
+    simEnv: { SIM_TTFT_MS: '10', SIM_TOKENS_PER_SEC: '0', SIM_REPLY_TOKENS: String(TOKENS) },
   });
 
   it('is closed as a slow consumer (4001) and can resume the reply whole on the other gateway', async () => {
@@ -201,21 +173,17 @@ describe('a reader that stops reading', () => {
     const raw = (stalled.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     raw.pause();
     // The reply is written whole (its history entry appears) while the socket reads nothing.
-    for (let i = 0; i < 300; i++) {
-      const h = await http<{ messages: Array<{ id: string }> }>(A.url, 'GET', `/chat/session/${s.sessionId}`, { token: s.token });
-      if (h.json.messages.some((m) => m.id === sent.messageId)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(async () => (await history(A.url, s)).some((m) => m.id === sent.messageId), 30_000, 'the reply in the history').catch(() => undefined);
     await new Promise((r) => setTimeout(r, 200));
     raw.resume();
     await stalled.until(() => stalled.closed, 10_000, 'close').catch(() => undefined);
     expect(stalled.closed?.code).toBe(4001);
 
-    const seen = tokensOf(stalled.frames, sent.messageId);
-    expectSeqs(seen.map((f) => f.seq));
-    expect(seen.length).toBeLessThan(TOKENS);
+    const seen = recorded(stalled.frames, sent.messageId);
+    expectNoLoss(seen);
+    expect(seen.seqs.length).toBeLessThan(TOKENS);
     const again = await connect(stack.gateways[1]!.wsUrl, s.sessionId, 'c', s.token);
-    again.send({ type: 'resume', messageId: sent.messageId, afterSeq: seen.at(-1)?.seq ?? 0 });
+    again.send({ type: 'resume', messageId: sent.messageId, afterSeq: seen.seqs.length });
     await again.until((fs) => fs.find((f) => f.type === 'done' && f.messageId === sent.messageId), 20_000, 'done after resume');
     wholeReply([stalled.frames, again.frames], sent.messageId, TOKENS);
     again.close();

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, http, newSession, replyOf, sendChat, UpgradeRefused, type TestSocket } from '../support/chat-client.js';
+import { connect, http, newSession, sendChat, UpgradeRefused, type TestSocket } from '../support/chat-client.js';
+import { expectWhole, replyOf } from '../support/replies.js';
 import { OtlpReceiver, type ReceivedSpan } from '@chat-fleet/stack';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
@@ -58,7 +59,7 @@ async function chatOnce(gateway: { url: string; wsUrl: string }, content: string
   const socket = await connect(gateway.wsUrl, session.sessionId, 'c', session.token);
   const sent = await sendChat(socket, content);
   if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
-  await socket.until((fs) => replyOf(fs, sent.messageId), 15_000, 'done');
+  expectWhole(await socket.until((fs) => replyOf(fs, sent.messageId), 15_000, 'done'));
   return { sessionId: session.sessionId, token: session.token, messageId: sent.messageId, socket };
 }
 

@@ -4,13 +4,10 @@
 // what the history holds carry the placeholders, never the value.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { http, newSession } from '../support/chat-client.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
-
-interface SimRequest {
-  messages: Array<{ role: string; content: string }>;
-}
+import { simRequests } from '../support/probes.js';
+import { useTestStack } from '../support/test-stack.js';
 
 const FORMS = [
   { name: 'full-width @', raw: 'taro＠example.com', kind: 'EMAIL', say: (v: string) => `Mail ${v} please`, expected: 'Mail [EMAIL] please' },
@@ -27,15 +24,7 @@ const FORMS = [
   { name: 'full-width DNI', raw: '１２３４５６７８Ｚ', kind: 'NATIONAL_ID', say: (v: string) => `DNI ${v} gracias`, expected: 'DNI [NATIONAL_ID] gracias' },
 ] as const;
 
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await startTestStack('pii-forms', { gateways: 1, workers: 1 });
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack('pii-forms', { gateways: 1, workers: 1 });
 
 describe('personal data in the forms people paste', () => {
   it.each(FORMS)('$name: replaced before the model and the history see it', async ({ raw, kind, say, expected }) => {
@@ -50,7 +39,7 @@ describe('personal data in the forms people paste', () => {
     expect(sent.status).toBe(200);
     expect(sent.json.scrubbed).toEqual({ [kind]: 1 });
 
-    const requests = (await http<SimRequest[]>(stack.sim!.url, 'GET', '/_sim/requests?limit=1000')).json;
+    const requests = await simRequests(stack, 1000);
     const seen = requests.map((r) => r.messages.at(-1)?.content ?? '').filter((c) => c.startsWith(tag));
     expect(seen).toEqual([`${tag}: ${expected}`]);
 

@@ -1,23 +1,14 @@
 // Per-user limits hold across gateways because their counters live in Redis.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Stack } from '@chat-fleet/stack';
+import { describe, expect, it } from '@jest/globals';
 import { http, newSession } from '../support/chat-client.js';
-import { startTestStack } from '../support/test-stack.js';
+import { useTestStack } from '../support/test-stack.js';
 
-let stack: Stack;
-
-beforeAll(async () => {
-  // 120 tokens a minute: a reply here costs about 40 (24 completion + the prompt).
-  // Replies of at most 30 tokens: a worker reserves the prompt plus 30 before each model call.
-  stack = await startTestStack('rate-limits', {
-    env: { RATE_LIMIT_USER_TOKENS_PER_MIN: '120' },
-    workerEnv: { MAX_REPLY_TOKENS: '30' },
-    simEnv: { SIM_TTFT_MS: '5', SIM_TOKENS_PER_SEC: '0' },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
+// 120 tokens a minute: a reply here costs about 40 (24 completion + the prompt).
+// Replies of at most 30 tokens: a worker reserves the prompt plus 30 before each model call.
+const stack = useTestStack('rate-limits', {
+  env: { RATE_LIMIT_USER_TOKENS_PER_MIN: '120' },
+  workerEnv: { MAX_REPLY_TOKENS: '30' },
+  simEnv: { SIM_TTFT_MS: '5', SIM_TOKENS_PER_SEC: '0' },
 });
 
 describe('rate limits shared by every gateway', () => {

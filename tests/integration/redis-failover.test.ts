@@ -7,8 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { keySlot, startRedisCluster, startRedisSentinel, type RedisCluster, type RedisSentinelSet } from '@chat-fleet/stack';
 import { writeArtifact } from '../support/artifacts.js';
-import { connect, expectSeqs, http, replyOf, startChat, tokensOf, type OpenChat } from '../support/chat-client.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { connect, startChat, startChats, type OpenChat } from '../support/chat-client.js';
+import { history } from '../support/probes.js';
+import { endingOf, expectWhole, replyOf } from '../support/replies.js';
+import { useTestStack, type TestStack } from '../support/test-stack.js';
 
 const TOKENS = 40;
 const SLOW_SIM = { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '20', SIM_REPLY_TOKENS: String(TOKENS) };
@@ -24,19 +26,13 @@ interface Outcome {
 async function judge(stack: TestStack, chats: OpenChat[]): Promise<Outcome> {
   const outcome: Outcome = { sent: chats.length, whole: 0, errors: [], resets: 0 };
   for (const c of chats) {
-    const end = await c.socket.until(
-      (fs) => fs.find((f) => (f.type === 'done' || f.type === 'error') && 'messageId' in f && f.messageId === c.messageId),
-      60_000,
-      `the end of ${c.messageId}`,
-    );
+    const live = await c.socket.until((fs) => endingOf(fs, c.messageId), 60_000, `the end of ${c.messageId}`);
     if (c.socket.frames.some((f) => f.type === 'reset' && f.messageId === c.messageId)) outcome.resets++;
-    if (end.type === 'error') {
-      outcome.errors.push(end.code);
+    if (live.kind === 'error') {
+      outcome.errors.push(live.code);
       continue;
     }
-    const live = replyOf(c.socket.frames, c.messageId)!;
-    expectSeqs(live.seqs);
-    expect(live.seqs).toHaveLength(TOKENS);
+    expectWhole(live, TOKENS);
     expect(live.done).toMatchObject({ finishReason: 'stop', seq: TOKENS });
     // What a client that resumes from the start on the other gateway gets: the same text.
     const other = stack.gateways[1]!;
@@ -44,45 +40,30 @@ async function judge(stack: TestStack, chats: OpenChat[]): Promise<Outcome> {
     again.send({ type: 'resume', messageId: c.messageId, afterSeq: 0 });
     const stored = await again.until((fs) => replyOf(fs, c.messageId), 20_000, 'the stored reply');
     again.close();
-    expectSeqs(stored.seqs);
+    expectWhole(stored);
     expect(stored.text).toBe(live.text);
-    const h = await http<{ messages: Array<{ id: string; content: string }> }>(other.url, 'GET', `/chat/session/${c.session.sessionId}`, { token: c.session.token });
-    expect(h.json.messages.find((m) => m.id === c.messageId)?.content).toBe(live.text);
+    expect((await history(other.url, c.session)).find((m) => m.id === c.messageId)?.content).toBe(live.text);
     outcome.whole++;
   }
   for (const code of outcome.errors) expect(['unavailable', 'upstream_error']).toContain(code);
   return outcome;
 }
 
-async function startChats(stack: TestStack, n: number, label: string): Promise<OpenChat[]> {
-  const chats: OpenChat[] = [];
-  for (let i = 0; i < n; i++) chats.push(await startChat(stack.gateways[i % 2]!, `${label} ${i} ${Date.now()}`));
-  await Promise.all(chats.map((c) => c.socket.until((fs) => tokensOf(fs, c.messageId).length >= 3 || undefined, 15_000, 'first tokens')));
-  return chats;
-}
-
 describe('on a Redis Cluster', () => {
   let cluster: RedisCluster;
-  let stack: TestStack;
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
-    stack = await startTestStack('cluster-faults', {
-      redis: cluster.topology,
-      gateways: 2,
-      workers: 2,
-      env: { QUEUE_SHARDS: '3', REPLY_TIMEOUT_MS: '60000' },
-      simEnv: SLOW_SIM,
-    });
-  }, 90_000);
+  }, 60_000);
+
+  const stack = useTestStack('cluster-faults', () => ({ redis: cluster.topology, gateways: 2, workers: 2, env: { QUEUE_SHARDS: '3', REPLY_TIMEOUT_MS: '60000' }, simEnv: SLOW_SIM }));
 
   afterAll(async () => {
-    await stack?.stop();
     await cluster?.stop();
   });
 
   it('a killed primary holding a streaming session: its replica takes over, every reply ends whole or clearly', async () => {
-    const chats = await startChats(stack, 6, 'Primary kill');
+    const chats = await startChats(stack.gateways, 6, 'Primary kill');
     const victim = await cluster.nodeForSlot(keySlot(`{${chats[0]!.session.sessionId}}`));
     const onVictim = (await Promise.all(chats.map(async (c) => (await cluster.nodeForSlot(keySlot(`{${c.session.sessionId}}`))).port === victim.port))).filter(Boolean).length;
     cluster.kill(victim.port, 'SIGKILL');
@@ -94,7 +75,7 @@ describe('on a Redis Cluster', () => {
   }, 120_000);
 
   it('a slot migrated to another primary mid-reply: subscriptions follow the slot, every reply ends whole', async () => {
-    const chats = await startChats(stack, 4, 'Slot move');
+    const chats = await startChats(stack.gateways, 4, 'Slot move');
     const slot = keySlot(`{${chats[0]!.session.sessionId}}`);
     const from = await cluster.nodeForSlot(slot);
     const to = (await cluster.primaries()).find((p) => p.port !== from.port)!;
@@ -109,28 +90,26 @@ describe('on a Redis Cluster', () => {
 
 describe('on Sentinel', () => {
   let sentinel: RedisSentinelSet;
-  let stack: TestStack;
 
   beforeAll(async () => {
     sentinel = await startRedisSentinel();
-    stack = await startTestStack('sentinel-faults', { redis: sentinel.topology, gateways: 2, workers: 2, env: { REPLY_TIMEOUT_MS: '60000' }, simEnv: SLOW_SIM });
-  }, 90_000);
+  }, 60_000);
+
+  const stack = useTestStack('sentinel-faults', () => ({ redis: sentinel.topology, gateways: 2, workers: 2, env: { REPLY_TIMEOUT_MS: '60000' }, simEnv: SLOW_SIM }));
 
   afterAll(async () => {
-    await stack?.stop();
     await sentinel?.stop();
   });
 
   it('a failover mid-reply: every reply ends whole or clearly, and new messages are served by the new primary', async () => {
-    const chats = await startChats(stack, 4, 'Failover');
+    const chats = await startChats(stack.gateways, 4, 'Failover');
     const before = await sentinel.primary();
     const after = await sentinel.failover();
     expect(after.port).not.toBe(before.port);
     const outcome = await judge(stack, chats);
     expect(outcome.whole).toBeGreaterThan(0);
     const next = await startChat(stack.gateways[0]!, `After the failover ${Date.now()}`);
-    const reply = await next.socket.until((fs) => replyOf(fs, next.messageId), 30_000, 'a reply after the failover');
-    expectSeqs(reply.seqs);
+    expectWhole(await next.socket.until((fs) => replyOf(fs, next.messageId), 30_000, 'a reply after the failover'));
     writeArtifact('sentinel-failover', { ...outcome, framesLostOrDoubled: 0 });
     for (const c of [...chats, next]) c.socket.close();
   }, 120_000);

@@ -5,26 +5,27 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@chat-fleet/stack';
-import { connect, expectSeqs, http, newSession, replyOf, sendChat, startChat, tokensOf } from '../support/chat-client.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { connect, http, newSession, sendChat, startChats } from '../support/chat-client.js';
+import { waitUntil } from '../support/probes.js';
+import { endingOf, expectWhole, replyOf } from '../support/replies.js';
+import { useTestStack } from '../support/test-stack.js';
 
 const TOKENS = 40;
 let server: RedisServer;
 let redis: Redis;
-let stack: TestStack;
 
 beforeAll(async () => {
   server = await startRedisServer();
   redis = new Redis(server.url);
-  stack = await startTestStack('redis-full', {
-    redisUrl: server.url,
-    workers: 1,
-    simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '10', SIM_REPLY_TOKENS: String(TOKENS) },
-  });
-}, 60_000);
+});
+
+const stack = useTestStack('redis-full', () => ({
+  redisUrl: server.url,
+  workers: 1,
+  simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '10', SIM_REPLY_TOKENS: String(TOKENS) },
+}));
 
 afterAll(async () => {
-  await stack?.stop();
   redis?.disconnect();
   await server?.stop();
 });
@@ -34,14 +35,15 @@ interface Health {
   redisMemory: { usedBytes: number; maxBytes: number; ratio: number | null; refusing: boolean } | null;
 }
 
-async function waitForRefusing(refusing: boolean): Promise<Array<{ status: number; json: Health }>> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const answers = await Promise.all(stack.gateways.map((g) => http<Health>(g.url, 'GET', '/health')));
-    if (answers.every((a) => a.json.redisMemory?.refusing === refusing)) return answers;
-    if (Date.now() > deadline) throw new Error(`health never showed refusing=${refusing}: ${JSON.stringify(answers.map((a) => a.json))}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitForRefusing(refusing: boolean): Promise<Array<{ status: number; json: Health }>> {
+  return waitUntil(
+    async () => {
+      const answers = await Promise.all(stack.gateways.map((g) => http<Health>(g.url, 'GET', '/health')));
+      return answers.every((a) => a.json.redisMemory?.refusing === refusing) && answers;
+    },
+    10_000,
+    `health showing refusing=${refusing}`,
+  );
 }
 
 describe('Redis past its high-water mark', () => {
@@ -49,8 +51,7 @@ describe('Redis past its high-water mark', () => {
     const [A, B] = [stack.gateways[0]!, stack.gateways[1]!];
     const waiting = await newSession(A.url);
     const waitingSocket = await connect(B.wsUrl, waiting.sessionId, 'w', waiting.token);
-    const streaming = await startChat(A, `A long reply through a full Redis ${Date.now()}`);
-    await streaming.socket.until((fs) => tokensOf(fs, streaming.messageId).length >= 3 || undefined, 10_000, 'first tokens');
+    const streaming = (await startChats([A], 1, 'A long reply through a full Redis', 3, 10_000))[0]!;
 
     // The data that filled Redis, then a maxmemory just above what is used now (95%).
     // SETRANGE grows it on the server: no 4 MB query buffer to inflate the reading below.
@@ -60,7 +61,7 @@ describe('Redis past its high-water mark', () => {
     await redis.config('SET', 'maxmemory', String(Math.ceil(used / 0.95)));
 
     const full = await waitForRefusing(true);
-    expect(replyOf(streaming.socket.frames, streaming.messageId)).toBeUndefined();
+    expect(endingOf(streaming.socket.frames, streaming.messageId)).toBeUndefined();
     for (const h of full) {
       expect(h.status).toBe(200);
       expect(h.json.status).toBe('degraded');
@@ -83,8 +84,7 @@ describe('Redis past its high-water mark', () => {
 
     // The reply that was streaming finishes whole.
     const reply = await streaming.socket.until((fs) => replyOf(fs, streaming.messageId), 20_000, 'the reply in flight');
-    expectSeqs(reply.seqs);
-    expect(reply.seqs).toHaveLength(TOKENS);
+    expectWhole(reply, TOKENS);
     expect(reply.done).toMatchObject({ finishReason: 'stop', seq: TOKENS });
 
     // Room again: new work is accepted.
@@ -97,7 +97,7 @@ describe('Redis past its high-water mark', () => {
     const again = await sendChat(waitingSocket, `Accepted again ${Date.now()}`);
     if (!('messageId' in again)) throw new Error(`refused: ${JSON.stringify(again.error)}`);
     const after = await waitingSocket.until((fs) => replyOf(fs, again.messageId), 20_000, 'a reply after');
-    expect(after.seqs).toHaveLength(TOKENS);
+    expectWhole(after, TOKENS);
     waitingSocket.close();
     streaming.socket.close();
   });

@@ -1,19 +1,13 @@
 // RELAY_SUBSCRIPTION=gateway: each gateway holds one pattern subscription for every session
 // channel instead of one per session. Replies must still reach every socket of their session on
 // every gateway, whole, and never a socket of another session.
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { connect, expectSeqs, newSession, replyOf, sendChat } from '../support/chat-client.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { expect, it } from '@jest/globals';
+import { connect, newSession, sendChat } from '../support/chat-client.js';
+import { expectWhole, replyOf } from '../support/replies.js';
+import { useTestStack,  } from '../support/test-stack.js';
 
-let stack: TestStack;
 
-beforeAll(async () => {
-  stack = await startTestStack('relay-gateway-mode', { gatewayEnv: { RELAY_SUBSCRIPTION: 'gateway' } });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack('relay-gateway-mode', { gatewayEnv: { RELAY_SUBSCRIPTION: 'gateway' } });
 
 it('relays a reply whole to the session on both gateways and to no other session', async () => {
   const [g1, g2] = [stack.gateways[0]!, stack.gateways[1]!];
@@ -27,15 +21,15 @@ it('relays a reply whole to the session on both gateways and to no other session
   if (!('messageId' in sent)) throw new Error(JSON.stringify(sent.error));
   const ra = await a.until((fs) => replyOf(fs, sent.messageId), 15_000, 'reply on gateway 1');
   const rb = await b.until((fs) => replyOf(fs, sent.messageId), 15_000, 'reply on gateway 2');
-  expectSeqs(ra.seqs);
+  expectWhole(ra);
   expect(ra.seqs.length).toBeGreaterThan(0);
   expect(rb.text).toBe(ra.text);
-  expectSeqs(rb.seqs);
+  expectWhole(rb);
 
   // The bystander's own reply arrives, and none of the first session's frames did.
   const own = await sendChat(bystander, 'a different question');
   if (!('messageId' in own)) throw new Error(JSON.stringify(own.error));
-  await bystander.until((fs) => replyOf(fs, own.messageId), 15_000, "the bystander's reply");
+  expectWhole(await bystander.until((fs) => replyOf(fs, own.messageId), 15_000, "the bystander's reply"));
   expect(bystander.frames.some((f) => 'messageId' in f && f.messageId === sent.messageId)).toBe(false);
 
   // A socket that joins later resumes the finished reply on the other gateway.
@@ -43,5 +37,6 @@ it('relays a reply whole to the session on both gateways and to no other session
   late.send({ type: 'resume', messageId: sent.messageId, afterSeq: 0 });
   const rl = await late.until((fs) => replyOf(fs, sent.messageId), 10_000, 'the resumed reply');
   expect(rl.text).toBe(ra.text);
+  expectWhole(rl);
   for (const s of [a, b, bystander, late]) s.close();
 });

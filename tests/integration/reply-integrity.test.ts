@@ -7,21 +7,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import type { RedisClient } from '@chat-fleet/shared';
 import { startRedisServer, type RedisServer } from '@chat-fleet/stack';
-import { connect, expectSeqs, http, newSession, replyOf, sendChat, startChat, tokensOf, type Frame, type OpenChat, type TestSocket } from '../support/chat-client.js';
+import { assembleRecorded, type ReplyFrameLike } from '@chat-fleet/client';
+import { connect, http, newSession, sendChat, startChat, startChats, tokensOf, type OpenChat } from '../support/chat-client.js';
 import { writeArtifact } from '../support/artifacts.js';
-import { testRedis } from '../support/test-redis.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { gauge, history, simRequests, sleep } from '../support/probes.js';
+import { endingOf, expectWhole, replyOf, type Ended } from '../support/replies.js';
+import { connectedClient } from '../support/sdk-client.js';
+import { useTestRedis } from '../support/test-redis.js';
+import { useTestStack, type TestStack } from '../support/test-stack.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface SimRequest {
-  messages: Array<{ role: string; content: string }>;
-}
-
-async function simRequests(stack: TestStack): Promise<SimRequest[]> {
-  return (await http<SimRequest[]>(stack.sim!.url, 'GET', '/_sim/requests?limit=10000')).json;
+/** Wakes every worker a test stopped with SIGSTOP, so that the stack can stop. */
+function wakeWorkers(stack: TestStack): void {
+  for (const w of stack.workers) w.process.kill('SIGCONT');
 }
 
 /** How many model calls carried `needle` in their last user message. */
@@ -29,60 +27,26 @@ async function modelCallsFor(stack: TestStack, needle: string): Promise<number> 
   return (await simRequests(stack)).filter((r) => r.messages.at(-1)?.content.includes(needle)).length;
 }
 
-async function gauge(url: string, name: string): Promise<number> {
-  const text = (await http(url, 'GET', '/metrics')).text;
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
-  return m === null ? 0 : Number(m[1]);
-}
-
-type Ending = { kind: 'done'; frames: Frame[] } | { kind: 'error'; code: string; message: string };
-
-/** The end of one reply as a socket saw it: `done` (with its frames) or `error`. */
-function endingOf(socket: TestSocket, messageId: string): Ending | undefined {
-  const mine = socket.frames.filter((f) => 'messageId' in f && f.messageId === messageId);
-  const end = mine.find((f) => f.type === 'done' || f.type === 'error');
-  if (end === undefined) return undefined;
-  if (end.type === 'error') return { kind: 'error', code: end.code, message: end.message };
-  return { kind: 'done', frames: mine };
-}
-
-/** A `done` reply must be whole: seq 1..n after the last reset, done.seq n. */
-function expectWholeIfDone(ending: Ending, messageId: string): string | undefined {
+/** A `done` reply must be whole; its text, or undefined for an error. */
+function expectWholeIfDone(ending: Ended): string | undefined {
   if (ending.kind !== 'done') return undefined;
-  const reply = replyOf(ending.frames, messageId)!;
-  expectSeqs(reply.seqs);
-  expect(reply.done.seq).toBe(reply.seqs.length);
-  return reply.text;
+  expectWhole(ending);
+  return ending.text;
 }
 
-async function history(base: string, sessionId: string, token: string): Promise<Array<{ id: string; role: string; content: string; status?: string }>> {
-  const r = await http<{ messages: Array<{ id: string; role: string; content: string; status?: string }> }>(base, 'GET', `/chat/session/${sessionId}`, { token });
-  return r.json.messages;
-}
-
-/** The stored frames of a reply as a socket that resumes from the start gets them. */
+/** The stored frames of a reply as a socket that resumes from the start (after seq 0) gets them. */
 async function resumedText(base: string, wsBase: string, session: { sessionId: string; token: string }, messageId: string): Promise<string> {
   const s = await connect(wsBase, session.sessionId, `r${Math.random().toString(36).slice(2, 8)}`, session.token);
   s.send({ type: 'resume', messageId, afterSeq: 0 });
-  await s.until((fs) => fs.find((f) => (f.type === 'done' || f.type === 'error') && 'messageId' in f && f.messageId === messageId), 15_000, 'the stored reply');
-  const reply = replyOf(s.frames, messageId);
+  const reply = await s.until((fs) => endingOf(fs, messageId), 15_000, 'the stored reply');
   s.close();
-  if (reply === undefined) return '<error>';
-  expectSeqs(reply.seqs);
+  if (reply.kind === 'error') return '<error>';
+  expectWhole(reply);
   return reply.text;
 }
 
 describe('1. a reply the gateway ended never reaches the model', () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startTestStack('stale-jobs', { workers: 1, gatewayEnv: { REPLY_TIMEOUT_MS: '6000' } });
-  }, 60_000);
-
-  afterAll(async () => {
-    stack?.workers[0]?.process.kill('SIGCONT');
-    await stack?.stop();
-  });
+  const stack = useTestStack('stale-jobs', { workers: 1, gatewayEnv: { REPLY_TIMEOUT_MS: '6000' } }, { beforeStop: wakeWorkers });
 
   it('ends in unavailable while the worker is stopped, and the woken worker neither calls the model nor writes', async () => {
     const worker = stack.workers[0]!.process;
@@ -92,17 +56,17 @@ describe('1. a reply the gateway ended never reaches the model', () => {
       return startChat(stack.gateways[0]!, `Answer this late ${needle}`);
     })();
     try {
-      const ending = await chat.socket.until((_fs) => endingOf(chat.socket, chat.messageId), 15_000, 'the timeout');
+      const ending = await chat.socket.until((fs) => endingOf(fs, chat.messageId), 15_000, 'the timeout');
       expect(ending).toMatchObject({ kind: 'error', code: 'unavailable' });
     } finally {
       worker.kill('SIGCONT');
     }
     // The worker wakes up with the job in hand (or in the queue): give it time to act on it.
     const fresh = await startChat(stack.gateways[1]!, `Are you awake ${needle}-2`);
-    await fresh.socket.until((fs) => replyOf(fs, fresh.messageId), 20_000, 'a later reply');
+    expectWhole(await fresh.socket.until((fs) => replyOf(fs, fresh.messageId), 20_000, 'a later reply'));
     await sleep(500);
     expect(await modelCallsFor(stack, `late ${needle}`)).toBe(0);
-    const h = await history(stack.gateways[0]!.url, chat.session.sessionId, chat.session.token);
+    const h = await history(stack.gateways[0]!.url, chat.session);
     expect(h.filter((m) => m.role === 'assistant')).toEqual([]);
     // Nothing after the error frame.
     const after = chat.socket.frames.filter((f) => 'messageId' in f && f.messageId === chat.messageId);
@@ -113,21 +77,14 @@ describe('1. a reply the gateway ended never reaches the model', () => {
 });
 
 describe('1. overload: replies nobody waits for any more are dropped, not generated', () => {
-  let stack: TestStack;
 
-  beforeAll(async () => {
-    // One worker, two streams at a time, ~0.5 s a reply: about 4 replies a second.
-    stack = await startTestStack('overload', {
-      gateways: 2,
-      workers: 1,
-      gatewayEnv: { REPLY_TIMEOUT_MS: '2500', RATE_LIMIT_USER_PER_MIN: '0' },
-      workerEnv: { WORKER_CONCURRENCY: '2', COALESCE: 'false', CACHE_TTL_SECONDS: '0' },
-      simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '40', SIM_REPLY_TOKENS: '16' },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.stop();
+  // One worker, two streams at a time, ~0.5 s a reply: about 4 replies a second.
+  const stack = useTestStack('overload', {
+    gateways: 2,
+    workers: 1,
+    gatewayEnv: { REPLY_TIMEOUT_MS: '2500', RATE_LIMIT_USER_PER_MIN: '0' },
+    workerEnv: { WORKER_CONCURRENCY: '2', COALESCE: 'false', CACHE_TTL_SECONDS: '0' },
+    simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '40', SIM_REPLY_TOKENS: '16' },
   });
 
   it('offers 3x what one worker serves; once the load stops the queue drains in seconds and model calls match the replies still wanted', async () => {
@@ -138,11 +95,11 @@ describe('1. overload: replies nobody waits for any more are dropped, not genera
       chats.push(await startChat(stack.gateways[i % 2]!, `Question ${i} ${needle}`));
       await sleep(80);
     }
-    const endings = await Promise.all(chats.map((c) => c.socket.until(() => endingOf(c.socket, c.messageId), 20_000, 'an ending')));
+    const endings = await Promise.all(chats.map((c) => c.socket.until((fs) => endingOf(fs, c.messageId), 20_000, 'an ending')));
     const loadEnded = Date.now();
     const done = endings.filter((e) => e.kind === 'done').length;
     const failed = endings.filter((e) => e.kind === 'error');
-    for (const [i, e] of endings.entries()) expectWholeIfDone(e, chats[i]!.messageId);
+    for (const e of endings) expectWholeIfDone(e);
     for (const e of failed) expect(e).toMatchObject({ code: 'unavailable' });
     expect(failed.length).toBeGreaterThan(0);
     // The queue drains within seconds of the load stopping.
@@ -166,48 +123,45 @@ describe('1. overload: replies nobody waits for any more are dropped, not genera
 describe('2. a Redis write that fails mid-reply', () => {
   let redis: RedisServer;
   let admin: Redis;
-  let stack: TestStack;
   const TOKENS = 40;
 
   beforeAll(async () => {
     redis = await startRedisServer();
     admin = new Redis(redis.url);
-    stack = await startTestStack('write-fails', {
-      redisUrl: redis.url,
-      gateways: 2,
-      workers: 1,
-      gatewayEnv: { REPLY_TIMEOUT_MS: '30000' },
-      simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '25', SIM_REPLY_TOKENS: String(TOKENS) },
-    });
-  }, 60_000);
+  });
+
+  const stack = useTestStack('write-fails', () => ({
+    redisUrl: redis.url,
+    gateways: 2,
+    workers: 1,
+    gatewayEnv: { REPLY_TIMEOUT_MS: '30000' },
+    simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '25', SIM_REPLY_TOKENS: String(TOKENS) },
+  }));
 
   afterAll(async () => {
-    await stack?.stop();
     admin?.disconnect();
     await redis?.stop();
   });
 
   async function checkEndings(chats: OpenChat[], fault: string): Promise<void> {
-    const endings = await Promise.all(chats.map((c) => c.socket.until(() => endingOf(c.socket, c.messageId), 40_000, 'an ending')));
+    const endings = await Promise.all(chats.map((c) => c.socket.until((fs) => endingOf(fs, c.messageId), 40_000, 'an ending')));
     const resets = chats.filter((c) => c.socket.frames.some((f) => f.type === 'reset' && f.messageId === c.messageId)).length;
     writeArtifact(`fault-${fault}`, { sent: chats.length, whole: endings.filter((e) => e.kind === 'done').length, errors: endings.filter((e) => e.kind === 'error').map((e) => (e.kind === 'error' ? e.code : '')), restartedWithReset: resets });
     for (const [i, e] of endings.entries()) {
       const { session, messageId } = chats[i]!;
-      const live = expectWholeIfDone(e, messageId);
+      const live = expectWholeIfDone(e);
       if (live === undefined) continue;
       expect(live.length).toBeGreaterThan(0);
       // The record a resume reads, and the history, hold the same whole text.
       expect(await resumedText(stack.gateways[1]!.url, stack.gateways[1]!.wsUrl, session, messageId)).toBe(live);
-      const h = await history(stack.gateways[0]!.url, session.sessionId, session.token);
+      const h = await history(stack.gateways[0]!.url, session);
       expect(h.find((m) => m.id === messageId)?.content).toBe(live);
     }
     expect(endings.filter((e) => e.kind === 'done').length).toBeGreaterThan(0);
   }
 
   it('refused writes (Redis out of memory for a moment): never done after a gap', async () => {
-    const chats: OpenChat[] = [];
-    for (let i = 0; i < 4; i++) chats.push(await startChat(stack.gateways[i % 2]!, `Refused writes ${i} ${Date.now()}`));
-    await Promise.all(chats.map((c) => c.socket.until((fs) => tokensOf(fs, c.messageId).length >= 4 || undefined, 10_000, 'tokens')));
+    const chats = await startChats(stack.gateways, 4, 'Refused writes', 4, 10_000);
     await admin.config('SET', 'maxmemory', '1');
     await sleep(400);
     await admin.config('SET', 'maxmemory', '0');
@@ -216,9 +170,7 @@ describe('2. a Redis write that fails mid-reply', () => {
   }, 90_000);
 
   it("a killed command connection (commands resent after the reconnect): the reply still ends, never silent", async () => {
-    const chats: OpenChat[] = [];
-    for (let i = 0; i < 4; i++) chats.push(await startChat(stack.gateways[i % 2]!, `Killed connection ${i} ${Date.now()}`));
-    await Promise.all(chats.map((c) => c.socket.until((fs) => tokensOf(fs, c.messageId).length >= 4 || undefined, 10_000, 'tokens')));
+    const chats = await startChats(stack.gateways, 4, 'Killed connection', 4, 10_000);
     // Kill it again and again while frames are in flight: some are sent but unanswered each time.
     let killed = 0;
     for (let k = 0; k < 8; k++) {
@@ -238,22 +190,17 @@ describe('2. a Redis write that fails mid-reply', () => {
 });
 
 describe('3. a fenced stale attempt publishes nothing', () => {
-  let stack: TestStack;
   const TOKENS = 40;
-
-  beforeAll(async () => {
-    stack = await startTestStack('stale-attempt', {
+  const stack = useTestStack(
+    'stale-attempt',
+    {
       gateways: 2,
       workers: 2,
       workerEnv: { WORKER_LOCK_MS: '1500' },
       simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '20', SIM_REPLY_TOKENS: String(TOKENS) },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const w of stack?.workers ?? []) w.process.kill('SIGCONT');
-    await stack?.stop();
-  });
+    },
+    { beforeStop: wakeWorkers },
+  );
 
   it('an SSE reader sees the taken-over reply whole, with no frame of the stopped worker after the reset', async () => {
     const gw = stack.gateways[0]!;
@@ -289,34 +236,23 @@ describe('3. a fenced stale attempt publishes nothing', () => {
     await sleep(300);
     stack.workers[victim]!.process.kill('SIGCONT');
     await reader;
-    const lastReset = events.map((e) => e.type).lastIndexOf('reset');
-    const after = events.slice(lastReset + 1);
-    const seqs = after.filter((e) => e.type === 'token').map((e) => e.seq!);
-    expectSeqs(seqs);
-    expect(seqs).toHaveLength(TOKENS);
-    expect(after.at(-1)).toMatchObject({ type: 'done', seq: TOKENS });
+    // Every event of the stream is this reply's: after the reset, seq 1..TOKENS once, then done.
+    const reply = assembleRecorded(events.filter((e): e is ReplyFrameLike => e.type !== 'ack'));
+    expect(reply.attempt).toBeGreaterThan(1);
+    expectWhole(reply, TOKENS);
+    expect(events.at(-1)).toMatchObject({ type: 'done', seq: TOKENS });
   }, 60_000);
 });
 
 describe('4. frames lost by pub/sub are filled from the stream', () => {
-  let stack: TestStack;
-  let admin: RedisClient;
   const TOKENS = 60;
-
-  beforeAll(async () => {
-    // The run's Redis (on a Sentinel set-up, its primary): CLIENT KILL reaches one server, so this
-    // file stays out of the cluster run.
-    admin = testRedis();
-    stack = await startTestStack('pubsub-gaps', {
-      gateways: 2,
-      workers: 2,
-      simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '80', SIM_REPLY_TOKENS: String(TOKENS) },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    admin?.disconnect();
-    await stack?.stop();
+  // The run's Redis (on a Sentinel set-up, its primary): CLIENT KILL reaches one server, so this
+  // file stays out of the cluster run.
+  const admin = useTestRedis();
+  const stack = useTestStack('pubsub-gaps', {
+    gateways: 2,
+    workers: 2,
+    simEnv: { SIM_TTFT_MS: '30', SIM_TOKENS_PER_SEC: '80', SIM_REPLY_TOKENS: String(TOKENS) },
   });
 
   it('CLIENT KILL TYPE pubsub mid-reply: every socket, REST reader and coalesced history is whole', async () => {
@@ -334,10 +270,9 @@ describe('4. frames lost by pub/sub are filled from the stream', () => {
     }
     const replies = await Promise.all(chats.map((c) => c.socket.until((fs) => replyOf(fs, c.messageId), 30_000, 'done')));
     for (const [i, r] of replies.entries()) {
-      expectSeqs(r.seqs);
-      expect(r.seqs).toHaveLength(TOKENS);
+      expectWhole(r, TOKENS);
       const c = chats[i]!;
-      const h = await history(stack.gateways[0]!.url, c.session.sessionId, c.session.token);
+      const h = await history(stack.gateways[0]!.url, c.session);
       expect(h.find((m) => m.id === c.messageId)?.content).toBe(r.text);
     }
     // Identical prompts got identical text (the simulator is deterministic), coalesced or not.
@@ -352,16 +287,7 @@ describe('4. frames lost by pub/sub are filled from the stream', () => {
 });
 
 describe('5. a reply whose gateway died is still ended', () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startTestStack('deadline-owner', { gateways: 2, workers: 1, gatewayEnv: { REPLY_TIMEOUT_MS: '3000' } });
-  }, 60_000);
-
-  afterAll(async () => {
-    stack?.workers[0]?.process.kill('SIGCONT');
-    await stack?.stop();
-  });
+  const stack = useTestStack('deadline-owner', { gateways: 2, workers: 1, gatewayEnv: { REPLY_TIMEOUT_MS: '3000' } }, { beforeStop: wakeWorkers });
 
   it('by another gateway, at the deadline, and the worker then drops it', async () => {
     const [A, B] = stack.gateways;
@@ -373,34 +299,27 @@ describe('5. a reply whose gateway died is still ended', () => {
     const sent = await sendChat(sender, `Nobody will end this ${needle}`);
     if (!('messageId' in sent)) throw new Error('refused');
     B!.process.kill('SIGKILL');
-    const ending = await watcher.until(() => endingOf(watcher, sent.messageId), 15_000, 'the deadline');
+    const ending = await watcher.until((fs) => endingOf(fs, sent.messageId), 15_000, 'the deadline');
     expect(ending).toMatchObject({ kind: 'error', code: 'unavailable' });
     stack.workers[0]!.process.kill('SIGCONT');
     // The session is free again, and the woken worker does not generate the ended reply.
     const next = await sendChat(watcher, `And now ${needle}-2`);
     if (!('messageId' in next)) throw new Error(`refused: ${JSON.stringify(next.error)}`);
-    await watcher.until((fs) => replyOf(fs, next.messageId), 20_000, 'the next reply');
+    expectWhole(await watcher.until((fs) => replyOf(fs, next.messageId), 20_000, 'the next reply'));
     expect(await modelCallsFor(stack, `end this ${needle}`)).toBe(0);
     watcher.close();
   }, 60_000);
 });
 
 describe('9. the per-user token limit holds for parallel sessions', () => {
-  let stack: TestStack;
   const LIMIT = 300;
 
-  beforeAll(async () => {
-    stack = await startTestStack('token-reserve', {
-      gateways: 2,
-      workers: 2,
-      env: { RATE_LIMIT_USER_TOKENS_PER_MIN: String(LIMIT) },
-      workerEnv: { MAX_REPLY_TOKENS: '100', COALESCE: 'false', CACHE_TTL_SECONDS: '0' },
-      simEnv: { SIM_TTFT_MS: '200', SIM_TOKENS_PER_SEC: '100', SIM_REPLY_TOKENS: '40' },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.stop();
+  const stack = useTestStack('token-reserve', {
+    gateways: 2,
+    workers: 2,
+    env: { RATE_LIMIT_USER_TOKENS_PER_MIN: String(LIMIT) },
+    workerEnv: { MAX_REPLY_TOKENS: '100', COALESCE: 'false', CACHE_TTL_SECONDS: '0' },
+    simEnv: { SIM_TTFT_MS: '200', SIM_TOKENS_PER_SEC: '100', SIM_REPLY_TOKENS: '40' },
   });
 
   it('8 sessions of one user at once spend at most the limit; the rest are refused with rate_limited', async () => {
@@ -422,14 +341,13 @@ describe('9. the per-user token limit holds for parallel sessions', () => {
         refused++;
         continue;
       }
-      const e = await c.socket.until(() => endingOf(c.socket, s.messageId), 20_000, 'an ending');
+      const e = await c.socket.until((fs) => endingOf(fs, s.messageId), 20_000, 'an ending');
       if (e.kind === 'error') {
         expect(e.code).toBe('rate_limited');
         refused++;
         continue;
       }
-      const done = replyOf(e.frames, s.messageId)!.done;
-      spent += done.usage.promptTokens + done.usage.completionTokens;
+      spent += e.done.usage.promptTokens + e.done.usage.completionTokens;
     }
     expect(spent).toBeGreaterThan(0);
     expect(spent).toBeLessThanOrEqual(LIMIT);
@@ -439,7 +357,6 @@ describe('9. the per-user token limit holds for parallel sessions', () => {
 });
 
 describe('11. the provider text stays in the log', () => {
-  let stack: TestStack;
   let model: Server;
   const SECRET = 'org-Zq8SECRETorg sk-proj-abc1***xyz';
 
@@ -452,23 +369,22 @@ describe('11. the provider text stays in the log', () => {
       });
     });
     await new Promise<void>((r) => model.listen(0, '127.0.0.1', r));
-    const { port } = model.address() as AddressInfo;
-    stack = await startTestStack('provider-text', {
-      gateways: 1,
-      workers: 1,
-      useSimulator: false,
-      workerEnv: { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'sk-test', UPSTREAM_MAX_ATTEMPTS: '1' },
-    });
-  }, 60_000);
+  });
+
+  const stack = useTestStack('provider-text', () => ({
+    gateways: 1,
+    workers: 1,
+    useSimulator: false,
+    workerEnv: { OPENAI_BASE_URL: `http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`, OPENAI_API_KEY: 'sk-test', UPSTREAM_MAX_ATTEMPTS: '1' },
+  }));
 
   afterAll(async () => {
-    await stack?.stop();
     await new Promise<void>((r) => model?.close(() => r()));
   });
 
   it("the client gets a stable message and the status, never the provider's words", async () => {
     const chat = await startChat(stack.gateways[0]!, `Fail please ${Date.now()}`);
-    const e = await chat.socket.until(() => endingOf(chat.socket, chat.messageId), 15_000, 'the error');
+    const e = await chat.socket.until((fs) => endingOf(fs, chat.messageId), 15_000, 'the error');
     expect(e).toMatchObject({ kind: 'error', code: 'upstream_error' });
     if (e.kind !== 'error') throw new Error('unreachable');
     expect(e.message).toContain('400');
@@ -478,24 +394,14 @@ describe('11. the provider text stays in the log', () => {
 });
 
 describe('7. one stream read per reply per socket', () => {
-  let stack: TestStack;
-  let admin: RedisClient;
   const TOKENS = 3000;
-
-  beforeAll(async () => {
-    admin = testRedis();
-    stack = await startTestStack('resume-storm', {
-      gateways: 1,
-      workers: 1,
-      gatewayEnv: { WS_FRAMES_PER_SEC: '1000', WS_FRAME_BURST: '1000' },
-      workerEnv: { MAX_REPLY_TOKENS: String(TOKENS) },
-      simEnv: { SIM_TTFT_MS: '5', SIM_TOKENS_PER_SEC: '0', SIM_REPLY_TOKENS: String(TOKENS) },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    admin?.disconnect();
-    await stack?.stop();
+  const admin = useTestRedis();
+  const stack = useTestStack('resume-storm', {
+    gateways: 1,
+    workers: 1,
+    gatewayEnv: { WS_FRAMES_PER_SEC: '1000', WS_FRAME_BURST: '1000' },
+    workerEnv: { MAX_REPLY_TOKENS: String(TOKENS) },
+    simEnv: { SIM_TTFT_MS: '5', SIM_TOKENS_PER_SEC: '0', SIM_REPLY_TOKENS: String(TOKENS) },
   });
 
   /** XRANGE calls Redis has answered so far (every node's, on a cluster). */
@@ -506,7 +412,7 @@ describe('7. one stream read per reply per socket', () => {
 
   it('a burst of resumes for one long reply reads its stream about once, and the socket still gets it whole', async () => {
     const chat = await startChat(stack.gateways[0]!, `A long one ${Date.now()}`);
-    await chat.socket.until((fs) => replyOf(fs, chat.messageId), 30_000, 'the long reply');
+    expectWhole(await chat.socket.until((fs) => replyOf(fs, chat.messageId), 30_000, 'the long reply'), TOKENS);
     const again = await connect(stack.gateways[0]!.wsUrl, chat.session.sessionId, 'storm', chat.session.token);
     const before = await xranges();
     const RESUMES = 30;
@@ -514,7 +420,7 @@ describe('7. one stream read per reply per socket', () => {
     const reply = await again.until((fs) => replyOf(fs, chat.messageId), 30_000, 'the resumed reply');
     await new Promise((r) => setTimeout(r, 300));
     const reads = (await xranges()) - before;
-    expectSeqs(reply.seqs.slice(0, TOKENS));
+    expectWhole(reply, TOKENS);
     // One whole read is TOKENS / 500 pages; a superseded resume stops before it reads a page.
     const pages = Math.ceil((TOKENS + 1) / 500);
     expect(reads).toBeLessThanOrEqual(pages + 2);
@@ -525,45 +431,32 @@ describe('7. one stream read per reply per socket', () => {
 });
 
 describe('7. a session history capped by count and bytes', () => {
-  let stack: TestStack;
 
-  beforeAll(async () => {
-    stack = await startTestStack('history-cap', {
-      gateways: 1,
-      workers: 1,
-      env: { HISTORY_MAX_MESSAGES: '6', HISTORY_MAX_BYTES: '2048', RATE_LIMIT_USER_PER_MIN: '0' },
-      simEnv: { SIM_REPLY_TOKENS: '8' },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.stop();
+  const stack = useTestStack('history-cap', {
+    gateways: 1,
+    workers: 1,
+    env: { HISTORY_MAX_MESSAGES: '6', HISTORY_MAX_BYTES: '2048', RATE_LIMIT_USER_PER_MIN: '0' },
+    simEnv: { SIM_REPLY_TOKENS: '8' },
   });
 
   it('keeps the newest messages within both caps, oldest dropped first', async () => {
     const gw = stack.gateways[0]!;
-    const s = await newSession(gw.url);
-    const socket = await connect(gw.wsUrl, s.sessionId, 'c', s.token);
+    const { client } = await connectedClient(gw);
+    const s = client.session!;
     // Five turns of small messages: ten messages, over the count cap of six.
-    for (let i = 0; i < 5; i++) {
-      const sent = await sendChat(socket, `Small message number ${i}`);
-      if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
-      await socket.until((fs) => replyOf(fs, sent.messageId), 15_000, 'a reply');
-    }
-    let h = await history(gw.url, s.sessionId, s.token);
+    for (let i = 0; i < 5; i++) await client.send(`Small message number ${i}`).done();
+    let h = await history(gw.url, s);
     expect(h).toHaveLength(6);
     expect(h[0]!.content).toBe('Small message number 2');
     // One large message: the byte cap drops older ones until the history fits 2 KiB.
     const big = `Large ${'x'.repeat(1600)}`;
-    const sent = await sendChat(socket, big);
-    if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
-    await socket.until((fs) => replyOf(fs, sent.messageId), 15_000, 'a reply');
-    h = await history(gw.url, s.sessionId, s.token);
+    await client.send(big).done();
+    h = await history(gw.url, s);
     const bytes = h.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)), 0);
     expect(bytes).toBeLessThanOrEqual(2048);
     expect(h.length).toBeLessThan(6);
     expect(h.at(-2)!.content).toBe(big);
     expect(h.at(-1)!.role).toBe('assistant');
-    socket.close();
+    client.close();
   }, 60_000);
 });

@@ -1,23 +1,17 @@
 // Resume on any gateway and cancel across replicas: no frame lost, doubled or reordered.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Stack } from '@chat-fleet/stack';
-import { connect, expectSeqs, http, newSession, replyOf, sendChat, startChat, tokensOf, type TestSocket } from '../support/chat-client.js';
-import { startTestStack } from '../support/test-stack.js';
+import { describe, expect, it } from '@jest/globals';
+import { connect, newSession, sendChat, startChat, tokensOf, type TestSocket } from '../support/chat-client.js';
+import { history } from '../support/probes.js';
+import { expectNoLoss, expectWhole, recorded, replyOf } from '../support/replies.js';
+import { useTestStack } from '../support/test-stack.js';
 
-let stack: Stack;
 const REPLY_TOKENS = 60;
 
-beforeAll(async () => {
-  // 60 tokens at 100/s: a reply streams for about 0.6 s, long enough to cut it mid-way.
-  stack = await startTestStack('resume-cancel', {
-    workers: 2,
-    simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '100', SIM_REPLY_TOKENS: String(REPLY_TOKENS) },
-    gatewayEnv: { RESUME_GRACE_MS: '500' },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
+// 60 tokens at 100/s: a reply streams for about 0.6 s, long enough to cut it mid-way.
+const stack = useTestStack('resume-cancel', {
+  workers: 2,
+  simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '100', SIM_REPLY_TOKENS: String(REPLY_TOKENS) },
+  gatewayEnv: { RESUME_GRACE_MS: '500' },
 });
 
 const startReply = (gateway: number, content: string) => startChat(stack.gateways[gateway]!, content, 'phone');
@@ -27,27 +21,26 @@ describe('resume', () => {
     const { session, socket, messageId } = await startReply(0, `Resume me ${Date.now()}`);
     await socket.until((fs) => tokensOf(fs, messageId).length >= 8 || undefined, 10_000, '8 tokens');
     socket.ws.terminate();
-    const before = tokensOf(socket.frames, messageId);
-    const afterSeq = before.at(-1)!.seq;
-    expectSeqs(before.map((f) => f.seq));
+    const read = [...socket.frames];
+    const before = recorded(read, messageId);
+    expectNoLoss(before);
+    const afterSeq = before.seqs.length;
 
     const again = await connect(stack.gateways[1]!.wsUrl, session.sessionId, 'phone', session.token);
     again.send({ type: 'resume', messageId, afterSeq });
     const done = await again.until((fs) => fs.find((f) => f.type === 'done' && f.messageId === messageId), 15_000, 'done');
     again.close();
 
-    const rest = tokensOf(again.frames, messageId);
-    expect(rest[0]?.seq).toBe(afterSeq + 1);
-    const all = [...before, ...rest].map((f) => f.seq);
-    expectSeqs(all);
-    expect(all).toHaveLength(REPLY_TOKENS);
+    expect(tokensOf(again.frames, messageId)[0]?.seq).toBe(afterSeq + 1);
+    // Both sockets' frames in the order the client read them: each seq exactly once.
+    const all = replyOf([...read, ...again.frames], messageId)!;
+    expectWhole(all, REPLY_TOKENS);
     expect(done).toMatchObject({ seq: REPLY_TOKENS, finishReason: 'stop' });
     // The frames came in order: every token before done.
     const doneAt = again.frames.findIndex((f) => f.type === 'done');
     expect(again.frames.slice(doneAt + 1).filter((f) => 'messageId' in f && f.messageId === messageId)).toHaveLength(0);
 
-    const h = await http<{ messages: Array<{ id: string; content: string }> }>(stack.gateways[0]!.url, 'GET', `/chat/session/${session.sessionId}`, { token: session.token });
-    expect(h.json.messages.at(-1)).toMatchObject({ id: messageId, content: [...before, ...rest].map((f) => f.text).join('') });
+    expect((await history(stack.gateways[0]!.url, session)).at(-1)).toMatchObject({ id: messageId, content: all.text });
   });
 
   it('replays a finished reply to its done, from any seq', async () => {
@@ -58,7 +51,8 @@ describe('resume', () => {
     again.send({ type: 'resume', messageId, afterSeq: 0 });
     const replay = await again.until((fs) => replyOf(fs, messageId), 15_000, 'replayed done');
     expect(replay.text).toBe(original.text);
-    expectSeqs(replay.seqs);
+    expectWhole(original);
+    expectWhole(replay);
     again.send({ type: 'resume', messageId, afterSeq: REPLY_TOKENS - 2 });
     await again.until((fs) => fs.filter((f) => f.type === 'done').length === 2 || undefined, 10_000, 'second done');
     const second = again.frames.slice(again.frames.findIndex((f) => f.type === 'done') + 1);
@@ -92,8 +86,7 @@ describe('resume', () => {
     await socket.until((fs) => tokensOf(fs, messageId).length >= 10 || undefined, 10_000, '10 tokens');
     const late = await connect(stack.gateways[1]!.wsUrl, session.sessionId, 'tablet', session.token);
     const reply = await late.until((fs) => replyOf(fs, messageId), 15_000, 'done on the late socket');
-    expectSeqs(reply.seqs);
-    expect(reply.seqs).toHaveLength(REPLY_TOKENS);
+    expectWhole(reply, REPLY_TOKENS);
     const first = await socket.until((fs) => replyOf(fs, messageId), 15_000, 'done');
     expect(reply.text).toBe(first.text);
     socket.close();
@@ -102,17 +95,10 @@ describe('resume', () => {
 });
 
 describe('cancel', () => {
-  let slow: Stack;
 
-  beforeAll(async () => {
-    slow = await startTestStack('cancel', {
-      workers: 2,
-      simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '20', SIM_REPLY_TOKENS: '200' },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await slow?.stop();
+  const slow = useTestStack('cancel', {
+    workers: 2,
+    simEnv: { SIM_TTFT_MS: '50', SIM_TOKENS_PER_SEC: '20', SIM_REPLY_TOKENS: '200' },
   });
 
   it('stops a reply from a socket on the other gateway within a second and keeps the partial text', async () => {
@@ -133,13 +119,11 @@ describe('cancel', () => {
       expect(took).toBeLessThan(1000);
       expect(done).toMatchObject({ finishReason: 'cancelled', cached: false });
       const reply = replyOf(other.frames, messageId)!;
-      expectSeqs(reply.seqs);
+      expectWhole(reply);
       expect(reply.seqs.length).toBeGreaterThanOrEqual(5);
       expect(reply.seqs.length).toBeLessThan(200);
-      expect(reply.done.seq).toBe(reply.seqs.length);
 
-      const h = await http<{ messages: Array<{ id: string; role: string; content: string; status?: string }> }>(gwB.url, 'GET', `/chat/session/${s.sessionId}`, { token: s.token });
-      expect(h.json.messages.at(-1)).toMatchObject({ id: messageId, role: 'assistant', content: reply.text, status: 'cancelled' });
+      expect((await history(gwB.url, s)).at(-1)).toMatchObject({ id: messageId, role: 'assistant', content: reply.text, status: 'cancelled' });
 
       // The session is free again.
       const next = await sendChat(sender, 'And now?');
@@ -152,15 +136,8 @@ describe('cancel', () => {
 });
 
 describe('cancel before a worker starts the reply', () => {
-  let noWorkers: Stack;
 
-  beforeAll(async () => {
-    noWorkers = await startTestStack('cancel-queued', { gateways: 2, workers: 0 });
-  }, 60_000);
-
-  afterAll(async () => {
-    await noWorkers?.stop();
-  });
+  const noWorkers = useTestStack('cancel-queued', { gateways: 2, workers: 0 });
 
   it('takes the job out of the queue and ends the reply with done cancelled', async () => {
     const s = await newSession(noWorkers.gateways[0]!.url);

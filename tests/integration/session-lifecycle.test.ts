@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { redisKeys, type RedisClient } from '@chat-fleet/shared';
 import { connect, http, newSession, sendChat, tokensOf, type TestSocket } from '../support/chat-client.js';
 import { subscribeSessionChannel, testRedis } from '../support/test-redis.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { startTestStack, useTestStack, type TestStack } from '../support/test-stack.js';
 
 /** Resolves with the close once the socket is closed; rejects after `ms`. */
 async function closedWithin(socket: TestSocket, ms: number, what: string): Promise<{ code: number; reason: string; at: number }> {
@@ -97,16 +97,9 @@ describe('a session that ends', () => {
 });
 
 describe('a token that expires', () => {
-  let stack: TestStack;
   const TOKEN_TTL_SECONDS = 5;
 
-  beforeAll(async () => {
-    stack = await startTestStack('token-expiry', { gateways: 1, workers: 0, useSimulator: false, gatewayEnv: { TOKEN_TTL_SECONDS: String(TOKEN_TTL_SECONDS) } });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useTestStack('token-expiry', { gateways: 1, workers: 0, useSimulator: false, gatewayEnv: { TOKEN_TTL_SECONDS: String(TOKEN_TTL_SECONDS) } });
 
   it('closes its open socket with 4101 at its expiry', async () => {
     const s = await newSession(stack.gateways[0]!.url);

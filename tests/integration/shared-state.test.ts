@@ -3,25 +3,18 @@
 // model, the history or the logs, and failed or cut replies are never cached.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { redisKeys } from '@chat-fleet/shared';
 import type { Stack } from '@chat-fleet/stack';
-import { connect, expectSeqs, http, newSession, replyOf, sendChat, type TestSocket } from '../support/chat-client.js';
+import { connect, http, newSession, sendChat, type TestSocket } from '../support/chat-client.js';
+import { simRequests as simLog } from '../support/probes.js';
+import { endingOf, expectWhole, replyOf } from '../support/replies.js';
+import { connectedClient } from '../support/sdk-client.js';
 import { testRedis } from '../support/test-redis.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { useTestStack,  } from '../support/test-stack.js';
 
-interface SimRequest {
-  at: string;
-  model: string;
-  messages: Array<{ role: string; content: string }>;
-}
 
-let stack: TestStack;
-
-async function simRequests(s: Stack = stack): Promise<SimRequest[]> {
-  const r = await http<SimRequest[]>(s.sim!.url, 'GET', '/_sim/requests?limit=1000');
-  return r.json;
-}
+const simRequests = (s: Stack = stack) => simLog(s, 1000);
 
 /** Model calls whose last message is `content`. */
 async function callsFor(content: string, s: Stack = stack): Promise<number> {
@@ -33,32 +26,24 @@ async function simConfig(body: Record<string, unknown>, s: Stack = stack): Promi
   expect(r.status).toBe(200);
 }
 
-/** Opens a session on `gateway`, asks `content` once over a socket and waits for the reply. */
-async function askOnce(gateway: number, content: string, s: Stack = stack, session: Record<string, unknown> = {}) {
-  const gw = s.gateways[gateway]!;
-  const sess = await newSession(gw.url, session);
-  const socket = await connect(gw.wsUrl, sess.sessionId, 'c', sess.token);
+/**
+ * A client (the SDK's) opens a session on `gateway` and asks `content` once; `end` is the frame that
+ * ended the reply and `reply` the reply judged on the frames the client read.
+ */
+async function askOnce(gateway: number, content: string, s: Stack = stack, session: { systemPrompt?: string } = {}) {
+  const { client, frames } = await connectedClient(s.gateways[gateway]!, { sessionBody: { userId: `u-${Math.random().toString(36).slice(2)}`, ...session } });
   try {
-    const sent = await sendChat(socket, content);
-    if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
-    const end = await socket.until(
-      (fs) => fs.find((f) => (f.type === 'done' || f.type === 'error') && 'messageId' in f && f.messageId === sent.messageId),
-      20_000,
-      'the end of the reply',
-    );
-    return { session: sess, messageId: sent.messageId, end, reply: replyOf(socket.frames, sent.messageId), frames: socket.frames };
+    const outcome = await client.send(content).finished;
+    if (outcome.messageId === undefined) throw new Error(`refused: ${outcome.status === 'error' ? outcome.error.code : ''}`);
+    const ending = endingOf(frames, outcome.messageId)!;
+    const end = frames.find((f) => (f.type === 'done' || f.type === 'error') && 'messageId' in f && f.messageId === outcome.messageId);
+    return { session: client.session!, messageId: outcome.messageId, end, reply: ending.kind === 'done' ? ending : undefined, frames };
   } finally {
-    socket.close();
+    client.close();
   }
 }
 
-beforeAll(async () => {
-  stack = await startTestStack('shared-state', { workers: 2, simEnv: { SIM_TTFT_MS: '40' } });
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack('shared-state', { workers: 2, simEnv: { SIM_TTFT_MS: '40' } });
 
 describe('session context', () => {
   it('renews the session TTL in Redis when the session is used, on any gateway', async () => {
@@ -109,8 +94,7 @@ describe('response cache', () => {
     expect(second.end).toMatchObject({ type: 'done', cached: true, finishReason: 'stop' });
 
     expect(second.reply!.text).toBe(first.reply!.text);
-    expectSeqs(second.reply!.seqs);
-    expect(second.reply!.seqs.length).toBe(first.reply!.seqs.length);
+    expectWhole(second.reply!, first.reply!.seqs.length);
     expect(second.reply!.done.usage).toEqual(first.reply!.done.usage);
     expect(await callsFor(q)).toBe(1);
 
@@ -178,10 +162,9 @@ describe('coalescing', () => {
       const text = replies[0]!.text;
       expect(text.length).toBeGreaterThan(0);
       for (const r of replies) {
-        expectSeqs(r.seqs);
+        expectWhole(r);
         expect(r.text).toBe(text);
         expect(r.done).toMatchObject({ finishReason: 'stop', cached: false });
-        expect(r.done.seq).toBe(r.seqs.length);
       }
       // One leader asked the model; seven followed it.
       expect(replies.filter((r) => r.done.coalesced === true)).toHaveLength(7);
@@ -223,8 +206,7 @@ describe('coalescing when the shared call breaks', () => {
         const resetAt = frames.findIndex((f) => f.type === 'reset');
         expect(resetAt).toBeGreaterThan(0);
         expect(frames.slice(0, resetAt).filter((f) => f.type === 'token')).toHaveLength(3);
-        expectSeqs(replies[i]!.seqs);
-        expect(replies[i]!.seqs).toHaveLength(24);
+        expectWhole(replies[i]!, 24);
         expect(replies[i]!.text).toBe(text);
         expect(replies[i]!.done).toMatchObject({ finishReason: 'stop', cached: false });
       }
@@ -276,15 +258,8 @@ describe('personal data', () => {
 });
 
 describe('cache off', () => {
-  let small: Stack;
 
-  beforeAll(async () => {
-    small = await startTestStack('cache-off', { gateways: 1, env: { CACHE_TTL_SECONDS: '0' }, workerEnv: { COALESCE: 'false' } });
-  }, 60_000);
-
-  afterAll(async () => {
-    await small?.stop();
-  });
+  const small = useTestStack('cache-off', { gateways: 1, env: { CACHE_TTL_SECONDS: '0' }, workerEnv: { COALESCE: 'false' } });
 
   it('asks the model every time when CACHE_TTL_SECONDS is 0', async () => {
     const q = `No cache please ${Date.now()}`;
@@ -297,16 +272,9 @@ describe('cache off', () => {
 });
 
 describe('cut replies', () => {
-  let cut: Stack;
 
-  beforeAll(async () => {
-    // Replies of 24 tokens capped at 8: every reply ends with finishReason "length".
-    cut = await startTestStack('cut-replies', { gateways: 1, workerEnv: { MAX_REPLY_TOKENS: '8' } });
-  }, 60_000);
-
-  afterAll(async () => {
-    await cut?.stop();
-  });
+  // Replies of 24 tokens capped at 8: every reply ends with finishReason "length".
+  const cut = useTestStack('cut-replies', { gateways: 1, workerEnv: { MAX_REPLY_TOKENS: '8' } });
 
   it('never caches a reply cut at the length cap', async () => {
     const q = `Tell me a long story ${Date.now()}`;
@@ -319,19 +287,12 @@ describe('cut replies', () => {
 });
 
 describe('fleet model budget', () => {
-  let budget: Stack;
 
-  beforeAll(async () => {
-    // 60 requests a minute counted over 2 s windows: 2 model calls per window, fleet-wide.
-    budget = await startTestStack('model-budget', {
-      gateways: 1,
-      workers: 2,
-      workerEnv: { LLM_MAX_RPM: '60', LLM_BUDGET_WINDOW_SECONDS: '2' },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await budget?.stop();
+  // 60 requests a minute counted over 2 s windows: 2 model calls per window, fleet-wide.
+  const budget = useTestStack('model-budget', {
+    gateways: 1,
+    workers: 2,
+    workerEnv: { LLM_MAX_RPM: '60', LLM_BUDGET_WINDOW_SECONDS: '2' },
   });
 
   it('holds jobs in the queue past LLM_MAX_RPM across both workers, then answers every one whole', async () => {
@@ -340,7 +301,7 @@ describe('fleet model budget', () => {
     const results = await Promise.all(questions.map((q) => askOnce(0, q, budget)));
     for (const r of results) {
       expect(r.end).toMatchObject({ type: 'done', finishReason: 'stop', cached: false });
-      expectSeqs(r.reply!.seqs);
+      expectWhole(r.reply!);
     }
     const times = (await simRequests(budget))
       .filter((r) => questions.includes(r.messages.at(-1)?.content ?? ''))

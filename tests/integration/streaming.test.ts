@@ -2,7 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Stack } from '@chat-fleet/stack';
 import { generateReply } from '@chat-fleet/llm-sim';
-import { UpgradeRefused, connect, expectSeqs, http, newSession, replyOf, sendChat, type TestSocket } from '../support/chat-client.js';
+import { assembleRecorded, type ReplyFrameLike } from '@chat-fleet/client';
+import { UpgradeRefused, connect, http, newSession, sendChat, type TestSocket } from '../support/chat-client.js';
+import { simRequests } from '../support/probes.js';
+import { endingOf, expectWhole, replyOf } from '../support/replies.js';
+import { connectedClient } from '../support/sdk-client.js';
 import { SIM_DEFAULTS, startTestStack } from '../support/test-stack.js';
 
 let stack: Stack;
@@ -33,9 +37,7 @@ describe('streaming across gateways', () => {
 
       for (const socket of [onB, onA]) {
         const reply = await socket.until((fs) => replyOf(fs, sent.messageId), 15_000, 'done');
-        expectSeqs(reply.seqs);
-        expect(reply.seqs.length).toBe(Number(SIM_DEFAULTS.SIM_REPLY_TOKENS));
-        expect(reply.done.seq).toBe(reply.seqs.length);
+        expectWhole(reply, Number(SIM_DEFAULTS.SIM_REPLY_TOKENS));
         expect(reply.text).toBe(want);
         expect(reply.done).toMatchObject({ cached: false, finishReason: 'stop' });
         expect(reply.done.usage.completionTokens).toBe(Number(SIM_DEFAULTS.SIM_REPLY_TOKENS));
@@ -62,15 +64,13 @@ describe('streaming across gateways', () => {
   });
 
   it('sends the whole history to the model on the next turn', async () => {
+    // An ordinary client (the SDK's) of a session made on B, its socket on A.
     const s = await newSession(B.url, { systemPrompt: 'You are terse.' });
-    const sock = await connect(A.wsUrl, s.sessionId, 'c1', s.token);
+    const { client, frames } = await connectedClient(A, { session: s });
     try {
-      const first = await sendChat(sock, 'first question');
-      if (!('messageId' in first)) throw new Error(JSON.stringify(first));
-      const r1 = await sock.until((fs) => replyOf(fs, first.messageId));
-      const second = await sendChat(sock, 'second question');
-      if (!('messageId' in second)) throw new Error(JSON.stringify(second));
-      const r2 = await sock.until((fs) => replyOf(fs, second.messageId));
+      const r1 = await client.send('first question').done();
+      const r2 = await client.send('second question').done();
+      for (const r of [r1, r2]) expectWhole(endingOf(frames, r.messageId)!);
       const context = [
         { role: 'system', content: 'You are terse.' },
         { role: 'user', content: 'first question' },
@@ -78,12 +78,11 @@ describe('streaming across gateways', () => {
         { role: 'user', content: 'second question' },
       ];
       expect(r2.text).toBe(expected(context));
-      const log = await http<Array<{ messages: Array<{ role: string; content: string }>; stream: boolean }>>(stack.sim!.url, 'GET', '/_sim/requests?limit=200');
-      const call = log.json.find((r) => r.messages.some((m) => m.content === 'second question'));
+      const call = (await simRequests(stack, 200)).find((r) => r.messages.some((m) => m.content === 'second question'));
       expect(call?.stream).toBe(true);
       expect(call?.messages).toEqual(context);
     } finally {
-      sock.close();
+      client.close();
     }
   });
 
@@ -99,11 +98,10 @@ describe('streaming across gateways', () => {
       const rest = await http(A.url, 'POST', '/chat/message', { token: s.token, body: { sessionId: s.sessionId, content: 'also too soon' } });
       expect(rest.status).toBe(409);
       expect(rest.json).toMatchObject({ error: { code: 'busy' } });
-      const r = await sock.until((fs) => replyOf(fs, first.messageId), 20_000);
-      expectSeqs(r.seqs);
+      expectWhole(await sock.until((fs) => replyOf(fs, first.messageId), 20_000));
       const third = await sendChat(sock, 'now it is free');
       expect('messageId' in third).toBe(true);
-      await sock.until((fs) => ('messageId' in third ? replyOf(fs, third.messageId) : undefined), 20_000);
+      if ('messageId' in third) expectWhole(await sock.until((fs) => replyOf(fs, third.messageId), 20_000));
     } finally {
       sock.close();
       await http(stack.sim!.url, 'POST', '/_sim/config', { body: { tokensPerSec: Number(SIM_DEFAULTS.SIM_TOKENS_PER_SEC) } });
@@ -180,8 +178,9 @@ describe('REST chat', () => {
       });
     expect(events[0]?.name).toBe('ack');
     const tokens = events.filter((e) => e.name === 'token');
-    expectSeqs(tokens.map((e) => e.data.seq!));
-    expect(tokens.map((e) => e.data.text).join('')).toBe(expected([{ role: 'user', content: 'sse please' }]));
+    const reply = assembleRecorded(events.flatMap((e) => (e.name === 'ack' ? [] : [e.data as ReplyFrameLike])));
+    expectWhole(reply, tokens.length);
+    expect(reply.text).toBe(expected([{ role: 'user', content: 'sse please' }]));
     expect(events.at(-1)).toMatchObject({ name: 'done', data: { type: 'done', seq: tokens.length } });
     for (const e of events) expect(e.data.type).toBe(e.name);
   });

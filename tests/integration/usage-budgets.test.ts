@@ -1,10 +1,13 @@
 // Issue 14's ledger and budgets on real processes: every reply adds to its user's usage once, in
 // the step that finishes it; a user's daily token budget holds across two gateways and two
 // workers at once; a spent budget is refused before anything is queued.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, http, newSession, replyOf, sendChat, type Frame, type Session, type TestSocket } from '../support/chat-client.js';
+import { describe, expect, it } from '@jest/globals';
+import type { ReplyError } from '@chat-fleet/client';
+import { http, newSession } from '../support/chat-client.js';
 import { writeArtifact as artifact } from '../support/artifacts.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { endingOf, expectWhole } from '../support/replies.js';
+import { api, connectedClient, type RecordingClient } from '../support/sdk-client.js';
+import { useTestStack,  } from '../support/test-stack.js';
 
 interface Totals {
   promptTokens: number;
@@ -20,63 +23,40 @@ interface UsageAnswer {
   month: Totals;
 }
 
-async function usageOf(base: string, token: string): Promise<UsageAnswer> {
-  const r = await http<UsageAnswer>(base, 'GET', '/v1/usage', { token });
-  if (r.status !== 200) throw new Error(`GET /v1/usage answered ${r.status}: ${r.text}`);
-  return r.json;
-}
+const usageOf = (base: string, token: string): Promise<UsageAnswer> => api(base).usage(token);
 
-type Ending = { kind: 'done'; done: Extract<Frame, { type: 'done' }> } | { kind: 'error'; code: string; retryAfterMs?: number };
-
-function endingOf(socket: TestSocket, messageId: string): Ending | undefined {
-  const f = socket.frames.find((x) => (x.type === 'done' || x.type === 'error') && 'messageId' in x && x.messageId === messageId);
-  if (f === undefined) return undefined;
-  if (f.type === 'done') return { kind: 'done', done: f };
-  if (f.type === 'error') return { kind: 'error', code: f.code, ...(f.retryAfterMs === undefined ? {} : { retryAfterMs: f.retryAfterMs }) };
-  return undefined;
+/** Clients (the SDK's) of one user, each on its own session, alternating over the gateways. */
+function clientsOf(gateways: ReadonlyArray<{ url: string }>, userId: string, n: number): Promise<RecordingClient[]> {
+  return Promise.all(Array.from({ length: n }, (_, i) => connectedClient(gateways[i % gateways.length]!, { sessionBody: { userId } })));
 }
 
 
 describe('the usage ledger', () => {
-  let stack: TestStack;
 
-  beforeAll(async () => {
-    stack = await startTestStack('usage-ledger', {
-      gateways: 2,
-      workers: 2,
-      // A priced model, so the ledger's cost is checked too (the simulator is otherwise free).
-      workerEnv: { MODEL_PRICES: JSON.stringify({ 'gpt-4o-mini': { input: 0.15, output: 0.6 } }) },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.stop();
+  const stack = useTestStack('usage-ledger', {
+    gateways: 2,
+    workers: 2,
+    // A priced model, so the ledger's cost is checked too (the simulator is otherwise free).
+    workerEnv: { MODEL_PRICES: JSON.stringify({ 'gpt-4o-mini': { input: 0.15, output: 0.6 } }) },
   });
 
   it("equals, to the token, the usage the model reported for the user's replies; cache hits count as cached", async () => {
     const userId = `ledger-${Date.now()}`;
-    const sessions: Session[] = [];
-    const sockets: TestSocket[] = [];
-    for (let i = 0; i < 6; i++) {
-      const gw = stack.gateways[i % 2]!;
-      const s = await newSession(gw.url, { userId });
-      sessions.push(s);
-      sockets.push(await connect(gw.wsUrl, s.sessionId, 'c', s.token));
-    }
+    const clients = await clientsOf(stack.gateways, userId, 6);
+    const sessions = clients.map((c) => c.client.session!);
     const model = { prompt: 0, completion: 0, replies: 0 };
     let cached = 0;
     let replies = 0;
     // Four distinct questions, then two repeats of the first (served from the cache).
     const questions = ['What is a ledger?', 'Why count tokens?', 'How do budgets reset?', 'Who pays for the model?', 'What is a ledger?', 'What is a ledger?'];
     for (const [i, q] of questions.entries()) {
-      const sent = await sendChat(sockets[i]!, q);
-      if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
-      const reply = await sockets[i]!.until((fs) => replyOf(fs, sent.messageId), 15_000, 'done');
+      const reply = await clients[i]!.client.send(q).done();
+      expectWhole(endingOf(clients[i]!.frames, reply.messageId)!);
       replies++;
-      if (reply.done.cached || reply.done.coalesced === true) cached += reply.done.usage.completionTokens;
+      if (reply.cached || reply.coalesced) cached += reply.usage.completionTokens;
       else {
-        model.prompt += reply.done.usage.promptTokens;
-        model.completion += reply.done.usage.completionTokens;
+        model.prompt += reply.usage.promptTokens;
+        model.completion += reply.usage.completionTokens;
         model.replies++;
       }
     }
@@ -91,7 +71,7 @@ describe('the usage ledger', () => {
     expect((await usageOf(stack.gateways[1]!.url, sessions[5]!.token)).day).toEqual(mine.day);
     // A reply counts once: its job's retries (a restarted reply) do not add to it.
     artifact('usage-ledger', { userId, model, cached, replies, ledger: mine.day });
-    for (const s of sockets) s.close();
+    for (const c of clients) c.client.close();
   }, 60_000);
 
   it('shows admins the heaviest users and the fleet, and no one else', async () => {
@@ -135,52 +115,33 @@ describe('the usage ledger', () => {
 });
 
 describe('a daily token budget under concurrency', () => {
-  let stack: TestStack;
   const BUDGET = 1500;
   const MAX_REPLY_TOKENS = 60;
 
-  beforeAll(async () => {
-    stack = await startTestStack('usage-budget', {
-      gateways: 2,
-      workers: 2,
-      env: { USER_DAILY_TOKENS: String(BUDGET), RATE_LIMIT_USER_PER_MIN: '0', RATE_LIMIT_USER_TOKENS_PER_MIN: '0' },
-      workerEnv: { MAX_REPLY_TOKENS: String(MAX_REPLY_TOKENS), COALESCE: 'false', CACHE_TTL_SECONDS: '0' },
-      simEnv: { SIM_TTFT_MS: '100', SIM_TOKENS_PER_SEC: '200', SIM_REPLY_TOKENS: '40' },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.stop();
+  const stack = useTestStack('usage-budget', {
+    gateways: 2,
+    workers: 2,
+    env: { USER_DAILY_TOKENS: String(BUDGET), RATE_LIMIT_USER_PER_MIN: '0', RATE_LIMIT_USER_TOKENS_PER_MIN: '0' },
+    workerEnv: { MAX_REPLY_TOKENS: String(MAX_REPLY_TOKENS), COALESCE: 'false', CACHE_TTL_SECONDS: '0' },
+    simEnv: { SIM_TTFT_MS: '100', SIM_TOKENS_PER_SEC: '200', SIM_REPLY_TOKENS: '40' },
   });
 
   it('50 parallel messages of one user over two gateways and two workers overshoot it by at most one reply', async () => {
     const userId = `budget-${Date.now()}`;
-    const opened = await Promise.all(
-      Array.from({ length: 50 }, async (_, i) => {
-        const gw = stack.gateways[i % 2]!;
-        const session = await newSession(gw.url, { userId });
-        const socket = await connect(gw.wsUrl, session.sessionId, 'c', session.token);
-        return { session, socket };
-      }),
-    );
-    const sent = await Promise.all(opened.map(({ socket }, i) => sendChat(socket, `Parallel budget question ${i}: tell me about number ${i * 7}`)));
+    const opened = (await clientsOf(stack.gateways, userId, 50)).map((c) => ({ ...c, session: c.client.session! }));
+    const outcomes = await Promise.all(opened.map(({ client }, i) => client.send(`Parallel budget question ${i}: tell me about number ${i * 7}`).finished));
     let spent = 0;
     let done = 0;
     const refusals: string[] = [];
-    for (const [i, s] of sent.entries()) {
-      if (!('messageId' in s)) {
-        refusals.push(s.error.code);
-        continue;
-      }
-      const { socket } = opened[i]!;
-      const e = await socket.until(() => endingOf(socket, s.messageId), 30_000, 'an ending');
-      if (e.kind === 'error') {
-        refusals.push(e.code);
-        expect(e.retryAfterMs).toBeGreaterThan(0);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'error') {
+        refusals.push(outcome.error.code);
+        // Refused after its ack (by the worker): the error frame says when to try again.
+        if (outcome.messageId !== undefined) expect(outcome.error.retryAfterMs).toBeGreaterThan(0);
         continue;
       }
       done++;
-      spent += e.done.usage.promptTokens + e.done.usage.completionTokens;
+      spent += outcome.usage.promptTokens + outcome.usage.completionTokens;
     }
     for (const code of refusals) expect(code).toBe('quota_exceeded');
     const ledger = await usageOf(stack.gateways[0]!.url, opened[0]!.session.token);
@@ -196,15 +157,12 @@ describe('a daily token budget under concurrency', () => {
 
     // Spend the rest one message at a time: once the budget is spent, the next message is
     // refused at the gateway, before anything is queued, and still no reply passes the bound.
-    const { socket } = opened[0]!;
-    let refusedAtGateway: { code: string; retryAfterMs?: number } | undefined;
+    const { client } = opened[0]!;
+    let refusedAtGateway: ReplyError | undefined;
     for (let i = 0; i < 40 && refusedAtGateway === undefined; i++) {
-      const next = await sendChat(socket, `One more, number ${i}?`);
-      if ('error' in next) {
-        refusedAtGateway = next.error;
-        break;
-      }
-      await socket.until(() => endingOf(socket, next.messageId), 15_000, 'an ending');
+      const next = await client.send(`One more, number ${i}?`).finished;
+      // Refused before its ack: at the gateway, nothing queued.
+      if (next.status === 'error' && next.messageId === undefined) refusedAtGateway = next.error;
     }
     expect(refusedAtGateway).toMatchObject({ code: 'quota_exceeded' });
     expect(refusedAtGateway?.retryAfterMs).toBeGreaterThan(0);
@@ -219,6 +177,6 @@ describe('a daily token budget under concurrency', () => {
     expect(rest.json.error.code).toBe('quota_exceeded');
     expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
     artifact('usage-budget', { budget: BUDGET, maxReplyTokens: MAX_REPLY_TOKENS, messages: 50, done, refused: refusals.length, spentInParallel: spent, overshootInParallel: overshoot, spentAtTheEnd: total, overshootAtTheEnd: Math.max(0, total - BUDGET) });
-    for (const { socket } of opened) socket.close();
+    for (const { client } of opened) client.close();
   }, 120_000);
 });

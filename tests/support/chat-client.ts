@@ -1,6 +1,9 @@
-// A test client of the contract: REST over fetch, WebSocket over `ws`, frames collected in order.
+// The raw side of the contract for tests that control the wire: REST answers with their status,
+// a WebSocket over `ws` whose frames are collected in order. A test that acts as an ordinary client
+// uses the SDK instead (sdk-client.ts); replies are judged in one place (replies.ts).
 import WebSocket from 'ws';
-import type { ServerFrame } from '@chat-fleet/shared';
+import type { ChatApi, ServerFrame } from '@chat-fleet/client';
+import { api } from './sdk-client.js';
 
 export interface HttpAnswer<T = unknown> {
   status: number;
@@ -39,10 +42,9 @@ export interface Session {
   expiresAt: string;
 }
 
-export async function newSession(base: string, body: Record<string, unknown> = {}): Promise<Session> {
-  const r = await http<Session>(base, 'POST', '/chat/session', { body: { userId: `u-${Math.random().toString(36).slice(2)}`, ...body } });
-  if (r.status !== 201) throw new Error(`POST /chat/session answered ${r.status}: ${r.text}`);
-  return r.json;
+/** A new session on `base` (through the SDK's ChatApi: a refusal throws its ChatApiError). */
+export async function newSession(base: string, body: Parameters<ChatApi['createSession']>[0] = {}): Promise<Session> {
+  return api(base).createSession({ userId: `u-${Math.random().toString(36).slice(2)}`, ...body });
 }
 
 export type Frame = ServerFrame & { at: number };
@@ -121,28 +123,6 @@ export class UpgradeRefused extends Error {
   }
 }
 
-export interface Reply {
-  messageId: string;
-  text: string;
-  seqs: number[];
-  done: Extract<ServerFrame, { type: 'done' }>;
-}
-
-/** The reply to `messageId` as one socket saw it: after the last reset, tokens in order, then done. */
-export function replyOf(frames: Frame[], messageId: string): Reply | undefined {
-  const mine = frames.filter((f) => 'messageId' in f && f.messageId === messageId);
-  const done = mine.find((f) => f.type === 'done');
-  if (done === undefined || done.type !== 'done') return undefined;
-  const lastReset = mine.map((f) => f.type).lastIndexOf('reset');
-  const tokens = mine.slice(lastReset + 1).filter((f) => f.type === 'token');
-  return {
-    messageId,
-    text: tokens.map((f) => (f.type === 'token' ? f.text : '')).join(''),
-    seqs: tokens.map((f) => (f.type === 'token' ? f.seq : -1)),
-    done,
-  };
-}
-
 /** Sends a chat and waits for its ack (or a refusal). */
 export async function sendChat(socket: TestSocket, content: string): Promise<{ messageId: string } | { error: Extract<ServerFrame, { type: 'error' }> }> {
   const id = `c-${Math.random().toString(36).slice(2)}`;
@@ -151,12 +131,6 @@ export async function sendChat(socket: TestSocket, content: string): Promise<{ m
   if (f.type === 'ack') return { messageId: f.messageId };
   if (f.type === 'error') return { error: f };
   throw new Error('unreachable');
-}
-
-export function expectSeqs(seqs: number[]): void {
-  seqs.forEach((s, i) => {
-    if (s !== i + 1) throw new Error(`seq ${s} at position ${i + 1}: ${JSON.stringify(seqs)}`);
-  });
 }
 
 /** The token frames of one reply among a socket's frames, in arrival order. */
@@ -177,4 +151,15 @@ export async function startChat(gateway: { url: string; wsUrl: string }, content
   const sent = await sendChat(socket, content);
   if (!('messageId' in sent)) throw new Error(`refused: ${JSON.stringify(sent.error)}`);
   return { session, socket, messageId: sent.messageId };
+}
+
+/**
+ * Starts `n` chats (`${label} ${i}`), each on its own session and socket, alternating over the
+ * gateways, and waits until each has streamed `tokens` tokens.
+ */
+export async function startChats(gateways: ReadonlyArray<{ url: string; wsUrl: string }>, n: number, label: string, tokens = 3, ms = 15_000): Promise<OpenChat[]> {
+  const chats: OpenChat[] = [];
+  for (let i = 0; i < n; i++) chats.push(await startChat(gateways[i % gateways.length]!, `${label} ${i} ${Date.now()}`));
+  await Promise.all(chats.map((c) => c.socket.until((fs) => tokensOf(fs, c.messageId).length >= tokens || undefined, ms, `${tokens} tokens`)));
+  return chats;
 }

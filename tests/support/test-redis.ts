@@ -1,6 +1,7 @@
 // The run's Redis as test files see it: its topology (TEST_REDIS_MODE: one redis-server, a Redis
 // Cluster or a Sentinel set-up, started by the global setup), a client for it, and a subscriber
 // that hears a session's channel the way the fleet publishes it.
+import { afterAll } from '@jest/globals';
 import { ChannelSubscriber, createRedis, pubSubModeOf, type RedisClient, type RedisTopology } from '@chat-fleet/shared';
 import { connectRedis, topologyFromEnv } from '@chat-fleet/stack';
 import type { RedisOptions } from 'ioredis';
@@ -29,6 +30,13 @@ export function testRedis(options: RedisOptions = {}): RedisClient {
   const client = connectRedis(testTopology(), options);
   // A failover or a killed connection is part of some tests; ioredis reconnects by itself.
   client.on('error', () => undefined);
+  return client;
+}
+
+/** testRedis() for the enclosing describe block (or file): disconnected after it. */
+export function useTestRedis(options: RedisOptions = {}): RedisClient {
+  const client = testRedis(options);
+  afterAll(() => client.disconnect());
   return client;
 }
 

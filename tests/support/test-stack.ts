@@ -1,6 +1,7 @@
 // Starts a whole stack for one test file: its own key prefix and free ports on the run's Redis
 // (one server, a cluster or a Sentinel set-up: see test-redis.ts), unless the test names another.
 import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll } from '@jest/globals';
 import { startStack, type Stack, type StackOptions } from '@chat-fleet/stack';
 import { testTopology } from './test-redis.js';
 
@@ -31,4 +32,36 @@ export async function startTestStack(name: string, options: Partial<StackOptions
     simEnv: { ...SIM_DEFAULTS, ...options.simEnv },
   });
   return Object.assign(stack, { logDir: dir, prefix });
+}
+
+export interface UseStackHooks {
+  /** Runs before the stack stops (e.g. to wake a worker a test stopped with SIGSTOP). */
+  beforeStop?: (stack: TestStack) => void | Promise<void>;
+  /** The beforeAll's timeout (default 60 s). */
+  startTimeoutMs?: number;
+}
+
+/**
+ * The stack of the enclosing describe block (or file): started in a beforeAll, stopped in an
+ * afterAll, both declared where this is called, so hooks declared before it run first and after it
+ * stop after it. The returned object stands for the stack once started. `options` may be a
+ * function, for options known only once earlier beforeAll hooks ran (a private Redis's URL).
+ */
+export function useTestStack(name: string, options: Partial<StackOptions> | (() => Partial<StackOptions>) = {}, hooks: UseStackHooks = {}): TestStack {
+  let started: TestStack | undefined;
+  beforeAll(async () => {
+    started = await startTestStack(name, typeof options === 'function' ? options() : options);
+  }, hooks.startTimeoutMs ?? 60_000);
+  afterAll(async () => {
+    if (started === undefined) return;
+    await hooks.beforeStop?.(started);
+    await started.stop();
+  });
+  return new Proxy({} as TestStack, {
+    get(_target, prop) {
+      if (started === undefined) throw new Error(`the ${name} stack is not started (read before its beforeAll ran)`);
+      const value: unknown = Reflect.get(started, prop, started);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(started) : value;
+    },
+  });
 }
