@@ -137,7 +137,7 @@ describe('@chat-fleet/client', () => {
       expect(store.send(`Question ${n} ${Date.now()}`)).toBe(true);
       await until(store, (v) => v.messages.length === 2 * n && v.active === undefined && v.messages.at(-1)?.role === 'assistant' && v.messages.at(-1)?.status === 'done');
     }
-    const live = store.getSnapshot().messages.map((m) => [m.role, m.text]);
+    const live = store.getSnapshot().messages.map((m): [string, string] => [m.role, m.text]);
     expect(live).toHaveLength(4);
     expect(live.every(([, text]) => text.length > 0)).toBe(true);
     store.close();

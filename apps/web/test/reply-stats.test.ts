@@ -16,6 +16,7 @@ const ended = (origin: AssistantMessage['origin'], completionTokens: number, fir
     totalMs,
     duplicates: 0,
     gaps: 0,
+    problem: undefined,
   };
   return { role: 'assistant', key: 'm1', text: 'x', status: 'done', origin, result };
 };

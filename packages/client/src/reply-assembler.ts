@@ -45,6 +45,8 @@ export class ReplyAssembler {
   duplicates = 0;
   /** Frames that arrived past a gap, over every attempt. */
   gaps = 0;
+  /** The seq the `done` frame named. */
+  doneSeq: number | undefined;
   private readonly keepText: boolean;
 
   constructor(options: AssemblerOptions = {}) {
@@ -81,6 +83,7 @@ export class ReplyAssembler {
       case 'done':
         if (frame.seq > this.lastSeq) return 'early';
         this.phase = 'done';
+        this.doneSeq = frame.seq;
         this.finishReason = frame.finishReason;
         this.usage = frame.usage;
         this.cached = frame.cached;
@@ -101,6 +104,7 @@ export class ReplyAssembler {
   get problem(): string | undefined {
     if (this.phase === 'error') return `ended in error ${this.error?.code ?? ''}`.trim();
     if (this.phase !== 'done') return `no done after seq ${this.lastSeq} of attempt ${this.attempt}`;
+    if (this.doneSeq !== this.lastSeq) return `done names seq ${this.doneSeq ?? '?'}, but the last token was ${this.lastSeq}`;
     return undefined;
   }
 }

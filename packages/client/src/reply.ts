@@ -44,6 +44,8 @@ export interface ReplyDone {
   /** Frames dropped as duplicates or past a gap (a healthy fleet sends none). */
   readonly duplicates: number;
   readonly gaps: number;
+  /** Why the reply is not whole by the rule (`done` naming another seq than the last token), else undefined. */
+  readonly problem: string | undefined;
 }
 
 export interface ReplyFailed {
@@ -239,6 +241,7 @@ export class Reply extends Emitter<ReplyEvents> implements AsyncIterable<ReplyEv
       totalMs: now - this.sentAt,
       duplicates: a.duplicates,
       gaps: a.gaps,
+      problem: a.problem,
     };
   }
 

@@ -38,6 +38,7 @@ describe('the whole-reply rule', () => {
     expect(assembleRecorded([token(1), token(2), done(2)])).toMatchObject({ whole: true, seqs: [1, 2] });
     expect(assembleRecorded([token(1), token(1), token(2), done(2)])).toMatchObject({ whole: false, duplicates: 1 });
     expect(assembleRecorded([token(1), token(3), done(3)])).toMatchObject({ whole: false, phase: 'streaming' });
+    expect(assembleRecorded([token(1), token(2), done(1)])).toMatchObject({ whole: false, phase: 'done', problem: 'done names seq 1, but the last token was 2' });
     expect(assembleRecorded([token(1), { type: 'error', code: 'unavailable', message: 'x' }])).toMatchObject({ whole: false, phase: 'error' });
     expect(assembleRecorded([{ ...token(1), messageId: 'b' }, { ...token(1), messageId: 'a' }, { ...done(1), messageId: 'a' }], 'a')).toMatchObject({ whole: true, text: 't1 ' });
   });

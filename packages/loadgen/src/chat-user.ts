@@ -181,7 +181,7 @@ export class ChatUser {
       return;
     }
     if (outcome.finishReason === 'cancelled') this.finish('cancelled', now);
-    else if (outcome.duplicates > 0 || outcome.gaps > 0) this.finish('incomplete', now);
+    else if (outcome.duplicates > 0 || outcome.gaps > 0 || outcome.problem !== undefined) this.finish('incomplete', now);
     else {
       this.pending = undefined;
       this.ctx.stats.inFlight--;
