@@ -1,58 +1,83 @@
 // Coalesces token deltas into frames, only when they come fast. A delta arriving at least
-// `windowMs` after the last frame goes out at once, so a model slower than one token per window
-// (most hosted models) pays no latency at all; faster deltas are joined until the window since
-// the last frame has passed, so a fast model costs at most one frame per window, not one per
-// token. The first delta always goes out at once (first-token latency).
+// `windowMs` after its reply's last frame goes out at once, so a model slower than one token per
+// window (most hosted models) pays no latency at all, and the first delta always goes out at once
+// (first-token latency). Faster deltas wait for the worker's next clock tick, at most one window.
+//
+// One clock ticks for every reply of the worker: the frames that waited go out together in one
+// synchronous run, so ioredis' auto-pipelining sends them as one write (one syscall, one pipeline)
+// instead of one per reply per timer, which a per-reply timer cost at every token.
+
+export class FrameClock {
+  private readonly due = new Set<FrameBatcher>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly windowMs: number,
+    readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** A batcher for one reply's deltas, emitting frames through `emit`. */
+  batcher(emit: (text: string) => void): FrameBatcher {
+    return new FrameBatcher(this, emit);
+  }
+
+  /** @internal `b` has text waiting: flush it on the next tick. */
+  schedule(b: FrameBatcher): void {
+    this.due.add(b);
+    this.timer ??= setTimeout(this.tick, this.windowMs);
+  }
+
+  /** @internal */
+  unschedule(b: FrameBatcher): void {
+    this.due.delete(b);
+  }
+
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    const due = [...this.due];
+    this.due.clear();
+    for (const b of due) b.flush();
+  };
+}
 
 export class FrameBatcher {
   private pending = '';
-  private timer: NodeJS.Timeout | undefined;
   private lastEmitAt = -Infinity;
 
   constructor(
-    private readonly windowMs: number,
+    private readonly clock: FrameClock,
     private readonly emit: (text: string) => void,
-    private readonly now: () => number = () => performance.now(),
   ) {}
 
   push(text: string): void {
     if (text === '') return;
-    if (this.windowMs === 0) {
-      this.emit(text);
-      return;
-    }
-    if (this.timer !== undefined) {
+    if (this.pending !== '') {
       this.pending += text;
       return;
     }
-    const now = this.now();
-    const since = now - this.lastEmitAt;
-    if (since >= this.windowMs) {
+    const now = this.clock.now();
+    if (now - this.lastEmitAt >= this.clock.windowMs) {
       this.lastEmitAt = now;
       this.emit(text);
       return;
     }
     this.pending = text;
-    this.timer = setTimeout(() => this.flush(), this.windowMs - since);
+    this.clock.schedule(this);
   }
 
   /** Emits whatever is pending now (call before `done`). */
   flush(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
     if (this.pending === '') return;
+    this.clock.unschedule(this);
     const text = this.pending;
     this.pending = '';
-    this.lastEmitAt = this.now();
+    this.lastEmitAt = this.clock.now();
     this.emit(text);
   }
 
   /** Drops pending text without emitting it (the generation is being thrown away). */
   discard(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.clock.unschedule(this);
     this.pending = '';
   }
 }

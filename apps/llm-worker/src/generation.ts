@@ -37,7 +37,7 @@ import {
 import { ReplyCancelled, type CancelWatch } from './cancel-watch.js';
 import type { BuiltContext, ContextBuilder } from './context-builder.js';
 import type { Coalescer } from './coalescer.js';
-import { FrameBatcher } from './frame-batcher.js';
+import { FrameClock } from './frame-batcher.js';
 import type { ModelBudget } from './model-budget.js';
 import type { ModelClient } from './model-client.js';
 import { requestHash, type ReplyCache } from './reply-cache.js';
@@ -190,11 +190,16 @@ class ReplyOutput {
 }
 
 export class Generation {
+  /** One clock for every reply's frame batching: frames that waited go out together. */
+  private readonly frameClock: FrameClock;
+
   constructor(
     private readonly parts: GenerationParts,
     private readonly options: GenerationOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.frameClock = new FrameClock(options.frameBatchMs);
+  }
 
   private running = 0;
   /** A moving average of how long a model reply takes from pick to done (ms); 0 until one finished. */
@@ -591,7 +596,7 @@ export class Generation {
     metrics.activeGenerations.inc();
     const started = performance.now();
     let firstAt = 0;
-    const batcher = new FrameBatcher(this.options.frameBatchMs, (t) => out.token(t));
+    const batcher = this.frameClock.batcher((t) => out.token(t));
     try {
       const result = await model.stream({ ...request, signal }, (delta) => {
         if (firstAt === 0) {

@@ -46,7 +46,10 @@ const redis = createRedis(config.redis, { name: `${instance}:commands`, autoPipe
 const bullConnection = createRedis(config.redis, { name: `${instance}:bullmq`, forBullmq: true });
 // Coalesced replies follow their leader's frames live; ioredis re-subscribes after a reconnect.
 const subscriber = createRedis(config.redis, { name: `${instance}:subscriber`, subscriber: true });
-for (const [name, client] of [['commands', redis], ['bullmq', bullConnection], ['subscriber', subscriber]] as const) {
+// The queues' depth for metrics, on a connection of its own: BullMQ puts its ~50 scripts on the
+// client a Queue uses, and every auto-pipeline of the frames' client would copy them.
+const queueStats = createRedis(config.redis, { name: `${instance}:queue-stats` });
+for (const [name, client] of [['commands', redis], ['bullmq', bullConnection], ['subscriber', subscriber], ['queue-stats', queueStats]] as const) {
   client.on('error', (err: Error) => log.warn({ err: err.message, client: name }, 'redis error'));
 }
 try {
@@ -58,7 +61,7 @@ try {
 
 // Every worker takes from all QUEUE_SHARDS queues (one per cluster slot).
 const queueNames = keys.chatQueues(config.QUEUE_SHARDS);
-const queues = queueNames.map((name) => new Queue<ChatJob>(name, { connection: redis, prefix: keys.bullPrefix }));
+const queues = queueNames.map((name) => new Queue<ChatJob>(name, { connection: queueStats, prefix: keys.bullPrefix }));
 /** Job counts by state, summed over the queues. */
 async function jobCounts(...states: Parameters<Queue['getJobCounts']>): Promise<Record<string, number>> {
   const all = await Promise.all(queues.map((q) => q.getJobCounts(...states)));
@@ -215,6 +218,7 @@ async function shutdown(signal: string): Promise<void> {
   redis.disconnect();
   bullConnection.disconnect();
   subscriber.disconnect();
+  queueStats.disconnect();
   await shutdownTracing();
   process.exit(0);
 }

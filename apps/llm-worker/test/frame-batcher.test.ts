@@ -1,10 +1,10 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { FrameBatcher } from '../src/frame-batcher.js';
+import { FrameClock } from '../src/frame-batcher.js';
 
 describe('FrameBatcher', () => {
   it('with a zero window emits every delta as its own frame', () => {
     const out: string[] = [];
-    const b = new FrameBatcher(0, (t) => out.push(t));
+    const b = new FrameClock(0).batcher((t) => out.push(t));
     for (const t of ['a', 'b', '', 'c']) b.push(t);
     expect(out).toEqual(['a', 'b', 'c']);
   });
@@ -13,7 +13,7 @@ describe('FrameBatcher', () => {
     jest.useFakeTimers();
     try {
       const out: string[] = [];
-      const b = new FrameBatcher(10, (t) => out.push(t));
+      const b = new FrameClock(10).batcher((t) => out.push(t));
       b.push('Hel');
       expect(out).toEqual(['Hel']);
       b.push('lo');
@@ -37,7 +37,7 @@ describe('FrameBatcher', () => {
     try {
       let clock = 0;
       const out: Array<[number, string]> = [];
-      const b = new FrameBatcher(10, (t) => out.push([clock, t]), () => clock);
+      const b = new FrameClock(10, () => clock).batcher((t) => out.push([clock, t]));
       // A 60 tokens/s model: a delta every 16.7 ms, never held back.
       for (const t of ['a', 'b', 'c', 'd']) {
         b.push(t);
@@ -56,7 +56,7 @@ describe('FrameBatcher', () => {
     try {
       let clock = 0;
       const out: Array<[number, string]> = [];
-      const b = new FrameBatcher(10, (t) => out.push([clock, t]), () => clock);
+      const b = new FrameClock(10, () => clock).batcher((t) => out.push([clock, t]));
       // A 1000 tokens/s model for 40 ms.
       for (let i = 0; i < 40; i++) {
         b.push(String(i % 10));
@@ -76,12 +76,41 @@ describe('FrameBatcher', () => {
     jest.useFakeTimers();
     try {
       const out: string[] = [];
-      const b = new FrameBatcher(10, (t) => out.push(t));
+      const b = new FrameClock(10).batcher((t) => out.push(t));
       b.push('a');
       b.push('b');
       b.discard();
       jest.advanceTimersByTime(50);
       expect(out).toEqual(['a']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('flushes the waiting frames of every reply on one clock tick, together', () => {
+    jest.useFakeTimers();
+    try {
+      let clock = 0;
+      const ticks: number[][] = [];
+      const runs: Array<[number, string]> = [];
+      const shared = new FrameClock(25, () => clock);
+      const replies = [0, 1, 2].map((r) => shared.batcher((t) => runs.push([r, t])));
+      // Each reply's first delta goes out at once; the next ones, a few ms later, wait.
+      replies.forEach((b, r) => b.push(`${r}a`));
+      clock += 5;
+      replies.forEach((b, r) => b.push(`${r}b`));
+      clock += 3;
+      replies[1]!.push('1c');
+      expect(runs).toEqual([[0, '0a'], [1, '1a'], [2, '2a']]);
+      // One timer for all three: at its tick the three waiting frames go out in one synchronous run.
+      expect(jest.getTimerCount()).toBe(1);
+      const before = runs.length;
+      clock += 17;
+      jest.advanceTimersByTime(25);
+      ticks.push(runs.slice(before).map(([r]) => r));
+      expect(ticks).toEqual([[0, 1, 2]]);
+      expect(runs.slice(before)).toEqual([[0, '0b'], [1, '1b1c'], [2, '2b']]);
+      expect(jest.getTimerCount()).toBe(0);
     } finally {
       jest.useRealTimers();
     }

@@ -1,6 +1,12 @@
-// Loads the Lua scripts in ../lua and registers them on an ioredis client as custom commands.
-// A script may include files of ../lua/lib (shared rules, e.g. the history caps): their text is
-// put in front of the script's, so each rule is written once.
+// Loads the Lua scripts in ../lua and puts them on an ioredis client as methods. A script may
+// include files of ../lua/lib (shared rules, e.g. the history caps): their text is put in front of
+// the script's, so each rule is written once.
+//
+// Not ioredis' defineCommand: every auto-pipeline ioredis builds (one per tick in which a command
+// is sent) copies each defined script onto itself, ~50 µs a pipeline with our dozen scripts, and a
+// worker sends a frame per token. A script here is EVALSHA (EVAL when Redis answers NOSCRIPT, which
+// also loads it), the same as defineCommand does, routed by its keys on a cluster.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RedisClient } from './redis-client.js';
 
@@ -39,9 +45,25 @@ const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?:
 /** Defines every script once per client (EVALSHA with automatic EVAL fallback). */
 export function withScripts(redis: RedisClient): RedisClient & ChatScripts {
   for (const [name, def] of Object.entries(SCRIPTS)) {
-    if (name in redis) continue;
-    const text = [...(def.include ?? []).map(lua), lua(def.file)].join('\n');
-    redis.defineCommand(name, { numberOfKeys: def.keys, lua: text });
+    defineScript(redis, name, def.keys, [...(def.include ?? []).map(lua), lua(def.file)].join('\n'));
   }
   return redis as RedisClient & ChatScripts;
+}
+
+/**
+ * Puts `lua` on `redis` as the method `name`, taking its `keys` keys then its arguments (once per
+ * client: a second call for the same name does nothing).
+ */
+export function defineScript(redis: RedisClient, name: string, keys: number, lua: string): void {
+  if (name in redis) return;
+  const sha = createHash('sha1').update(lua).digest('hex');
+  const run = async (...args: Arg[]): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(lua, keys, ...args);
+    }
+  };
+  Object.defineProperty(redis, name, { value: run, configurable: true, enumerable: false, writable: false });
 }

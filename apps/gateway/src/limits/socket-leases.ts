@@ -3,7 +3,7 @@
 // socket lives, and only unexpired members count, so a crashed gateway's sockets drop out alone.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { LimitError, type RedisClient, type RedisKeys } from '@chat-fleet/shared';
+import { LimitError, defineScript, type RedisClient, type RedisKeys } from '@chat-fleet/shared';
 
 /** Admits sockets within the fleet-wide limits; a refused socket never counts. */
 export interface SocketLimiter {
@@ -58,7 +58,7 @@ export class SocketLeases implements SocketLimiter {
     private readonly options: SocketLeaseOptions,
     private readonly onRenewError: (err: unknown) => void = () => undefined,
   ) {
-    if (!('claimLease' in redis)) redis.defineCommand('claimLease', { numberOfKeys: 1, lua: CLAIM_LUA });
+    defineScript(redis, 'claimLease', 1, CLAIM_LUA);
     this.redis = redis as ClaimingRedis;
     this.leaseMs = options.leaseMs ?? 30_000;
   }

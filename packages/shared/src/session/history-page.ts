@@ -1,5 +1,6 @@
 // Reads one page of a session's history in one atomic script (lua/history-page.lua).
 import { readFileSync } from 'node:fs';
+import { defineScript } from '../lua-scripts.js';
 import type { RedisClient } from '../redis-client.js';
 import { StoredMessageSchema, type StoredMessage } from '@chat-fleet/protocol';
 
@@ -19,7 +20,7 @@ type PagingRedis = RedisClient & { historyPage(key: string, before: string, limi
  * undefined when `before` is not in the history (never was, or was trimmed away).
  */
 export async function readHistoryPage(redis: RedisClient, historyKey: string, limit: number, before?: string): Promise<HistoryPage | undefined> {
-  if (!('historyPage' in redis)) redis.defineCommand('historyPage', { numberOfKeys: 1, lua: PAGE_LUA });
+  defineScript(redis, 'historyPage', 1, PAGE_LUA);
   const [found, hasMore, ...rows] = await (redis as PagingRedis).historyPage(historyKey, before ?? '', limit);
   if (found !== 1) return undefined;
   return { messages: rows.map((row) => StoredMessageSchema.parse(JSON.parse(String(row)))), hasMore: hasMore === 1 };
