@@ -12,10 +12,19 @@ import {
   type RedisMode,
 } from '@chat-fleet/stack';
 import { CHAT_THINK, LEVELS, SLOW_THINK } from '@chat-fleet/loadtest';
+import { DEFAULT_BASELINE_ROOT } from './baseline-build.js';
 
 export interface BenchOptions {
-  /** Concurrent users of the system run, and clients of the floor run. */
-  readonly users: number;
+  /** The closed-loop levels: concurrent users of each system run, and clients of its floor run. */
+  readonly users: readonly number[];
+  /** Each level's figures are the median over this many runs per build. */
+  readonly repeat: number;
+  /** A git ref to build in a worktree and run the same load against, interleaved with the new build. */
+  readonly baseline: string | undefined;
+  /** Where baseline worktrees are kept (one per commit). */
+  readonly baselineDir: string;
+  /** Seconds of the Redis command census (MONITOR) after a build's first run at a level; 0 skips it. */
+  readonly censusS: number;
   /** Seconds of each measured run (floor and system). */
   readonly durationS: number;
   /** Seconds over which the users start. */
@@ -31,8 +40,10 @@ export interface BenchOptions {
   readonly pacedThinkMs: { readonly min: number; readonly max: number };
   /** Idle socket counts to measure gateway memory at; empty when skipped. */
   readonly idle: readonly number[];
-  /** The simulator's fixed behaviour. */
+  /** The simulator's fixed behaviour; replyTokens is the primary length (figures, ratios, goals). */
   readonly sim: { readonly ttftMs: number; readonly tokensPerSec: number; readonly replyTokens: number };
+  /** Every reply length measured, the primary first; a second one splits the CPU per message and per token. */
+  readonly replyTokens: readonly number[];
   /**
    * `single`: the Redis at REDIS_URL, else a private redis-server; `cluster`: a private Redis Cluster
    * (3 primaries, 3 replicas) with QUEUE_SHARDS 6 unless --env sets it; `sentinel`: a private
@@ -54,20 +65,28 @@ export interface BenchOptions {
 export { UsageError };
 
 const FULL = {
-  users: LEVELS.l1000.users,
+  // Issue 17's levels: 100 and 1000 users at 3–6 s think.
+  users: [LEVELS.l100.users, LEVELS.l1000.users],
+  repeat: 2,
+  censusS: 10,
+  replyTokens: [48, 96],
   // The level runs 180 s in the load table; 60 s give the percentiles thousands of samples.
   durationS: 60,
   rampS: LEVELS.l1000.rampS,
   thinkMs: { min: CHAT_THINK.minMs, max: CHAT_THINK.maxMs },
   warmupS: 5,
   idle: [1000, 10_000],
-  paced: LEVELS.l10k.users,
-  pacedDurationS: LEVELS.l10k.durationS,
-  pacedRampS: LEVELS.l10k.rampS,
+  // Issue 17's first-token goal at a realistic pace: 1000 users, 20–30 s think.
+  paced: 1000,
+  pacedDurationS: 120,
+  pacedRampS: 30,
 };
 
 const QUICK = {
-  users: 50,
+  users: [50],
+  repeat: 1,
+  censusS: 3,
+  replyTokens: [48],
   durationS: 5,
   rampS: 1,
   thinkMs: { min: 200, max: 600 },
@@ -83,19 +102,28 @@ export const CLUSTER_QUEUE_SHARDS = 6;
 
 export const USAGE = `npm run bench -- [options]
 
-  --users N             concurrent users (system) and clients (floor)   default ${FULL.users}
+  --users N,N           levels: concurrent users (system) and clients (floor)  default ${FULL.users.join(',')}
+  --baseline REF        also build REF (a git ref) in a worktree and run the same load against it,
+                        interleaved: baseline, new, baseline, new … per level and reply length;
+                        every figure for both and new/baseline (medians over --repeat)
+  --baseline-dir DIR    where baseline worktrees are kept, one per commit    default ${DEFAULT_BASELINE_ROOT}
+  --repeat N            runs per build, level and reply length (median)      default ${FULL.repeat}
+  --reply-tokens N,N    simulator reply lengths; the first is the primary (figures, goals), a second
+                        splits CPU into per message and per token            default ${FULL.replyTokens.join(',')}
+  --census S            seconds of MONITOR after each build's first run at a level, counting the
+                        commands clients sent apart from those scripts ran; 0 skips  default ${FULL.censusS}
   --duration S          seconds of each measured run                     default ${FULL.durationS}
   --ramp S              seconds over which users start                   default ${FULL.rampS}
   --think MIN-MAX       think time between messages (ms, or 3s-6s)       default ${FULL.thinkMs.min}-${FULL.thinkMs.max}
   --warmup S            unmeasured warm-up before each run               default ${FULL.warmupS}
   --idle N,N            idle sockets for the memory measurement          default ${FULL.idle.join(',')}
   --skip-idle           no idle-socket measurement
-  --paced N             users at a realistic pace (${SLOW_THINK.minMs / 1000}-${SLOW_THINK.maxMs / 1000} s think)      default ${FULL.paced}
-  --paced-duration S    seconds of that run (ramp ${FULL.pacedRampS} s)                  default ${FULL.pacedDurationS}
+  --paced N             users at a realistic pace (--paced-think)        default ${FULL.paced}
+  --paced-think MIN-MAX their think time                                 default ${SLOW_THINK.minMs / 1000}s-${SLOW_THINK.maxMs / 1000}s
+  --paced-duration S    seconds of that run (ramp ${FULL.pacedRampS} s)                   default ${FULL.pacedDurationS}
   --skip-paced          no realistic-pace run
   --ttft-ms MS          simulator first-token latency                    default 150
   --tokens-per-sec N    simulator token pace                             default 60
-  --reply-tokens N      simulator reply length in tokens                 default 48
   --redis MODE          single: REDIS_URL or a private redis-server      default single
                         cluster: a private Redis Cluster, 3 primaries + 3 replicas, QUEUE_SHARDS ${CLUSTER_QUEUE_SHARDS}
                         sentinel: a private primary, replica and 3 Sentinels
@@ -103,7 +131,8 @@ export const USAGE = `npm run bench -- [options]
   --out FILE            JSON results file            default bench/results/<timestamp>.json
   --no-docs             leave docs/performance.md alone (implied by --quick and --redis cluster|sentinel)
   --render FILE         no run: judge a results file again, print its table, update the docs
-  --quick               smoke run: 50 users, 5 s, idle 200, no paced run, no warm-up, no docs
+  --quick               smoke run: 50 users, 5 s, one repetition, 48 tokens, idle 200, census 3 s,
+                        no paced run, no warm-up, no docs
   --help`;
 
 /** The settings the bench itself decides; overriding them would measure something else. */
@@ -121,10 +150,26 @@ export function parseEnv(pairs: readonly string[]): Record<string, string> {
   return env;
 }
 
+function intList(name: string, raw: string, min: number, max: number): number[] {
+  const items = listOption(name, raw) ?? [];
+  if (items.length === 0) throw new UsageError(`--${name}: expected a comma-separated list of whole numbers`);
+  return items.map((n) => integerOption(name, n, min, max) ?? min);
+}
+
+function distinct(name: string, xs: number[]): number[] {
+  if (new Set(xs).size !== xs.length) throw new UsageError(`--${name}: each value once`);
+  return xs;
+}
+
 /** Parses argv (without node and the script); throws UsageError on anything unknown or malformed. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const v = parseOptions(argv, {
     users: { type: 'string' },
+    baseline: { type: 'string' },
+    'baseline-dir': { type: 'string' },
+    repeat: { type: 'string' },
+    census: { type: 'string' },
+    'paced-think': { type: 'string' },
     duration: { type: 'string' },
     ramp: { type: 'string' },
     think: { type: 'string' },
@@ -150,8 +195,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const idle = v['skip-idle'] === true ? [] : v.idle === undefined ? base.idle : (listOption('idle', v.idle) ?? []).map((n) => integerOption('idle', n, 1, 1_000_000) ?? 0);
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out: expected a file name');
   const redis: RedisMode = choiceOption('redis', v.redis, REDIS_MODES) ?? 'single';
+  const users = v.users === undefined ? base.users : distinct('users', intList('users', v.users, 1, 1_000_000));
+  const replyTokens = v['reply-tokens'] === undefined ? base.replyTokens : distinct('reply-tokens', intList('reply-tokens', v['reply-tokens'], 1, 100_000));
+  if (replyTokens.length > 2) throw new UsageError('--reply-tokens: one length, or two for the cost split');
+  if (v.baseline !== undefined && v.baseline.trim() === '') throw new UsageError('--baseline: expected a git ref');
+  const [primaryTokens = 48] = replyTokens;
   return Object.freeze({
-    users: integerOption('users', v.users, 1, 1_000_000) ?? base.users,
+    users,
+    repeat: integerOption('repeat', v.repeat, 1, 100) ?? base.repeat,
+    baseline: v.baseline?.trim(),
+    baselineDir: v['baseline-dir'] ?? DEFAULT_BASELINE_ROOT,
+    censusS: integerOption('census', v.census, 0, 600) ?? base.censusS,
+    replyTokens,
     durationS: integerOption('duration', v.duration, 1, 86_400) ?? base.durationS,
     rampS: integerOption('ramp', v.ramp, 0, 3600) ?? base.rampS,
     thinkMs: v.think === undefined ? base.thinkMs : msRangeOption('think', v.think),
@@ -160,11 +215,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     paced: v['skip-paced'] === true ? 0 : (integerOption('paced', v.paced, 0, 1_000_000) ?? base.paced),
     pacedDurationS: integerOption('paced-duration', v['paced-duration'], 1, 86_400) ?? base.pacedDurationS,
     pacedRampS: base.pacedRampS,
-    pacedThinkMs: { min: SLOW_THINK.minMs, max: SLOW_THINK.maxMs },
+    pacedThinkMs: v['paced-think'] === undefined ? { min: SLOW_THINK.minMs, max: SLOW_THINK.maxMs } : msRangeOption('paced-think', v['paced-think']),
     sim: {
       ttftMs: integerOption('ttft-ms', v['ttft-ms'], 0, 600_000) ?? 150,
       tokensPerSec: numberOption('tokens-per-sec', v['tokens-per-sec'], 1, 1_000_000) ?? 60,
-      replyTokens: integerOption('reply-tokens', v['reply-tokens'], 1, 100_000) ?? 48,
+      replyTokens: primaryTokens,
     },
     redis,
     env: parseEnv(v.env ?? []),

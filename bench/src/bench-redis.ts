@@ -19,6 +19,10 @@ export interface BenchRedisNode {
   readonly name: string;
   readonly pid: number | undefined;
   info(section: string): Promise<string>;
+  /** Opens MONITOR on this node; every command it executes is passed on until the returned stop is called. */
+  monitor(onCommand: (args: readonly string[], source: string) => void): Promise<() => void>;
+  /** Deletes the keys under `prefix:` on this node. */
+  dropKeys(prefix: string): Promise<void>;
 }
 
 export interface BenchRedis {
@@ -45,7 +49,18 @@ export interface BenchRedis {
 const HOST = '127.0.0.1';
 
 function node(name: string, client: RedisClient, pid: number | undefined): BenchRedisNode {
-  return { name, pid, info: (section) => client.info(section) };
+  return {
+    name,
+    pid,
+    info: (section) => client.info(section),
+    async monitor(onCommand) {
+      if (!('monitor' in client)) throw new Error(`${name}: MONITOR needs a connection to one node`);
+      const monitor = await client.monitor();
+      monitor.on('monitor', (_time: string, args: string[], source: string) => onCommand(args, source));
+      return () => monitor.disconnect();
+    },
+    dropKeys: (prefix) => dropKeys(client, prefix, true),
+  };
 }
 
 /**
@@ -153,11 +168,20 @@ export async function startBenchRedis(mode: RedisMode, options: { url: string; p
 }
 
 /** On a Redis that was already running, the bench leaves nothing of its own behind. */
-async function dropKeys(client: RedisClient, prefix: string): Promise<void> {
+async function dropKeys(client: RedisClient, prefix: string, oneByOne = false): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(...keys);
+    if (keys.length > 0) {
+      // A cluster node's keys span slots: one UNLINK each (pipelined) avoids CROSSSLOT.
+      if (oneByOne && 'pipeline' in client) {
+        const p = client.pipeline();
+        for (const key of keys) p.unlink(key);
+        await p.exec();
+      } else {
+        await client.unlink(...keys);
+      }
+    }
     cursor = next;
   } while (cursor !== '0');
 }

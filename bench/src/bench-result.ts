@@ -1,9 +1,11 @@
 // The JSON a bench run writes to bench/results/: everything measured, with the setup that produced it.
-import type { LevelResult, Percentiles } from '@chat-fleet/loadgen';
+import type { LevelResult } from '@chat-fleet/loadgen';
 import type { RedisMode } from '@chat-fleet/stack';
 import type { MachineInfo, SourceInfo } from './machine.js';
 import type { FloorResult } from './model-floor.js';
 import type { EventLoopLag } from './prom-text.js';
+import type { Build } from './bench-plan.js';
+import type { BenchSummary } from './bench-summary.js';
 
 export type ProcessRole = 'gateways' | 'workers' | 'simulator' | 'redis';
 
@@ -19,6 +21,8 @@ export interface RedisCost {
   readonly usecPerMessage: number;
   /** Most called commands over the run. */
   readonly top: ReadonlyArray<{ readonly command: string; readonly calls: number; readonly perMessage: number }>;
+  /** Every command executed over the run (absent in older results): what the census applies to. */
+  readonly byCommand?: ReadonlyArray<{ readonly command: string; readonly calls: number }>;
   /** False when the Redis was found already running: other clients' commands count too. */
   readonly exclusive: boolean;
   /** How the commands spread over a cluster's primaries; null (or absent in older results) for one primary. */
@@ -91,24 +95,87 @@ export interface GoalCheck {
   readonly met: boolean | undefined;
 }
 
+/** One Redis command census (see redis-census.ts): MONITOR over a short load of its own. */
+export interface CensusResult {
+  readonly build: Build;
+  readonly users: number;
+  readonly durationS: number;
+  /** Messages of the census load that ended. */
+  readonly messages: number;
+  /** Lines MONITOR showed, sent by clients and run by scripts. */
+  readonly clientSent: number;
+  readonly scriptInternal: number;
+  /** Per command name: sent by clients, run by scripts. */
+  readonly byCommand: ReadonlyArray<{ readonly command: string; readonly client: number; readonly script: number }>;
+}
+
+/** The model alone at one level (same users and think), measured once before the level's first run. */
+export interface FloorMeasurement {
+  readonly users: number;
+  readonly paced: boolean;
+  readonly thinkMs: { readonly min: number; readonly max: number };
+  readonly durationS: number;
+  readonly rampS: number;
+  readonly result: FloorResult;
+  readonly cpu: CpuCost;
+  /** Why its first token cannot stand for the model's own (null when it can). */
+  readonly disturbed: string | null;
+}
+
+/** One metered run: a build at a level and reply length, one repetition. */
+export interface RunMeasurement {
+  readonly index: number;
+  readonly build: Build;
+  readonly users: number;
+  readonly paced: boolean;
+  readonly replyTokens: number;
+  readonly repetition: number;
+  readonly thinkMs: { readonly min: number; readonly max: number };
+  readonly durationS: number;
+  readonly rampS: number;
+  readonly system: SystemResult;
+  readonly redis: RedisCost;
+  readonly cpu: CpuCost;
+  readonly eventLoop: Readonly<Record<string, EventLoopLag>>;
+}
+
+/** What was measured as `new` and as `baseline`. */
+export interface BuildInfo {
+  readonly build: Build;
+  readonly commit: string | null;
+  readonly subject?: string;
+  /** The ref given to --baseline. */
+  readonly ref?: string;
+  readonly dir: string;
+  readonly install?: 'linked' | 'npm ci';
+  readonly reused?: boolean;
+  readonly buildSeconds?: number;
+}
+
 export interface BenchResult {
   readonly kind: 'chat-fleet-bench';
-  readonly version: 1;
+  readonly version: 2;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly args: readonly string[];
   readonly quick: boolean;
   readonly machine: MachineInfo;
   readonly source: SourceInfo;
+  readonly builds: readonly BuildInfo[];
   readonly setup: {
     readonly gateways: number;
     readonly workers: number;
+    /** replyTokens: the primary length (goals, ratios); the lengths: every one measured. */
     readonly sim: { readonly ttftMs: number; readonly tokensPerSec: number; readonly replyTokens: number };
-    readonly users: number;
+    readonly replyTokens: readonly number[];
+    /** The closed-loop levels. */
+    readonly users: readonly number[];
     readonly durationS: number;
     readonly rampS: number;
     readonly thinkMs: { readonly min: number; readonly max: number };
     readonly warmupS: number;
+    readonly repeat: number;
+    readonly censusS: number;
     readonly paced: { readonly users: number; readonly durationS: number; readonly rampS: number; readonly thinkMs: { readonly min: number; readonly max: number } } | null;
     readonly cache: string;
     /** Settings given with --env. */
@@ -116,7 +183,6 @@ export interface BenchResult {
     readonly redis: {
       readonly private: boolean;
       readonly prefix: string;
-      /** Absent in results from before --redis: single. */
       readonly mode?: RedisMode;
       /** The QUEUE_SHARDS the fleet ran with. */
       readonly queueShards?: number;
@@ -126,20 +192,14 @@ export interface BenchResult {
     };
     readonly openFiles: { readonly soft: number | null; readonly hard: number | null };
   };
-  readonly floor: FloorResult;
-  /** What the floor run cost, and why it cannot stand for the model's own latency (null when it can). */
-  readonly floorRun: { readonly cpu: CpuCost; readonly eventLoop: Readonly<Record<string, EventLoopLag>>; readonly disturbed: string | null };
-  readonly system: SystemResult;
-  /** Many users at a realistic pace (one message every 20–30 s each); null when skipped. */
-  readonly paced: SystemResult | null;
-  /** Redis's work over the paced run (absent in older results, null when skipped). */
-  readonly pacedRedis?: RedisCost | null;
-  readonly overhead: { readonly ttftMs: Percentiles; readonly responseMs: Percentiles };
-  readonly redis: RedisCost;
-  readonly cpu: CpuCost;
-  /** Per gateway and worker, and the load clients, over the system run. */
-  readonly eventLoop: Readonly<Record<string, EventLoopLag>>;
-  readonly idle: readonly IdleMeasurement[];
+  readonly floors: readonly FloorMeasurement[];
+  /** Every metered run in the order run. */
+  readonly runs: readonly RunMeasurement[];
+  readonly censuses: readonly CensusResult[];
+  /** Idle sockets per build, on its fresh gateways. */
+  readonly idle: ReadonlyArray<{ readonly build: Build; readonly measurements: readonly IdleMeasurement[] }>;
   readonly idleSkipped: ReadonlyArray<{ readonly sockets: number; readonly reason: string }>;
+  /** Medians, ratios and the cost split, derived from the runs (summarize()). */
+  readonly summary: BenchSummary;
   readonly goals: readonly GoalCheck[];
 }

@@ -1,17 +1,24 @@
-// The measurements of one bench, in order: idle sockets on fresh gateways, the model floor, the system
-// at full load (metered), then many users at a realistic pace (its Redis commands metered too).
+// The measurements of one bench, run by run (bench-plan.ts): each run starts a fresh stack of its
+// build (baseline or new) at its reply length on its own key prefix, and stops it after. A build's
+// first run measures idle sockets on its fresh gateways; a level's first run measures the floor (the
+// model alone at that level) first; each build's first run at a level is followed by the Redis
+// command census. Then the medians, ratios, cost split and goals (bench-summary.ts, goals.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad, type LevelResult, type LoadProgress } from '@chat-fleet/loadgen';
 import type { Stack } from '@chat-fleet/stack';
 import type { BenchOptions } from './bench-options.js';
-import type { BenchResult, IdleMeasurement, SystemResult } from './bench-result.js';
-import { checkGoals, judgeFloor, overhead } from './goals.js';
+import { describePlan, planRuns, type Build, type PlannedRun } from './bench-plan.js';
+import type { BenchRedisNode } from './bench-redis.js';
+import type { BenchResult, BuildInfo, CensusResult, FloorMeasurement, IdleMeasurement, RunMeasurement, SystemResult } from './bench-result.js';
+import { summarize, type BenchSummary } from './bench-summary.js';
+import { checkGoals, judgeFloor } from './goals.js';
 import { measureIdleMemory } from './idle-memory.js';
 import type { MachineInfo, SourceInfo } from './machine.js';
 import { benchMessage } from './message-content.js';
-import { runFloor, type FloorResult } from './model-floor.js';
+import { runFloor } from './model-floor.js';
+import { CommandCensus } from './redis-census.js';
 import { describeShards } from './report.js';
-import { ResourceMeter, type CommandStatsSource, type MeteredProcess } from './resource-meter.js';
+import { ResourceMeter, type MeteredProcess } from './resource-meter.js';
 
 /** Floor clients share the users among this many processes (the openai SDK is CPU-hungry). */
 const FLOOR_PROCS = 2;
@@ -19,14 +26,25 @@ const FLOOR_PROCS = 2;
 const MODEL = 'gpt-4o-mini';
 const MAX_TOKENS = 1024;
 
+export interface LaunchRequest {
+  readonly build: Build;
+  readonly replyTokens: number;
+  /** REDIS_PREFIX of this run. */
+  readonly prefix: string;
+  /** A name for its log directory, e.g. `03-new-100u-48t`. */
+  readonly label: string;
+}
+
 export interface BenchRunDeps {
   readonly options: BenchOptions;
-  readonly stack: Stack;
+  /** Starts a stack of that build (gateways and workers of its worktree, the current simulator). */
+  readonly launch: (request: LaunchRequest) => Promise<Stack>;
+  readonly builds: readonly BuildInfo[];
   readonly redis: {
     /** False when found running: other clients' commands count too. */
     readonly private: boolean;
     /** Every primary (one unless a cluster): its commands and its process's CPU count. */
-    readonly primaries: ReadonlyArray<CommandStatsSource & { readonly pid: number | undefined }>;
+    readonly primaries: readonly BenchRedisNode[];
     /** Replicas and Sentinels: CPU only, apart from the fleet's. */
     readonly standby: ReadonlyArray<{ readonly name: string; readonly pid: number | undefined }>;
     /** What the result says about it (prefix, topology, QUEUE_SHARDS, placement). */
@@ -59,179 +77,221 @@ function checkAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new Error('bench interrupted');
 }
 
-export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
-  const { options: o, stack, say, signal } = deps;
-  const startedAt = new Date().toISOString();
-  const gatewayUrls = stack.gateways.map((g) => g.url);
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+function runLabel(r: PlannedRun): string {
+  return `${pad2(r.index)}-${r.build}-${r.level.users}u${r.level.paced ? '-paced' : ''}-${r.replyTokens}t-r${r.repetition}`;
+}
+
+function processesOf(stack: Stack, deps: BenchRunDeps): MeteredProcess[] {
   const sim = stack.sim;
-  if (sim === undefined) throw new Error('the bench needs the simulator');
-  const content = (phase: string) => (user: number, turn: number) => benchMessage(phase, deps.runId, user, turn);
-
-  // 1. Idle sockets first, while the gateways are fresh: a heap grown by load would hide allocations.
-  const idle: IdleMeasurement[] = [];
-  const [measured] = stack.gateways;
-  const rest = stack.gateways[1] ?? measured;
-  if (measured !== undefined && rest !== undefined && o.idle.length > 0) {
-    idle.push(
-      ...(await measureIdleMemory({
-        sizes: o.idle,
-        gateway: measured,
-        restUrl: rest.url,
-        userPrefix: `${deps.prefix}-idle`,
-        settleMs: o.quick ? 1000 : 5000,
-        warmup: 20,
-        say,
-      })),
-    );
-    checkAborted(signal);
-  }
-
-  // 2. The floor: the model alone, same users, same pace.
-  const processes: MeteredProcess[] = [
+  return [
     ...stack.gateways.map((g) => ({ name: g.instance, role: 'gateways' as const, pid: g.process.pid, metricsUrl: `${g.url}/metrics` })),
     ...stack.workers.map((w) => ({ name: w.instance, role: 'workers' as const, pid: w.process.pid, metricsUrl: `${w.metricsUrl}/metrics` })),
-    { name: 'llm-sim', role: 'simulator' as const, pid: sim.process.pid },
+    ...(sim === undefined ? [] : [{ name: 'llm-sim', role: 'simulator' as const, pid: sim.process.pid }]),
     ...deps.redis.primaries.map((r) => ({ name: r.name, role: 'redis' as const, pid: r.pid })),
     ...deps.redis.standby.map((r) => ({ name: r.name, role: 'standby' as const, pid: r.pid })),
   ];
-  const meter = new ResourceMeter(processes, deps.redis.primaries, deps.ticksPerSecond);
-  const floorRun = (users: number, durationS: number, rampS: number): Promise<FloorResult> =>
-    runFloor({
-      baseUrl: `${sim.url}/v1`,
-      model: MODEL,
-      maxTokens: MAX_TOKENS,
-      users,
-      durationS,
-      rampS,
-      thinkMs: o.thinkMs,
-      phase: 'floor',
-      runId: deps.runId,
-      procs: FLOOR_PROCS,
-      signal,
-    });
-  if (o.warmupS > 0) {
-    say(`floor: ${o.warmupS} s warm-up`);
-    await floorRun(Math.min(50, o.users), o.warmupS, 0);
-  }
-  checkAborted(signal);
-  say(`floor: ${o.users} clients straight to the simulator for ${o.durationS} s`);
-  await meter.start();
-  const floor = await floorRun(o.users, o.durationS, o.rampS);
-  const floorMetered = await meter.stop(floor.messages, floor.tokens);
-  checkAborted(signal);
-  say(`floor: ${floor.messages} messages, ${floor.failures} failed, first token p50 ${floor.ttftMs.p50} ms p99 ${floor.ttftMs.p99} ms`);
+}
 
-  // 3. The system, metered.
-  if (o.warmupS > 0) {
-    say(`system: ${o.warmupS} s warm-up`);
-    await runLoad({ gateways: gatewayUrls, users: Math.min(50, o.users), durationS: o.warmupS, thinkMs: o.thinkMs, content: content('warmup'), signal });
-  }
-  checkAborted(signal);
-  say(`system: ${o.users} users through ${stack.gateways.length} gateways for ${o.durationS} s`);
-  await meter.start();
-  const systemRaw = await runLoad({
-    gateways: gatewayUrls,
-    users: o.users,
-    durationS: o.durationS,
-    rampS: o.rampS,
-    thinkMs: o.thinkMs,
-    level: `${o.users} users`,
-    content: content('system'),
-    signal,
-    onProgress: (p) => deps.progress(progressLine('system', p)),
-  });
-  const metered = await meter.stop(systemRaw.messages, systemRaw.tokens);
-  const system = withRates(systemRaw);
-  checkAborted(signal);
-  say(`system: ${system.messages} messages, ${system.failures} failed, first token p50 ${system.ttftMs.p50} ms p99 ${system.ttftMs.p99} ms`);
-  if (metered.redis.shards) say(`system: Redis commands per primary ${describeShards(metered.redis.shards)}`);
-
-  // 4. Many users at a realistic pace.
-  let paced: SystemResult | null = null;
-  let pacedRedis: BenchResult['pacedRedis'] = null;
+export async function runBench(deps: BenchRunDeps): Promise<BenchResult> {
+  const { options: o, say, signal } = deps;
+  const startedAt = new Date().toISOString();
+  const builds = deps.builds.map((b) => b.build);
+  const plan = planRuns({ users: o.users, paced: o.paced, replyTokens: o.replyTokens, builds, repeat: o.repeat });
+  say(`plan: ${plan.length} metered runs${builds.length > 1 ? ', baseline and new interleaved' : ''}\n${describePlan(plan)}`);
   const pacedRampS = Math.min(o.pacedRampS, Math.max(1, o.pacedDurationS - 1));
-  if (o.paced > 0) {
-    say(`paced: ${o.paced} users, one message every ${o.pacedThinkMs.min / 1000}–${o.pacedThinkMs.max / 1000} s, for ${o.pacedDurationS} s`);
-    await sleep(1000);
-    await meter.start();
-    paced = withRates(
-      await runLoad({
-        gateways: gatewayUrls,
-        users: o.paced,
-        durationS: o.pacedDurationS,
-        rampS: pacedRampS,
-        thinkMs: o.pacedThinkMs,
-        level: `${o.paced} users, paced`,
-        content: content('paced'),
-        signal,
-        onProgress: (p) => deps.progress(progressLine('paced', p)),
-      }),
-    );
-    pacedRedis = { ...(await meter.stop(paced.messages, paced.tokens)).redis, exclusive: deps.redis.private };
+  const shape = (r: PlannedRun) =>
+    r.level.paced
+      ? { thinkMs: o.pacedThinkMs, durationS: o.pacedDurationS, rampS: pacedRampS }
+      : { thinkMs: o.thinkMs, durationS: o.durationS, rampS: o.rampS };
+  const commandSources = deps.redis.primaries.map((p) => ({ name: p.name, commandStats: () => p.info('commandstats') }));
+
+  const idle: Array<{ build: Build; measurements: IdleMeasurement[] }> = [];
+  const floors: FloorMeasurement[] = [];
+  const runs: RunMeasurement[] = [];
+  const censuses: CensusResult[] = [];
+
+  for (const r of plan) {
     checkAborted(signal);
-    say(`paced: ${paced.messages} messages, ${paced.failures} failed`);
-    if (pacedRedis.shards) say(`paced: Redis commands per primary ${describeShards(pacedRedis.shards)}`);
+    const label = runLabel(r);
+    const prefix = `${deps.prefix}-${pad2(r.index)}`;
+    const where = `[${r.index}/${plan.length} ${r.build}, ${r.level.users} users${r.level.paced ? ' paced' : ''}, ${r.replyTokens} tokens, repetition ${r.repetition}]`;
+    say(`${where} starting the ${r.build} build's stack`);
+    const stack = await deps.launch({ build: r.build, replyTokens: r.replyTokens, prefix, label });
+    try {
+      const sim = stack.sim;
+      if (sim === undefined) throw new Error('the bench needs the simulator');
+      const gatewayUrls = stack.gateways.map((g) => g.url);
+      const content = (phase: string) => (user: number, turn: number) => benchMessage(`${phase}-${r.index}`, deps.runId, user, turn);
+      const s = shape(r);
+
+      // Idle sockets first, while this build's gateways are fresh: a heap grown by load would hide allocations.
+      const [measured] = stack.gateways;
+      const rest = stack.gateways[1] ?? measured;
+      if (r.firstOfBuild && measured !== undefined && rest !== undefined && o.idle.length > 0) {
+        idle.push({
+          build: r.build,
+          measurements: await measureIdleMemory({
+            sizes: o.idle,
+            gateway: measured,
+            restUrl: rest.url,
+            userPrefix: `${prefix}-idle`,
+            settleMs: o.quick ? 1000 : 5000,
+            warmup: 20,
+            say: (line) => say(`${where} ${line}`),
+          }),
+        });
+        checkAborted(signal);
+      }
+
+      const meter = new ResourceMeter(processesOf(stack, deps), commandSources, deps.ticksPerSecond);
+      if (r.firstOfLevel) {
+        const floorRun = (users: number, durationS: number, rampS: number) =>
+          runFloor({ baseUrl: `${sim.url}/v1`, model: MODEL, maxTokens: MAX_TOKENS, users, durationS, rampS, thinkMs: s.thinkMs, phase: 'floor', runId: deps.runId, procs: FLOOR_PROCS, signal });
+        if (o.warmupS > 0) await floorRun(Math.min(50, r.level.users), o.warmupS, 0);
+        checkAborted(signal);
+        say(`${where} floor: ${r.level.users} clients straight to the simulator for ${s.durationS} s`);
+        await meter.start();
+        const floor = await floorRun(r.level.users, s.durationS, s.rampS);
+        const metered = await meter.stop(floor.messages, floor.tokens);
+        checkAborted(signal);
+        const disturbed = judgeFloor(floor, o.sim.ttftMs);
+        floors.push({ users: r.level.users, paced: r.level.paced, thinkMs: s.thinkMs, durationS: s.durationS, rampS: s.rampS, result: floor, cpu: metered.cpu, disturbed });
+        say(`${where} floor: ${floor.messages} messages, ${floor.failures} failed, first token p50 ${floor.ttftMs.p50} ms p99 ${floor.ttftMs.p99} ms`);
+        if (disturbed !== null) say(`warning: ${disturbed}`);
+      }
+
+      if (o.warmupS > 0) {
+        await runLoad({ gateways: gatewayUrls, users: Math.min(50, r.level.users), durationS: o.warmupS, thinkMs: o.thinkMs, content: content('warmup'), signal });
+      }
+      checkAborted(signal);
+      if (r.level.paced) await sleep(1000);
+      say(`${where} system: ${r.level.users} users through ${stack.gateways.length} gateways for ${s.durationS} s`);
+      await meter.start();
+      const raw = await runLoad({
+        gateways: gatewayUrls,
+        users: r.level.users,
+        durationS: s.durationS,
+        rampS: s.rampS,
+        thinkMs: s.thinkMs,
+        level: `${r.level.users} users${r.level.paced ? ', paced' : ''}`,
+        content: content('system'),
+        signal,
+        onProgress: (p) => deps.progress(progressLine(`${r.build} ${r.level.users}u`, p)),
+      });
+      const metered = await meter.stop(raw.messages, raw.tokens);
+      const system = withRates(raw);
+      checkAborted(signal);
+      runs.push({
+        index: r.index,
+        build: r.build,
+        users: r.level.users,
+        paced: r.level.paced,
+        replyTokens: r.replyTokens,
+        repetition: r.repetition,
+        ...s,
+        system,
+        redis: { ...metered.redis, exclusive: deps.redis.private },
+        cpu: metered.cpu,
+        eventLoop: metered.eventLoop,
+      });
+      const fleet = metered.cpu.seconds.gateways + metered.cpu.seconds.workers + metered.cpu.seconds.redis;
+      say(
+        `${where} system: ${system.messages} messages (${system.messagesPerSec}/s), ${system.failures} failed, first token p50 ${system.ttftMs.p50} ms p99 ${system.ttftMs.p99} ms, ` +
+          `fleet ${(system.tokens === 0 ? 0 : fleet / (system.tokens / 1000)).toFixed(3)} CPU-s per 1000 tokens, ${metered.redis.commandsPerMessage} Redis commands per message executed`,
+      );
+      if (metered.redis.shards) say(`${where} Redis commands per primary ${describeShards(metered.redis.shards)}`);
+
+      if (r.census && o.censusS > 0) {
+        censuses.push(await censusRun(r, deps, gatewayUrls, content('census'), where));
+      }
+    } finally {
+      await stack.stop();
+      await Promise.all(deps.redis.primaries.map((p) => p.dropKeys(prefix))).catch((err: unknown) => say(`note: could not drop the keys under ${prefix}: ${String(err)}`));
+    }
   }
 
-  const ttftOverhead = overhead(system.ttftMs, floor.ttftMs);
-  const judged = judge({ floor, system, paced, idle, simTtftMs: o.sim.ttftMs });
-  if (judged.floorDisturbed !== null) say(`warning: ${judged.floorDisturbed}`);
-  return {
+  const measured: Omit<BenchResult, 'summary' | 'goals'> = {
     kind: 'chat-fleet-bench',
-    version: 1,
+    version: 2,
     startedAt,
     finishedAt: new Date().toISOString(),
     args: deps.args,
     quick: o.quick,
     machine: deps.machine,
     source: deps.source,
+    builds: deps.builds,
     setup: {
-      gateways: stack.gateways.length,
-      workers: stack.workers.length,
+      gateways: 2,
+      workers: 2,
       sim: o.sim,
+      replyTokens: o.replyTokens,
       users: o.users,
       durationS: o.durationS,
       rampS: o.rampS,
       thinkMs: o.thinkMs,
       warmupS: o.warmupS,
+      repeat: o.repeat,
+      censusS: o.censusS,
       paced: o.paced > 0 ? { users: o.paced, durationS: o.pacedDurationS, rampS: pacedRampS, thinkMs: o.pacedThinkMs } : null,
       cache: 'response cache on (CACHE_TTL_SECONDS default) with every message distinct, so every reply is a miss that pays the lookup and the store',
       env: o.env,
       redis: deps.redis.setup,
       openFiles: deps.openFiles,
     },
-    floor,
-    floorRun: { cpu: floorMetered.cpu, eventLoop: floorMetered.eventLoop, disturbed: judged.floorDisturbed },
-    system,
-    paced,
-    pacedRedis,
-    overhead: { ttftMs: ttftOverhead, responseMs: overhead(system.responseMs, floor.responseMs) },
-    redis: { ...metered.redis, exclusive: deps.redis.private },
-    cpu: metered.cpu,
-    eventLoop: metered.eventLoop,
+    floors,
+    runs,
+    censuses,
     idle,
     idleSkipped: deps.idleSkipped,
-    goals: judged.goals,
   };
+  return { ...measured, ...judge(measured) };
 }
 
-/** The verdicts of a run: computed from its measurements only, so a stored result can be judged again. */
-export function judge(r: {
-  floor: Pick<FloorResult, 'ttftMs'>;
-  system: SystemResult;
-  paced: SystemResult | null;
-  idle: readonly IdleMeasurement[];
-  simTtftMs: number;
-}): { floorDisturbed: string | null; goals: BenchResult['goals'] } {
-  const floorDisturbed = judgeFloor(r.floor, r.simTtftMs);
+/**
+ * MONITOR on every primary over a short load of the same shape (outside the metered run: feeding a
+ * monitor costs Redis CPU): which share of each command's executions a script ran.
+ */
+async function censusRun(
+  r: PlannedRun,
+  deps: BenchRunDeps,
+  gateways: string[],
+  content: (user: number, turn: number) => string,
+  where: string,
+): Promise<CensusResult> {
+  const o = deps.options;
+  const census = new CommandCensus();
+  const stops = await Promise.all(deps.redis.primaries.map((p) => p.monitor((args, source) => census.addMonitorLine(args, source))));
+  let load: LevelResult;
+  try {
+    load = await runLoad({
+      gateways,
+      users: r.level.users,
+      durationS: o.censusS,
+      rampS: Math.min(o.rampS, 2),
+      thinkMs: o.thinkMs,
+      content,
+      signal: deps.signal,
+      onProgress: (p) => deps.progress(progressLine(`census ${r.build} ${r.level.users}u`, p)),
+    });
+  } finally {
+    for (const stop of stops) stop();
+  }
+  const totals = census.totals();
+  const byCommand = [...census.byCommand()].map(([command, c]) => ({ command, ...c })).sort((a, b) => b.client + b.script - (a.client + a.script));
+  const per = (n: number): string => (load.messages === 0 ? '–' : (n / load.messages).toFixed(1));
+  deps.say(`${where} census: ${load.messages} messages under MONITOR: ${per(totals.client)} commands per message sent by clients, ${per(totals.script)} more run inside scripts`);
+  return { build: r.build, users: r.level.users, durationS: o.censusS, messages: load.messages, clientSent: totals.client, scriptInternal: totals.script, byCommand };
+}
+
+/** The verdicts and summary of a stored result, computed from its measurements only. */
+export function judge(r: Pick<BenchResult, 'floors' | 'runs' | 'censuses' | 'idle' | 'setup'>): { summary: BenchSummary; goals: BenchResult['goals'] } {
+  const summary = summarize({ primaryTokens: r.setup.sim.replyTokens, replyTokens: r.setup.replyTokens, floors: r.floors, runs: r.runs, censuses: r.censuses, idle: r.idle });
   const goals = checkGoals({
-    system: r.system,
-    systemTtft: r.system.ttftMs,
-    floorTtft: r.floor.ttftMs,
-    modelTtftMs: r.simTtftMs,
-    floorDisturbed,
-    idle: r.idle,
-    paced: r.paced ?? undefined,
+    summary,
+    modelTtftMs: r.setup.sim.ttftMs,
+    idle: r.idle.find((i) => i.build === 'new')?.measurements ?? [],
   });
-  return { floorDisturbed, goals };
+  return { summary, goals };
 }

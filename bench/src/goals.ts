@@ -1,15 +1,28 @@
 // The issue's goals, checked against what a run measured; a goal the run did not reach is left open.
-import { round1, type LevelResult, type Percentiles } from '@chat-fleet/loadgen';
-import { GOALS as LOAD_GOALS, LEVELS } from '@chat-fleet/loadtest';
+import { round1, type Percentiles } from '@chat-fleet/loadgen';
+import { CHAT_THINK, SLOW_THINK } from '@chat-fleet/loadtest';
 import type { GoalCheck, IdleMeasurement } from './bench-result.js';
+import type { BenchSummary, Figure, LevelSummary } from './bench-summary.js';
 
+/** Issue 17's goals, each judged from one run (against the baseline of the same run where it is a ratio). */
 export const GOALS = {
-  users: LEVELS.l1000.users,
-  ttftOverheadP95Ms: LOAD_GOALS.firstTokenOverheadP95Ms,
-  ttftOverheadP99Ms: LOAD_GOALS.firstTokenOverheadP99Ms,
-  /** "≤ 8 KB", read as 8 × 1024 bytes. */
+  /** Fleet CPU per 1000 tokens at these levels: at most this share of the baseline's. */
+  cpuLevels: [100, 1000],
+  cpuRatio: 1 / 3,
+  commandsUsers: 100,
+  /** Redis commands clients sent per message (a script call counts once). */
+  commandsPerMessage: 60,
+  ttftUsers: 100,
+  ttftOverheadP50Ms: 5,
+  ttftOverheadP99Ms: 15,
+  pacedUsers: 1000,
+  pacedOverheadP95Ms: 10,
+  pacedOverheadP99Ms: 30,
+  saturationUsers: 1000,
+  saturationRatio: 2,
+  /** "≤ 8 KB", read as 8 × 1024 bytes, at this many idle sockets. */
   idleBytesPerConnection: 8 * 1024,
-  pacedUsers: LEVELS.l10k.users,
+  idleSockets: 10_000,
 } as const;
 
 /** How far above the simulator's fixed first-token latency a sound floor may read at p99. */
@@ -39,17 +52,11 @@ export function judgeFloor(floor: { ttftMs: Percentiles }, simTtftMs: number): s
 }
 
 export interface GoalInputs {
-  readonly system: Pick<LevelResult, 'users' | 'messages' | 'failures' | 'successRate'>;
-  /** First token through the fleet and straight from the model. */
-  readonly systemTtft: Percentiles;
-  readonly floorTtft: Percentiles;
+  readonly summary: BenchSummary;
   /** The simulator's fixed first-token latency: the model's own can be no less. */
   readonly modelTtftMs: number;
-  /** judgeFloor's verdict. */
-  readonly floorDisturbed: string | null;
+  /** Idle sockets on the new build's gateways. */
   readonly idle: readonly IdleMeasurement[];
-  /** The realistic-pace run, when there was one. */
-  readonly paced: Pick<LevelResult, 'users' | 'messages' | 'failures' | 'successRate'> | undefined;
 }
 
 /**
@@ -67,61 +74,87 @@ export function judgeOverhead(system: number, floor: number, modelMs: number, ta
 }
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+const sameThink = (a: { min: number; max: number }, b: { minMs: number; maxMs: number }): boolean => a.min === b.minMs && a.max === b.maxMs;
 
-function whole(r: GoalInputs['system']): string {
-  return `${r.users} users: ${r.successRate.toFixed(2)} % whole (${r.failures} of ${r.messages} failed)`;
+function level(s: BenchSummary, users: number, paced: boolean): LevelSummary | undefined {
+  return s.levels.find((l) => l.users === users && l.paced === paced && sameThink(l.thinkMs, paced ? SLOW_THINK : CHAT_THINK));
+}
+
+function fig(l: LevelSummary | undefined, prefix: string): Figure | undefined {
+  return l?.figures.find((f) => f.name.startsWith(prefix));
+}
+
+const num = (n: number | null | undefined, digits: number): string => (n === null || n === undefined ? '–' : n.toFixed(digits));
+
+function overheadGoal(l: LevelSummary | undefined, p: keyof Percentiles, target: number, what: string, modelMs: number): GoalCheck {
+  const goal = `first-token overhead over the floor ${p}, ${what}`;
+  const system = fig(l, `first token ${p}`)?.new;
+  const floor = l?.floorTtftMs?.[p];
+  if (l === undefined || system === null || system === undefined || floor === undefined) return { goal, target: `≤ ${target} ms`, measured: 'not measured', met: undefined };
+  const sound = l.floorDisturbed === null;
+  const note = sound ? '' : ` (floor disturbed; ${round1(system - modelMs)} ms over the simulator's fixed ${modelMs} ms)`;
+  return { goal, target: `≤ ${target} ms`, measured: `${round1(system - floor)} ms${note}`, met: judgeOverhead(system, floor, modelMs, target, sound) };
+}
+
+function wholeText(l: LevelSummary): string {
+  const w = l.whole.new;
+  return w === undefined ? '' : `, ${w.failures === 0 ? 'every reply whole' : `${w.failures} of ${w.messages} replies not whole`}`;
 }
 
 export function checkGoals(input: GoalInputs): GoalCheck[] {
-  const atScale = input.system.users >= GOALS.users;
-  const { p95, p99 } = overhead(input.systemTtft, input.floorTtft);
-  const sound = input.floorDisturbed === null;
-  const note = (system: number): string =>
-    sound ? '' : ` (floor disturbed; ${round1(system - input.modelTtftMs)} ms over the simulator's fixed ${input.modelTtftMs} ms)`;
-  const checks: GoalCheck[] = [
-    {
-      goal: `${GOALS.users} concurrent users, every reply whole`,
-      target: '100.00 %',
-      measured: whole(input.system),
-      met: atScale ? input.system.failures === 0 && input.system.messages > 0 : undefined,
-    },
-    {
-      goal: 'first-token overhead over the model, p95',
-      target: `≤ ${GOALS.ttftOverheadP95Ms} ms`,
-      measured: `${p95} ms at ${input.system.users} users${note(input.systemTtft.p95)}`,
-      met: atScale ? judgeOverhead(input.systemTtft.p95, input.floorTtft.p95, input.modelTtftMs, GOALS.ttftOverheadP95Ms, sound) : undefined,
-    },
-    {
-      goal: 'first-token overhead over the model, p99',
-      target: `≤ ${GOALS.ttftOverheadP99Ms} ms`,
-      measured: `${p99} ms at ${input.system.users} users${note(input.systemTtft.p99)}`,
-      met: atScale ? judgeOverhead(input.systemTtft.p99, input.floorTtft.p99, input.modelTtftMs, GOALS.ttftOverheadP99Ms, sound) : undefined,
-    },
-  ];
-  const idle = input.idle.filter((m) => m.opened > 0);
+  const s = input.summary;
+  const checks: GoalCheck[] = [];
+  for (const users of GOALS.cpuLevels) {
+    const l = level(s, users, false);
+    const f = fig(l, 'fleet CPU-s per 1000 tokens');
+    const goal = `fleet CPU per 1000 tokens (gateways + workers + Redis), ${users} users, ${s.primaryTokens}-token replies`;
+    checks.push({
+      goal,
+      target: '≤ 1/3 of the baseline',
+      measured: f === undefined ? 'not measured' : `${num(f.new, 3)} against ${num(f.baseline, 3)} CPU-s: ratio ${num(f.ratio, 3)}`,
+      met: f?.ratio === null || f?.ratio === undefined ? undefined : f.ratio <= GOALS.cpuRatio,
+    });
+  }
+  const cmdLevel = level(s, GOALS.commandsUsers, false);
+  const cmd = fig(cmdLevel, 'Redis commands per message, sent');
+  const executed = fig(cmdLevel, 'Redis commands per message, executed');
   checks.push({
-    goal: 'gateway memory per idle connection',
+    goal: `Redis commands per ${s.primaryTokens}-token message, ${GOALS.commandsUsers} users: sent by clients (a script call counts once; executed, script-internal included, in brackets)`,
+    target: `≤ ${GOALS.commandsPerMessage}`,
+    measured: cmd?.new === null || cmd?.new === undefined ? 'not measured' : `${num(cmd.new, 1)} (${num(executed?.new, 1)}); baseline ${num(cmd.baseline, 1)} (${num(executed?.baseline, 1)})`,
+    met: cmd?.new === null || cmd?.new === undefined ? undefined : cmd.new <= GOALS.commandsPerMessage,
+  });
+  const ttft = level(s, GOALS.ttftUsers, false);
+  checks.push(overheadGoal(ttft, 'p50', GOALS.ttftOverheadP50Ms, `${GOALS.ttftUsers} users`, input.modelTtftMs));
+  checks.push(overheadGoal(ttft, 'p99', GOALS.ttftOverheadP99Ms, `${GOALS.ttftUsers} users`, input.modelTtftMs));
+  const paced = level(s, GOALS.pacedUsers, true);
+  const pacedWhat = `${GOALS.pacedUsers} users, ${SLOW_THINK.minMs / 1000}–${SLOW_THINK.maxMs / 1000} s think`;
+  checks.push(overheadGoal(paced, 'p95', GOALS.pacedOverheadP95Ms, pacedWhat, input.modelTtftMs));
+  checks.push(overheadGoal(paced, 'p99', GOALS.pacedOverheadP99Ms, pacedWhat, input.modelTtftMs));
+  const sat = level(s, GOALS.saturationUsers, false);
+  const rate = fig(sat, 'messages/s');
+  const whole = sat?.whole.new;
+  checks.push({
+    goal: `saturation: messages/s at ${GOALS.saturationUsers} users, ${CHAT_THINK.minMs / 1000}–${CHAT_THINK.maxMs / 1000} s think, every reply whole`,
+    target: `≥ ${GOALS.saturationRatio} × the baseline`,
+    measured: sat === undefined || rate === undefined ? 'not measured' : `${num(rate.new, 1)} against ${num(rate.baseline, 1)}: ratio ${num(rate.ratio, 2)}${wholeText(sat)}`,
+    met: rate?.ratio === null || rate?.ratio === undefined || whole === undefined ? undefined : rate.ratio >= GOALS.saturationRatio && whole.failures === 0 && whole.messages > 0,
+  });
+  const idle = input.idle.find((m) => m.sockets === GOALS.idleSockets);
+  checks.push({
+    goal: `gateway memory per idle socket at ${GOALS.idleSockets.toLocaleString('en-US')} sockets (no forced GC)`,
     target: `≤ ${kb(GOALS.idleBytesPerConnection)}`,
-    measured: idle.length === 0 ? 'not measured' : idle.map((m) => `${kb(m.bytesPerConnection)} at ${m.sockets}`).join(', '),
-    met:
-      idle.length === 0
-        ? undefined
-        : idle.every((m) => m.failures === 0 && m.bytesPerConnection <= GOALS.idleBytesPerConnection),
+    measured: idle === undefined ? 'not measured' : `${kb(idle.bytesPerConnection)} (${idle.opened} of ${idle.sockets} opened)`,
+    met: idle === undefined ? undefined : idle.failures === 0 && idle.bytesPerConnection <= GOALS.idleBytesPerConnection,
   });
-  const connected = input.idle.find((m) => m.sockets >= GOALS.pacedUsers);
+  const all = s.levels.flatMap((l) => (l.whole.new === undefined ? [] : [l.whole.new]));
+  const failures = all.reduce((n, w) => n + w.failures, 0);
+  const messages = all.reduce((n, w) => n + w.messages, 0);
   checks.push({
-    goal: `${GOALS.pacedUsers.toLocaleString('en-US')} sessions connected at once`,
-    target: 'all open',
-    measured: connected === undefined ? 'not measured' : `${connected.opened} of ${connected.sockets} opened`,
-    met: connected === undefined ? undefined : connected.failures === 0,
-  });
-  const paced = input.paced;
-  checks.push({
-    goal: `${GOALS.pacedUsers.toLocaleString('en-US')} sessions chatting, one message every 20–30 s`,
-    target: '100.00 % whole',
-    measured: paced === undefined ? 'not measured' : whole(paced),
-    met:
-      paced === undefined || paced.users < GOALS.pacedUsers ? undefined : paced.failures === 0 && paced.messages > 0,
+    goal: 'every reply whole, every level of the new build',
+    target: '100.00 %',
+    measured: messages === 0 ? 'not measured' : `${failures} of ${messages} not whole`,
+    met: messages === 0 ? undefined : failures === 0,
   });
   return checks;
 }

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-// `npm run bench`: composition root. Reads the flags, finds or starts Redis (one server, a cluster or
-// a Sentinel set: --redis), starts the stack with the simulator at a fixed pace, runs the
-// measurements, then writes the JSON, prints the table and updates docs/performance.md. Ctrl-C
-// stops what it started; a second one kills it.
+// `npm run bench`: composition root. Reads the flags, builds the --baseline ref in a worktree if
+// given, finds or starts Redis (one server, a cluster or a Sentinel set: --redis), then runs the
+// plan: each run starts a stack of its build (its gateways and workers, the current simulator at a
+// fixed pace) and stops it after. Writes the JSON, prints the tables and updates docs/performance.md.
+// Ctrl-C stops what it started; a second one kills it.
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DEFAULT_REDIS_URL, describeExit, readCliArgs, REPO_ROOT, RedisNotFoundError, startStack, type Stack } from '@chat-fleet/stack';
+import { prepareBaseline, type BaselineBuild } from './baseline-build.js';
+import type { BuildInfo } from './bench-result.js';
 import { CLUSTER_QUEUE_SHARDS, parseBenchArgs, USAGE, type BenchOptions } from './bench-options.js';
 import { startBenchRedis, type BenchRedis } from './bench-redis.js';
-import { judge, runBench } from './bench-run.js';
+import { judge, runBench, type LaunchRequest } from './bench-run.js';
 import type { BenchResult } from './bench-result.js';
 import { describeMachine, describeSource } from './machine.js';
 import { readOpenFileLimits, splitBySocketLimit, SPARE_DESCRIPTORS } from './open-files.js';
@@ -40,8 +43,8 @@ function planSockets(options: BenchOptions): { idle: number[]; skipped: BenchRes
   const { fit, tooMany } = splitBySocketLimit(options.idle, limits.soft);
   const reason = `the open-file limit is ${limits.soft} (hard ${limits.hard}); ${SPARE_DESCRIPTORS} are kept spare. Raise it as root (ulimit -Hn 65536) and run again`;
   for (const n of tooMany) complain(`note: skipping ${n} idle sockets: ${reason}`);
-  if (options.paced + SPARE_DESCRIPTORS > limits.soft) {
-    complain(`warning: ${options.paced} paced users need more sockets than the open-file limit ${limits.soft} allows; expect connect failures`);
+  if (Math.max(options.paced, ...options.users) + SPARE_DESCRIPTORS > limits.soft) {
+    complain(`warning: ${Math.max(options.paced, ...options.users)} users need more sockets than the open-file limit ${limits.soft} allows; expect connect failures`);
   }
   const finite = (n: number): number | null => (Number.isFinite(n) ? n : null);
   return { idle: fit, skipped: tooMany.map((sockets) => ({ sockets, reason })), soft: finite(limits.soft), hard: finite(limits.hard) };
@@ -70,8 +73,20 @@ async function main(): Promise<void> {
   setMaxListeners(0, abort.signal);
   const logDir = mkdtempSync(join(tmpdir(), 'chat-fleet-bench-'));
   let redis: BenchRedis | undefined;
+  /** The stack of the run under way: each run starts its own and stops it. */
   let stack: Stack | undefined;
   let failed = false;
+
+  // The baseline is built before anything starts: a ref that does not build ends the bench here.
+  let baseline: BaselineBuild | undefined;
+  if (options.baseline !== undefined) {
+    try {
+      baseline = await prepareBaseline(options.baseline, { repo: REPO_ROOT, root: options.baselineDir, say });
+    } catch (err) {
+      complain(err instanceof Error ? err.message : String(err));
+      process.exit(1);
+    }
+  }
 
   let interrupts = 0;
   const onSignal = (): void => {
@@ -110,39 +125,55 @@ async function main(): Promise<void> {
     const machine = describeMachine(infoServer);
     say(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, Redis ${machine.redis}, load ${machine.loadAverage.join(' ')}`);
 
-    say(`starting 2 gateways, 2 workers and the simulator, QUEUE_SHARDS ${queueShards} (logs in ${logDir})`);
-    stack = await startStack({
-      redis: redis.topology,
-      gateways: 2,
-      workers: 2,
-      ports: 'auto',
-      env: {
-        REDIS_PREFIX: prefix,
-        LOG_PRETTY: 'false',
-        // Every bench user is its own userId; the limits must not be what the bench measures.
-        RATE_LIMIT_USER_PER_MIN: '1000000',
-        RATE_LIMIT_USER_TOKENS_PER_MIN: '1000000000',
-        ...options.env,
-        QUEUE_SHARDS: queueShards,
-      },
-      simEnv: {
-        SIM_TTFT_MS: String(options.sim.ttftMs),
-        SIM_TOKENS_PER_SEC: String(options.sim.tokensPerSec),
-        SIM_REPLY_TOKENS: String(options.sim.replyTokens),
-        SIM_FAIL_RATE: '0',
-      },
-      output: { dir: logDir },
-      signal: abort.signal,
-      onExit: (instance, exit) =>
-        complain(`${instance} exited during the bench (${describeExit(exit)}); see ${join(logDir, `${instance}.log`)}`),
-    });
+    const source = describeSource(REPO_ROOT);
+    const builds: BuildInfo[] = [
+      ...(baseline === undefined
+        ? []
+        : [{ build: 'baseline' as const, commit: baseline.commit, subject: baseline.subject, ref: baseline.ref, dir: baseline.dir, install: baseline.install, reused: baseline.reused, buildSeconds: baseline.seconds }]),
+      { build: 'new', commit: source.commit, dir: REPO_ROOT },
+    ];
+    say(`each run starts 2 gateways, 2 workers and the simulator of its build, QUEUE_SHARDS ${queueShards} (logs in ${logDir})`);
+    const topology = redis.topology;
+    const launch = async (run: LaunchRequest): Promise<Stack> => {
+      const dir = join(logDir, run.label);
+      mkdirSync(dir, { recursive: true });
+      stack = await startStack({
+        redis: topology,
+        gateways: 2,
+        workers: 2,
+        ports: 'auto',
+        // The simulator is the model, the same for both builds: always the current one.
+        ...(run.build === 'baseline' && baseline !== undefined ? { scripts: baseline.scripts } : {}),
+        env: {
+          REDIS_PREFIX: run.prefix,
+          LOG_PRETTY: 'false',
+          // Every bench user is its own userId; the limits must not be what the bench measures.
+          RATE_LIMIT_USER_PER_MIN: '1000000',
+          RATE_LIMIT_USER_TOKENS_PER_MIN: '1000000000',
+          ...options.env,
+          QUEUE_SHARDS: queueShards,
+        },
+        simEnv: {
+          SIM_TTFT_MS: String(options.sim.ttftMs),
+          SIM_TOKENS_PER_SEC: String(options.sim.tokensPerSec),
+          SIM_REPLY_TOKENS: String(run.replyTokens),
+          SIM_FAIL_RATE: '0',
+        },
+        output: { dir },
+        signal: abort.signal,
+        onExit: (instance, exit) =>
+          complain(`${instance} exited during the bench (${describeExit(exit)}); see ${join(dir, `${instance}.log`)}`),
+      });
+      return stack;
+    };
 
     const result = await runBench({
       options: { ...options, idle: sockets.idle },
-      stack,
+      launch,
+      builds,
       redis: {
         private: redis.private,
-        primaries: redis.primaries.map((p) => ({ name: p.name, pid: p.pid, commandStats: () => p.info('commandstats') })),
+        primaries: redis.primaries,
         standby: redis.standby,
         setup: {
           private: redis.private,
@@ -157,7 +188,7 @@ async function main(): Promise<void> {
       prefix,
       runId,
       machine,
-      source: describeSource(REPO_ROOT),
+      source,
       idleSkipped: sockets.skipped,
       openFiles: { soft: sockets.soft, hard: sockets.hard },
       ticksPerSecond: clockTicksPerSecond(),
@@ -197,8 +228,9 @@ function render(file: string, docs: boolean): void {
   const path = resolve(process.cwd(), file);
   const stored = JSON.parse(readFileSync(path, 'utf8')) as BenchResult;
   if (stored.kind !== 'chat-fleet-bench') throw new Error(`${file} is not a bench result`);
-  const judged = judge({ floor: stored.floor, system: stored.system, paced: stored.paced, idle: stored.idle, simTtftMs: stored.setup.sim.ttftMs });
-  const result: BenchResult = { ...stored, floorRun: { ...stored.floorRun, disturbed: judged.floorDisturbed }, goals: judged.goals };
+  if (stored.version !== 2) throw new Error(`${file} is a version ${String(stored.version)} result; --render reads version 2 (from --baseline on)`);
+  const judged = judge(stored);
+  const result: BenchResult = { ...stored, summary: judged.summary, goals: judged.goals };
   writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
   const report = formatReport(result);
   say(report);

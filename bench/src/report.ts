@@ -1,21 +1,15 @@
 // A bench result as markdown: printed at the end of a run and kept in docs/performance.md between markers.
-import type { BenchResult, GoalCheck, ShardCost } from './bench-result.js';
-import type { LatencySummary, Percentiles } from '@chat-fleet/loadgen';
+import type { BenchResult, BuildInfo, GoalCheck, ShardCost } from './bench-result.js';
+import type { Figure, LevelSummary } from './bench-summary.js';
+import type { Percentiles } from '@chat-fleet/loadgen';
 
 export const DOCS_START = '<!-- bench:start -->';
 export const DOCS_END = '<!-- bench:end -->';
 
 const trio = (p: Percentiles): string => `${p.p50} / ${p.p95} / ${p.p99}`;
-const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
-const signedTrio = (p: Percentiles): string => `${signed(p.p50)} / ${signed(p.p95)} / ${signed(p.p99)}`;
 const fixed = (n: number, digits = 1): string => n.toFixed(digits);
 const pct = (n: number): string => `${n.toFixed(2)} %`;
-const kb = (bytes: number): string => `${(bytes / 1024).toFixed(2)} KB`;
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
-
-function floorSuccess(f: BenchResult['floor']): number {
-  return f.messages === 0 ? 0 : ((f.messages - f.failures) / f.messages) * 100;
-}
 
 function mark(g: GoalCheck): string {
   return g.met === undefined ? 'not measured' : g.met ? 'met' : '**missed**';
@@ -39,140 +33,150 @@ export function describeShards(s: ShardCost): string {
   return `${each}; busiest ${s.busiestShare.toFixed(2)} (even: ${(1 / Math.max(1, s.primaries.length)).toFixed(2)})`;
 }
 
-function shardCpu(s: ShardCost): string {
-  const known = s.primaries.filter((p) => p.cpuSeconds !== null);
-  return known.length === 0 ? '' : `; CPU-s ${known.map((p) => `${p.node} ${fixed(p.cpuSeconds ?? 0)}`).join(', ')}`;
+const num = (n: number | null | undefined, digits: number): string => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
+const ratioText = (n: number | null | undefined): string => (n === null || n === undefined ? '' : n.toFixed(2));
+const think = (t: { min: number; max: number }): string => `${t.min / 1000}–${t.max / 1000} s`;
+
+function buildLine(b: BuildInfo): string {
+  const commit = b.commit === null ? 'unknown commit' : b.commit.slice(0, 7);
+  if (b.build === 'new') return `new = this checkout at ${commit}`;
+  const how = b.reused === true ? 'built before, reused' : `built in ${b.buildSeconds ?? '?'} s`;
+  const subject = (b.subject ?? '').length > 72 ? `${(b.subject ?? '').slice(0, 71)}…` : (b.subject ?? '');
+  return `baseline = \`${b.ref ?? '?'}\` = ${commit} "${subject}" (a git worktree; node_modules ${b.install === 'npm ci' ? 'from npm ci' : 'linked to this checkout\'s'}; ${how})`;
 }
 
-function summaryTrio(s: LatencySummary): string {
-  return trio(s);
+/** A table of figures: both builds and their ratio, or the new build alone. */
+function figureTable(lines: string[], head: string, figures: readonly Figure[], withBaseline: boolean): void {
+  if (withBaseline) {
+    lines.push(`| ${head} | baseline | new | new / baseline |`);
+    lines.push('| --- | --- | --- | --- |');
+    for (const f of figures) lines.push(`| ${f.name} | ${num(f.baseline, f.digits)} | ${num(f.new, f.digits)} | ${ratioText(f.ratio)} |`);
+  } else {
+    lines.push(`| ${head} | new |`);
+    lines.push('| --- | --- |');
+    for (const f of figures) lines.push(`| ${f.name} | ${num(f.new, f.digits)} |`);
+  }
 }
 
-/** The markdown section: setup, floor beside system, costs, idle memory, goals. */
+function levelTitle(l: LevelSummary): string {
+  return `${int(l.users)} users${l.paced ? ' at a realistic pace' : ''}, ${think(l.thinkMs)} think, ${l.replyTokens}-token replies`;
+}
+
+function wholeLine(l: LevelSummary, withBaseline: boolean): string {
+  const w = (b: 'baseline' | 'new'): string => {
+    const x = l.whole[b];
+    return x === undefined ? '–' : `${x.messages - x.failures} of ${x.messages}`;
+  };
+  return withBaseline ? `| whole replies (all runs) | ${w('baseline')} | ${w('new')} | |` : `| whole replies (all runs) | ${w('new')} |`;
+}
+
+/** The markdown section: setup, each level's figures for both builds, the cost split, idle memory, every run, goals. */
 export function formatReport(r: BenchResult): string {
   const s = r.setup;
-  const sys = r.system;
-  const floor = r.floor;
+  const sum = r.summary;
+  const withBaseline = r.builds.some((b) => b.build === 'baseline');
   const lines: string[] = [];
   const commit = r.source.commit === null ? '' : ` at ${r.source.commit.slice(0, 7)}`;
   const dirty = r.source.uncommitted.length > 0 ? ` plus uncommitted changes to ${r.source.uncommitted.length} files of apps/ and packages/` : '';
   lines.push(`Measured ${r.finishedAt.slice(0, 10)}${commit}${dirty} with \`npm run bench${r.args.length > 0 ? ` -- ${r.args.join(' ')}` : ''}\`.`);
   lines.push('');
-  lines.push(`- Machine: ${machineLine(r)}. Load average at the start ${r.machine.loadAverage.join(' / ')}; ` +
-    `other processes used ${fixed(r.cpu.otherSeconds)} CPU-s during the system run, the machine was ` +
-    `${fixed(r.cpu.machineBusy * 100, 0)} % busy.`);
+  lines.push(`- Machine: ${machineLine(r)}. Load average at the start ${r.machine.loadAverage.join(' / ')}.`);
+  lines.push(`- Builds: ${r.builds.map(buildLine).join('; ')}. The load runner, the simulator (the model) and the measuring code are this checkout's for both.`);
   lines.push(
-    `- Stack: ${s.gateways} gateways, ${s.workers} workers, simulator at first token ${s.sim.ttftMs} ms, ` +
-      `${s.sim.tokensPerSec} tokens/s, ${s.sim.replyTokens} tokens a reply; ${s.cache}. The load runs in the same ` +
-      `machine: ${s.users} users for ${s.durationS} s after a ${s.rampS} s ramp (think ${s.thinkMs.min}–${s.thinkMs.max} ms` +
-      `${s.warmupS > 0 ? `, after ${s.warmupS} s of unmeasured warm-up` : ''}).`,
+    `- Order: ${r.runs.length} metered runs, each on a fresh stack of its build (${s.gateways} gateways, ${s.workers} workers) and its own key prefix` +
+      `${withBaseline ? '; baseline and new back to back at each level and reply length, the round repeated' : ', repeated'} ${s.repeat} time${s.repeat === 1 ? '' : 's'}. ` +
+      `Each figure is the median over the repetitions${withBaseline ? '; the ratio is new / baseline of the medians' : ''}.`,
+  );
+  lines.push(
+    `- Load: simulator at first token ${s.sim.ttftMs} ms, ${s.sim.tokensPerSec} tokens/s, replies of ${s.replyTokens.join(' and ')} tokens ` +
+      `(the figures and goals at ${s.sim.replyTokens}); ${s.cache}. Levels of ${s.users.join(' and ')} users, think ${s.thinkMs.min}–${s.thinkMs.max} ms, ` +
+      `${s.durationS} s after a ${s.rampS} s ramp${s.warmupS > 0 ? `, after ${s.warmupS} s of unmeasured warm-up on each fresh stack` : ''}` +
+      `${s.paced === null ? '' : `; paced: ${s.paced.users} users, ${think(s.paced.thinkMs)} think, ${s.paced.durationS} s after a ${s.paced.rampS} s ramp`}.`,
   );
   const env = Object.entries(s.env);
   if (env.length > 0) lines.push(`- Settings given: ${env.map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`);
-  if (s.redis.mode === 'cluster' || s.redis.mode === 'sentinel') {
-    lines.push(
-      `- Redis: ${s.redis.mode === 'cluster' ? 'a Redis Cluster (sharded pub/sub for the session channels)' : 'Sentinel (the apps follow the primary the Sentinels name)'}, ` +
-        `QUEUE_SHARDS ${s.redis.queueShards ?? 1}; replicas${s.redis.mode === 'sentinel' ? ' and Sentinels' : ''} are metered apart ` +
-        `(CPU only: a replica repeats its primary's commands).`,
-    );
-  }
   lines.push(
-    '- Floor: the same number of clients streaming straight from the simulator over HTTP with the `openai` SDK, ' +
-      'no gateway, worker or Redis; the system: WebSocket clients through the gateways (`@chat-fleet/loadgen`), ' +
-      'every reply checked whole (all `seq`, then `done`).',
+    '- Floor: at each level, once, the same clients streaming straight from the simulator with the `openai` SDK (no gateway, worker or Redis); ' +
+      'first-token overhead is the fleet\'s first token minus the floor\'s at the same percentile. CPU per 1000 tokens counts the gateways, ' +
+      'workers and Redis (not the simulator or the load clients).',
+  );
+  lines.push(
+    '- Redis commands: *executed* is INFO commandstats, where a script\'s own commands count as well as the EVALSHA that ran it; ' +
+      '*sent by clients* counts each script call once: per command, the executions times the share MONITOR showed coming from a client ' +
+      `rather than from \`lua\`, in a ${s.censusS} s census load after each build's first run at a level (not metered). ` +
+      'The commands goal is judged on commands sent by clients.',
   );
   if (r.idle.length > 0) {
-    const first = r.idle[0];
     lines.push(
-      `- Idle memory: before any load, sockets that only wait, all on ${first?.gateway ?? 'one gateway'} (sessions created ` +
-        `through the other gateway's REST, each with its own userId; 20 sockets opened and closed first). Sockets are ` +
-        `added up to each size without closing any; VmRSS of that gateway ${(first?.settleMs ?? 0) / 1000} s after the last ` +
-        `socket was ready, minus VmRSS before the first, divided by the sockets open.`,
+      '- Idle memory: on each build\'s fresh gateways, before any load, sockets that only wait on gateway-1 (sessions created through ' +
+        'gateway-2), VmRSS after minus before, divided by the sockets open (no forced GC).',
     );
   }
-  if (s.paced !== null) {
-    lines.push(
-      `- Paced: ${s.paced.users} users, each with its own session and socket, one message every ` +
-        `${s.paced.thinkMs.min / 1000}–${s.paced.thinkMs.max / 1000} s, ramp ${s.paced.rampS} s, for ${s.paced.durationS} s after the ramp.`,
-    );
+  for (const f of r.floors) if (f.disturbed !== null) lines.push(`- **Warning** (${f.users} users${f.paced ? ', paced' : ''}): ${f.disturbed}.`);
+  for (const l of sum.levels) {
+    lines.push('');
+    lines.push(`**${levelTitle(l)}** (floor first token p50 / p95 / p99 ${l.floorTtftMs === null ? '–' : trio(l.floorTtftMs)} ms)`);
+    lines.push('');
+    figureTable(lines, 'figure (median)', l.figures, withBaseline);
+    lines.push(wholeLine(l, withBaseline));
   }
-  if (r.floorRun.disturbed !== null) lines.push(`- **Warning:** ${r.floorRun.disturbed}.`);
-  lines.push('');
-  lines.push('| | floor: model alone | system: through the fleet | overhead |');
-  lines.push('| --- | --- | --- | --- |');
-  lines.push(`| first token p50 / p95 / p99 (ms) | ${summaryTrio(floor.ttftMs)} | ${trio(sys.ttftMs)} | ${signedTrio(r.overhead.ttftMs)} |`);
-  lines.push(`| whole reply p50 / p95 / p99 (ms) | ${summaryTrio(floor.responseMs)} | ${trio(sys.responseMs)} | ${signedTrio(r.overhead.responseMs)} |`);
-  lines.push(`| messages | ${int(floor.messages)} | ${int(sys.messages)} | |`);
-  lines.push(`| whole replies | ${pct(floorSuccess(floor))} | ${pct(sys.successRate)} | |`);
-  lines.push(`| messages/s | ${fixed(floor.messagesPerSec)} | ${fixed(sys.messagesPerSec)} | |`);
-  lines.push(`| token frames delivered/s | | ${int(sys.framesPerSec)} | |`);
-  const fc = r.floorRun.cpu;
-  const floorLoop = r.floor.clientEventLoop;
-  const sysLoop = r.eventLoop['load clients'];
-  const loop = (l: { p99Ms: number; maxMs: number } | undefined): string => (l === undefined ? '' : `${l.p99Ms} / ${l.maxMs}`);
-  lines.push(`| machine busy / other processes' CPU-s | ${fixed(fc.machineBusy * 100, 0)} % / ${fixed(fc.otherSeconds)} | ${fixed(r.cpu.machineBusy * 100, 0)} % / ${fixed(r.cpu.otherSeconds)} | |`);
-  lines.push(`| load clients: CPU-s, event-loop delay p99 / max (ms) | ${fixed(fc.benchSeconds)}, ${loop(floorLoop)} | ${fixed(r.cpu.benchSeconds)}, ${loop(sysLoop)} | |`);
-  lines.push('');
-  const cpu = r.cpu;
-  lines.push('| cost over the system run | |');
-  lines.push('| --- | --- |');
-  lines.push(
-    `| Redis commands per message | ${fixed(r.redis.commandsPerMessage)} (${fixed(r.redis.usecPerMessage)} µs of Redis time)` +
-      `${r.redis.exclusive ? '' : ', other clients of that Redis included'} |`,
-  );
-  lines.push(
-    `| most called | ${r.redis.top
-      .slice(0, 6)
-      .map((c) => `${c.command} ${fixed(c.perMessage)}`)
-      .join(', ')} |`,
-  );
-  if (r.redis.shards) lines.push(`| Redis commands per primary | ${describeShards(r.redis.shards)}${shardCpu(r.redis.shards)} |`);
-  for (const p of s.redis.placement ?? []) {
-    if (p.holds.length > 0) lines.push(`| on ${p.node} (${int(p.slots)} slots) | ${p.holds.join(', ')} |`);
-  }
-  lines.push(
-    `| CPU-s per 1000 tokens | ${fixed(cpu.perThousandTokens.total, 3)}: gateways ${fixed(cpu.perThousandTokens.gateways, 3)}, ` +
-      `workers ${fixed(cpu.perThousandTokens.workers, 3)}, simulator ${fixed(cpu.perThousandTokens.simulator, 3)}, ` +
-      `Redis ${fixed(cpu.perThousandTokens.redis, 3)}${r.redis.shards ? ` (${r.redis.shards.primaries.length} primaries)` : ''} |`,
-  );
-  lines.push(
-    `| CPU-s over ${fixed(cpu.wallSeconds)} s | ${Object.entries(cpu.byProcess)
-      .map(([name, sec]) => `${name} ${fixed(sec)}`)
-      .join(', ')}, load clients ${fixed(cpu.benchSeconds)}${cpu.standbySeconds === undefined ? '' : `, replicas${s.redis.mode === 'sentinel' ? ' and Sentinels' : ''} ${fixed(cpu.standbySeconds)}`} |`,
-  );
-  const cores = (sec: number): string => fixed(cpu.wallSeconds > 0 ? sec / cpu.wallSeconds : 0, 2);
-  lines.push(
-    `| cores busy (CPU-s per second) | gateways ${cores(cpu.seconds.gateways)}, workers ${cores(cpu.seconds.workers)}, ` +
-      `simulator ${cores(cpu.seconds.simulator)}, Redis ${cores(cpu.seconds.redis)}, ` +
-      `${cpu.standbySeconds === undefined ? '' : `replicas${s.redis.mode === 'sentinel' ? ' and Sentinels' : ''} ${cores(cpu.standbySeconds)}, `}load clients ${cores(cpu.benchSeconds)}, ` +
-      `other processes ${cores(cpu.otherSeconds)}; ${r.machine.cores} cores, ${fixed(cpu.machineBusy * 100, 0)} % busy |`,
-  );
-  const loops = Object.entries(r.eventLoop).filter(([name]) => name !== 'load clients');
-  if (loops.length > 0) {
-    lines.push(
-      `| event-loop delay p99 / max (ms, 10 ms sampling) | ${loops.map(([name, l]) => `${name} ${l.p99Ms} / ${l.maxMs}`).join(', ')} |`,
-    );
-  }
-  for (const m of r.idle) {
-    lines.push(
-      `| gateway memory per idle connection, ${int(m.sockets)} sockets | ${kb(m.bytesPerConnection)} ` +
-        `(RSS ${fixed(m.rssBeforeBytes / 2 ** 20)} → ${fixed(m.rssAfterBytes / 2 ** 20)} MiB on ${m.gateway}, ` +
-        `${int(m.opened)} opened${m.failures > 0 ? `, ${m.failures} failed: ${m.firstError ?? ''}` : ''}) |`,
-    );
-  }
-  for (const skip of r.idleSkipped) lines.push(`| ${int(skip.sockets)} idle sockets | skipped: ${skip.reason} |`);
-  if (r.paced !== null && s.paced !== null) {
-    const p = r.paced;
-    lines.push(
-      `| ${int(p.users)} users, one message every ${s.paced.thinkMs.min / 1000}–${s.paced.thinkMs.max / 1000} s, ${p.durationS} s | ` +
-        `${pct(p.successRate)} whole of ${int(p.messages)}, first token p50 / p95 / p99 ${trio(p.ttftMs)} ms, ${fixed(p.messagesPerSec)} messages/s |`,
-    );
-    if (r.pacedRedis?.shards) {
-      lines.push(`| Redis commands per primary, paced run | ${fixed(r.pacedRedis.commandsPerMessage)} a message; ${describeShards(r.pacedRedis.shards)}${shardCpu(r.pacedRedis.shards)} |`);
+  for (const sp of sum.splits) {
+    lines.push('');
+    lines.push(`**Cost per message and per token, ${int(sp.users)} users** (CPU = a·messages + b·tokens, solved from the ${sp.lengths[0]}- and ${sp.lengths[1]}-token runs)`);
+    lines.push('');
+    if (withBaseline) {
+      lines.push('| process | a: CPU-ms per message, baseline / new / ratio | b: CPU-µs per token, baseline / new / ratio |');
+      lines.push('| --- | --- | --- |');
+    } else {
+      lines.push('| process | a: CPU-ms per message | b: CPU-µs per token |');
+      lines.push('| --- | --- | --- |');
     }
+    for (const role of sp.roles) {
+      const a = (b: 'baseline' | 'new'): number | undefined => role[b]?.msPerMessage;
+      const bb = (b: 'baseline' | 'new'): number | undefined => role[b]?.usPerToken;
+      const name = role.role === 'fleet' ? 'fleet (gateways + workers + Redis)' : role.role === 'redis' ? 'Redis' : role.role;
+      if (withBaseline) {
+        const ra = a('baseline') === undefined || a('new') === undefined || a('baseline') === 0 ? '' : ratioText((a('new') ?? 0) / (a('baseline') ?? 1));
+        const rb = bb('baseline') === undefined || bb('new') === undefined || bb('baseline') === 0 ? '' : ratioText((bb('new') ?? 0) / (bb('baseline') ?? 1));
+        lines.push(`| ${name} | ${num(a('baseline'), 2)} / ${num(a('new'), 2)} / ${ra} | ${num(bb('baseline'), 1)} / ${num(bb('new'), 1)} / ${rb} |`);
+      } else {
+        lines.push(`| ${name} | ${num(a('new'), 2)} | ${num(bb('new'), 1)} |`);
+      }
+    }
+    const f = sp.fleetPerThousand;
+    lines.push(
+      withBaseline
+        ? `| ${f.name} | ${num(f.baseline, 3)} / ${num(f.new, 3)} / ${ratioText(f.ratio)} | |`
+        : `| ${f.name} | ${num(f.new, 3)} | |`,
+    );
+  }
+  if (sum.idle.length > 0 || r.idleSkipped.length > 0) {
+    lines.push('');
+    figureTable(
+      lines,
+      'gateway memory per idle socket (KB)',
+      sum.idle.map((f) => ({ ...f, baseline: f.baseline === null ? null : f.baseline / 1024, new: f.new === null ? null : f.new / 1024, digits: 2 })),
+      withBaseline,
+    );
+    for (const skip of r.idleSkipped) lines.push(`| ${int(skip.sockets)} sockets | skipped: ${skip.reason} |${withBaseline ? ' | |' : ''}`);
   }
   lines.push('');
-  lines.push('| goal | target | measured | |');
+  lines.push('<details><summary>Every run, in the order run</summary>');
+  lines.push('');
+  lines.push('| # | build | users | tokens | repetition | messages/s | whole | first token p50 / p99 (ms) | fleet CPU-s per 1000 tokens | Redis commands per message (executed) | machine busy |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const run of r.runs) {
+    const fleet = run.cpu.seconds.gateways + run.cpu.seconds.workers + run.cpu.seconds.redis;
+    lines.push(
+      `| ${run.index} | ${run.build} | ${int(run.users)}${run.paced ? ' paced' : ''} | ${run.replyTokens} | ${run.repetition} | ${fixed(run.system.messagesPerSec)} | ` +
+        `${pct(run.system.successRate)} | ${run.system.ttftMs.p50} / ${run.system.ttftMs.p99} | ${run.system.tokens === 0 ? '–' : fixed(fleet / (run.system.tokens / 1000), 3)} | ` +
+        `${fixed(run.redis.commandsPerMessage)} | ${fixed(run.cpu.machineBusy * 100, 0)} % |`,
+    );
+  }
+  lines.push('');
+  lines.push('</details>');
+  lines.push('');
+  lines.push('| goal (issue 17) | target | measured | |');
   lines.push('| --- | --- | --- | --- |');
   for (const g of r.goals) lines.push(`| ${g.goal} | ${g.target} | ${g.measured} | ${mark(g)} |`);
   return lines.join('\n');

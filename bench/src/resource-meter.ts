@@ -123,6 +123,7 @@ export class ResourceMeter {
       commandsPerMessage: round(perMessage(commands.calls), 2),
       usecPerMessage: round(perMessage(commands.usec), 1),
       top: commands.byCommand.slice(0, 15).map((c) => ({ command: c.command, calls: c.calls, perMessage: round(perMessage(c.calls), 2) })),
+      byCommand: commands.byCommand.map((c) => ({ command: c.command, calls: c.calls })),
       shards: this.redis.length > 1 ? shardCost(this.redis, perNode, byProcess) : null,
     };
     const perK = (s: number): number => (tokens === 0 ? 0 : round(s / (tokens / 1000), 4));
