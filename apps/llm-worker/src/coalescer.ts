@@ -42,17 +42,14 @@ export class Coalescer {
   async claim(hash: string, self: LeaderRef): Promise<Claim> {
     const key = this.keys.coalesceLock(hash);
     const value = `${self.messageId} ${self.sessionId}`;
-    const [[, set] = [null, null], [, holder] = [null, null]] =
-      (await this.redis.multi().set(key, value, 'PX', this.options.leaseMs, 'NX').get(key).exec()) ?? [];
+    // One command (Redis 7): set it if nobody holds it, and answer who held it before.
+    const holder = (await this.redis.call('SET', key, value, 'PX', this.options.leaseMs, 'NX', 'GET')) as string | null;
     const release = async (): Promise<void> => {
       await this.redis.releaseIfOwner(key, value);
     };
-    if (set === 'OK' || holder === value) return { role: 'leader', release };
-    const [messageId, sessionId] = typeof holder === 'string' ? holder.split(' ') : [];
-    if (messageId === undefined || sessionId === undefined) {
-      // The lock expired between SET and GET: nobody leads; take it.
-      return this.claim(hash, self);
-    }
+    if (holder === null || holder === value) return { role: 'leader', release };
+    const [messageId, sessionId] = holder.split(' ');
+    if (messageId === undefined || sessionId === undefined) return { role: 'leader', release };
     return { role: 'follower', leader: { messageId, sessionId } };
   }
 

@@ -450,17 +450,21 @@ export class Generation {
     const { cache, coalescer } = this.parts;
     const request = { model: data.model || this.options.model, maxTokens: this.options.maxReplyTokens, messages: context.messages };
     const hash = requestHash(request);
-    const hit = await cache.get(hash);
-    if (hit !== undefined) return this.replay(hit.chunks, hit.usage, out);
     const call: ModelCall = { data, context, request, out, signal, cacheHash: undefined, ledger };
-    if (!this.options.coalesce) return this.generate(call);
-
-    const claim = await coalescer.claim(hash, { messageId: data.messageId, sessionId: data.sessionId });
+    if (!this.options.coalesce) {
+      const hit = await cache.get(hash);
+      return hit !== undefined ? this.replay(hit.chunks, hit.usage, out) : this.generate(call);
+    }
+    // One round trip: the coalescing lock, then the cache (read after the lock is taken, so a
+    // leader that finished before it was ours is found there), sent in the same tick.
+    const claiming = coalescer.claim(hash, { messageId: data.messageId, sessionId: data.sessionId });
+    const [claim, hit] = await Promise.all([claiming, cache.get(hash)]);
+    if (hit !== undefined) {
+      if (claim.role === 'leader') await claim.release().catch((err: unknown) => log.warn({ err }, 'could not release the coalescing lock'));
+      return this.replay(hit.chunks, hit.usage, out);
+    }
     if (claim.role === 'leader') {
       try {
-        // The previous leader may have finished between our cache miss and our lock.
-        const late = await cache.get(hash);
-        if (late !== undefined) return this.replay(late.chunks, late.usage, out);
         return await this.generate({ ...call, cacheHash: hash });
       } finally {
         await claim.release().catch((err: unknown) => log.warn({ err }, 'could not release the coalescing lock'));
@@ -511,10 +515,13 @@ export class Generation {
       throw new BudgetExceededError(admission.retryAfterMs, admission.reason);
     }
     // The user's tokens: the prompt and the most the reply may use, reserved before the call,
-    // from the per-minute limit and from the user's budgets.
-    call.ledger.reservation ??= await this.parts.limits.reserveTokens(call.data.subject, call.context.tokens + call.request.maxTokens);
-    await this.reserveBudget(call);
-    await out.open();
+    // from the per-minute limit and from the user's budgets; both, and the attempt, in one round trip.
+    const reserving = call.ledger.reservation === undefined ? this.parts.limits.reserveTokens(call.data.subject, call.context.tokens + call.request.maxTokens) : undefined;
+    const budgeting = this.reserveBudget(call);
+    const opening = out.open();
+    const [reserved, budgeted, opened] = await Promise.allSettled([reserving, budgeting, opening]);
+    if (reserved.status === 'fulfilled' && reserved.value !== undefined) call.ledger.reservation = reserved.value;
+    for (const r of [reserved, budgeted, opened]) if (r.status === 'rejected') throw r.reason;
     for (let restarts = 0; ; restarts++) {
       try {
         return await this.streamOnce(call);
