@@ -33,16 +33,18 @@ export class UserRateLimits {
 
   /** Counts one message against `subject`; throws `rate_limited` past either limit. */
   async admitMessage(subject: string): Promise<void> {
-    if (this.tokens !== undefined) {
-      const used = await this.tokens.get(subject);
-      if (used !== null && used.consumedPoints >= this.options.tokensPerMinute) {
-        throw limited('tokens', `token limit of ${this.options.tokensPerMinute} per minute reached`, used.msBeforeNext);
-      }
+    // Both limits in one round trip; a message refused for tokens gives its message point back.
+    const [used, counted] = await Promise.allSettled([
+      this.tokens === undefined ? null : this.tokens.get(subject),
+      this.messages === undefined ? undefined : this.messages.consume(subject, 1),
+    ]);
+    if (used.status === 'rejected') throw used.reason;
+    if (used.value !== null && used.value.consumedPoints >= this.options.tokensPerMinute) {
+      if (counted.status === 'fulfilled' && counted.value !== undefined) this.messages?.reward(subject, 1).catch(() => undefined);
+      throw limited('tokens', `token limit of ${this.options.tokensPerMinute} per minute reached`, used.value.msBeforeNext);
     }
-    if (this.messages === undefined) return;
-    try {
-      await this.messages.consume(subject, 1);
-    } catch (err) {
+    if (counted.status === 'rejected') {
+      const err: unknown = counted.reason;
       if (err instanceof RateLimiterRes) throw limited('messages', `message limit of ${this.options.messagesPerMinute} per minute reached`, err.msBeforeNext);
       throw err;
     }

@@ -97,14 +97,17 @@ export class ChatAdmission implements Admission {
       owner.userId !== ''
         ? { subject: `user:${owner.userId}`, userId: owner.userId, plan: owner.plan }
         : { subject: `ip:${clientAddress}`, userId: `ip:${clientAddress}`, plan: owner.plan };
-    await this.parts.userLimits.admitMessage(sender.subject);
+    // The user's limits and budget in one round trip. A spent budget is refused before anything
+    // is queued; what is left is reserved per reply.
     const budgets = this.parts.budgets;
-    if (budgets !== undefined && !budgets.policy.unlimited) {
-      // A spent budget is refused before anything is queued; what is left is reserved per reply.
-      const budget = budgets.policy.budgetFor(sender.plan);
-      const refusal = await budgets.ledger.spent(sender.userId, budget);
-      if (refusal !== undefined) throw quotaExceeded(refusal, budget);
-    }
+    const budget = budgets === undefined || budgets.policy.unlimited ? undefined : budgets.policy.budgetFor(sender.plan);
+    const [limits, spent] = await Promise.allSettled([
+      this.parts.userLimits.admitMessage(sender.subject),
+      budget === undefined ? undefined : budgets!.ledger.spent(sender.userId, budget),
+    ]);
+    if (limits.status === 'rejected') throw limits.reason;
+    if (spent.status === 'rejected') throw spent.reason;
+    if (spent.value !== undefined && budget !== undefined) throw quotaExceeded(spent.value, budget);
     return sender;
   }
 
