@@ -49,7 +49,7 @@ export class ReplyReader implements ReplySink {
     this.gate.resync();
   }
 
-  poll(idleMs: number): Promise<boolean> {
+  poll(idleMs: number): Promise<boolean> | undefined {
     return this.gate.poll(idleMs);
   }
 

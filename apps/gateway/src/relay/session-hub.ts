@@ -24,8 +24,11 @@ export interface ReplySink {
   deliver(frame: ReplyFrame, raw: string, position: FramePosition): void;
   /** The subscriber reconnected: frames published meanwhile were lost; re-read them from the streams. */
   resync?(): void;
-  /** Re-reads replies silent for `idleMs` from their streams; true when that found frames pub/sub had not delivered. */
-  poll?(idleMs: number): Promise<boolean>;
+  /**
+   * Re-reads replies silent for `idleMs` from their streams; true when that found frames pub/sub had
+   * not delivered. Undefined, at no cost, when the sink has no such reply (most sinks, most seconds).
+   */
+  poll?(idleMs: number): Promise<boolean> | undefined;
   /**
    * The session was deleted or expired. Called once per ending this gateway learns of, after
    * every frame published before the deletion; the sink should end itself (and leave).
@@ -75,7 +78,13 @@ export class SessionHub {
   startPolling(everyMs: number, idleMs: number): void {
     this.pollTimer ??= setInterval(() => {
       for (const e of this.bySession.values()) {
-        const polls = [...e.sinks].map((sink) => sink.poll?.(idleMs) ?? Promise.resolve(false));
+        // Most sessions have no reply in flight: their sinks answer undefined, and nothing is allocated.
+        let polls: Array<Promise<boolean>> | undefined;
+        for (const sink of e.sinks) {
+          const p = sink.poll?.(idleMs);
+          if (p !== undefined) (polls ??= []).push(p);
+        }
+        if (polls === undefined) continue;
         void Promise.all(polls).then(
           (found) => {
             if (!found.some(Boolean) || this.mode !== 'session' || this.bySession.get(e.sessionId) !== e) return;

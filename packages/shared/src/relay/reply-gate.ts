@@ -124,10 +124,19 @@ export class ReplyGate {
    * frames can stop reaching a subscriber without a reconnect (a cluster slot that moved to
    * another shard). Resolves true when a read found frames the live path had not delivered.
    */
-  async poll(idleMs: number): Promise<boolean> {
-    if (this.closed) return false;
+  poll(idleMs: number): Promise<boolean> | undefined {
+    // Called every second for every reader: a reader with nothing silent costs no allocation.
+    if (this.closed || this.cursors.size === 0) return undefined;
     const now = performance.now();
-    const silent = [...this.cursors].filter(([, c]) => c.mode === 'live' && c.reading === undefined && now - c.heardAt >= idleMs);
+    let silent: Array<[string, Cursor]> | undefined;
+    for (const entry of this.cursors) {
+      const c = entry[1];
+      if (c.mode === 'live' && c.reading === undefined && now - c.heardAt >= idleMs) (silent ??= []).push(entry);
+    }
+    return silent === undefined ? undefined : this.reread(silent, now);
+  }
+
+  private async reread(silent: Array<[string, Cursor]>, now: number): Promise<boolean> {
     const found = await Promise.all(
       silent.map(async ([messageId, c]) => {
         const before = c.position;
