@@ -6,19 +6,47 @@
 // One clock ticks for every reply of the worker: the frames that waited go out together in one
 // synchronous run, so ioredis' auto-pipelining sends them as one write (one syscall, one pipeline)
 // instead of one per reply per timer, which a per-reply timer cost at every token.
+//
+// Under load the window grows: up to REPLIES_PER_WINDOW replies streaming at once it is the base
+// window; beyond, in proportion to them, up to `maxWindowMs`. Each frame costs a write in the
+// worker, a script in Redis and a socket write per client in the gateways, so when the fleet is
+// busiest fewer, larger frames keep it serving, while a lightly loaded fleet streams as finely as
+// configured.
+
+/** Replies streaming at once before the window starts to grow. */
+export const REPLIES_PER_WINDOW = 32;
 
 export class FrameClock {
   private readonly due = new Set<FrameBatcher>();
   private timer: NodeJS.Timeout | undefined;
+  /** Replies streaming through this clock now. */
+  private streaming = 0;
 
   constructor(
-    readonly windowMs: number,
+    readonly baseWindowMs: number,
     readonly now: () => number = () => performance.now(),
+    readonly maxWindowMs: number = baseWindowMs,
   ) {}
 
-  /** A batcher for one reply's deltas, emitting frames through `emit`. */
+  /** The window now: the base one, grown with the replies streaming beyond REPLIES_PER_WINDOW. */
+  get windowMs(): number {
+    if (this.streaming <= REPLIES_PER_WINDOW || this.maxWindowMs <= this.baseWindowMs) return this.baseWindowMs;
+    return Math.min(this.maxWindowMs, (this.baseWindowMs * this.streaming) / REPLIES_PER_WINDOW);
+  }
+
+  get replies(): number {
+    return this.streaming;
+  }
+
+  /** A batcher for one reply's deltas, emitting frames through `emit`; `close()` it when the reply ends. */
   batcher(emit: (text: string) => void): FrameBatcher {
+    this.streaming++;
     return new FrameBatcher(this, emit);
+  }
+
+  /** @internal */
+  closed(): void {
+    this.streaming--;
   }
 
   /** @internal `b` has text waiting: flush it on the next tick. */
@@ -80,4 +108,14 @@ export class FrameBatcher {
     this.clock.unschedule(this);
     this.pending = '';
   }
+
+  /** The reply's stream ended (after flush or discard): it no longer counts towards the load. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.discard();
+    this.clock.closed();
+  }
+
+  private isClosed = false;
 }

@@ -49,6 +49,8 @@ export interface GenerationOptions {
   model: string;
   maxReplyTokens: number;
   frameBatchMs: number;
+  /** The most the frame window grows to under load (FRAME_BATCH_MAX_MS). */
+  frameBatchMaxMs: number;
   upstreamTimeoutMs: number;
   coalesce: boolean;
   /** Times a reply whose model stream broke after text went out is started over (with `reset`). */
@@ -198,7 +200,7 @@ export class Generation {
     private readonly options: GenerationOptions,
     private readonly log: Logger,
   ) {
-    this.frameClock = new FrameClock(options.frameBatchMs);
+    this.frameClock = new FrameClock(options.frameBatchMs, () => performance.now(), Math.max(options.frameBatchMs, options.frameBatchMaxMs));
   }
 
   private running = 0;
@@ -628,6 +630,7 @@ export class Generation {
       if (!(signal.reason instanceof ReplyCancelled) && !(signal.reason instanceof AttemptStopped)) metrics.upstreamErrors.inc({ kind: classify(err, signal).kind });
       throw err;
     } finally {
+      batcher.close();
       metrics.activeGenerations.dec();
     }
   }

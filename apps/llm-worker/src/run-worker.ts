@@ -126,6 +126,7 @@ const generation = new Generation(
     model: config.CHAT_MODEL,
     maxReplyTokens: config.MAX_REPLY_TOKENS,
     frameBatchMs: config.FRAME_BATCH_MS,
+    frameBatchMaxMs: config.FRAME_BATCH_MAX_MS,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     coalesce: config.COALESCE,
     maxRestarts: Math.max(0, config.UPSTREAM_MAX_ATTEMPTS - 1),

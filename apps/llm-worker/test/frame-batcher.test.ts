@@ -1,5 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { FrameClock } from '../src/frame-batcher.js';
+import { FrameClock, REPLIES_PER_WINDOW } from '../src/frame-batcher.js';
 
 describe('FrameBatcher', () => {
   it('with a zero window emits every delta as its own frame', () => {
@@ -114,5 +114,25 @@ describe('FrameBatcher', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('widens the window with the replies streaming beyond REPLIES_PER_WINDOW, up to the most, and narrows it again', () => {
+    const clock = new FrameClock(25, () => 0, 100);
+    const open = Array.from({ length: REPLIES_PER_WINDOW }, () => clock.batcher(() => undefined));
+    expect(clock.windowMs).toBe(25);
+    const more = Array.from({ length: REPLIES_PER_WINDOW }, () => clock.batcher(() => undefined));
+    expect(clock.replies).toBe(2 * REPLIES_PER_WINDOW);
+    expect(clock.windowMs).toBe(50);
+    const many = Array.from({ length: 10 * REPLIES_PER_WINDOW }, () => clock.batcher(() => undefined));
+    expect(clock.windowMs).toBe(100);
+    for (const b of [...many, ...more]) b.close();
+    more[0]!.close(); // twice: counted once
+    expect(clock.replies).toBe(REPLIES_PER_WINDOW);
+    expect(clock.windowMs).toBe(25);
+    for (const b of open) b.close();
+    // A fixed window when the most is not above the base.
+    const fixed = new FrameClock(25);
+    Array.from({ length: 100 }, () => fixed.batcher(() => undefined));
+    expect(fixed.windowMs).toBe(25);
   });
 });

@@ -355,6 +355,12 @@ const workerShape = {
    * quiet window (and always the first) goes out at once. 0: one frame per delta.
    */
   FRAME_BATCH_MS: int(25, 0, 1000),
+  /**
+   * Under load the window grows with the replies a worker streams at once: FRAME_BATCH_MS up to 32
+   * of them, then in proportion, up to this. Fewer, larger frames when every frame costs the
+   * most; the first token still goes out at once. Equal to FRAME_BATCH_MS: a fixed window.
+   */
+  FRAME_BATCH_MAX_MS: int(100, 0, 5000),
   MAX_REPLY_TOKENS: int(1024, 1, 128_000),
   /** Prompt budget: oldest turns are dropped until system prompt + history fit. */
   CONTEXT_MAX_TOKENS: int(8000, 256, 2_000_000),
