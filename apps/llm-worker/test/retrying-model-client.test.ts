@@ -6,6 +6,7 @@ import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai'
 import { ChatError } from '@chat-fleet/shared';
 import { loadSimConfig, startSimServer, type SimServer, type SimSettingsPatch, type LoggedRequest } from '../../llm-sim/src/index.js';
 import { createRandom } from '../../llm-sim/src/seeded-random.js';
+import { httpFetch } from '../src/http-fetch.js';
 import { OpenAIModelClient, UpstreamBrokenError, type ModelClient, type StreamRequest, type StreamResult } from '../src/model-client.js';
 import {
   RetryingModelClient,
@@ -105,7 +106,8 @@ beforeAll(async () => {
   sim = await startSimServer(
     loadSimConfig({ LLM_SIM_PORT: '0', HOST: '127.0.0.1', SIM_TTFT_MS: '0', SIM_TOKENS_PER_SEC: '0', SIM_REPLY_TOKENS: String(REPLY_TOKENS) }),
   );
-  openai = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'x', maxRetries: 0 });
+  // The worker's own fetch (node:http under the SDK), as in production.
+  openai = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'x', maxRetries: 0, fetch: httpFetch });
 });
 
 afterAll(async () => {
@@ -218,7 +220,7 @@ describe('RetryingModelClient against the simulator', () => {
 
   it('retries a connection that cannot be made, and gives up with APIConnectionError', async () => {
     const port = await closedPort();
-    const dead = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'x', maxRetries: 0 });
+    const dead = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'x', maxRetries: 0, fetch: httpFetch });
     const h = harness({ maxAttempts: 2 }, new OpenAIModelClient(dead));
     const { err } = await failing(h.client);
 
