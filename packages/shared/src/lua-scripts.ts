@@ -57,13 +57,11 @@ export function withScripts(redis: RedisClient): RedisClient & ChatScripts {
 export function defineScript(redis: RedisClient, name: string, keys: number, lua: string): void {
   if (name in redis) return;
   const sha = createHash('sha1').update(lua).digest('hex');
-  const run = async (...args: Arg[]): Promise<unknown> => {
-    try {
-      return await redis.evalsha(sha, keys, ...args);
-    } catch (err) {
+  // Called once per frame: the EVALSHA's own promise, with no async wrapper around it.
+  const run = (...args: Arg[]): Promise<unknown> =>
+    redis.evalsha(sha, keys, ...args).catch((err: unknown) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       return redis.eval(lua, keys, ...args);
-    }
-  };
+    });
   Object.defineProperty(redis, name, { value: run, configurable: true, enumerable: false, writable: false });
 }
