@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { IdSchema } from './ids.js';
 import { ERROR_CODES } from './errors.js';
 import { UsageSchema } from './usage.js';
+import { SourceSchema } from './server-frames.js';
 
 export const MetadataSchema = z
   .record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
@@ -31,6 +32,17 @@ export const CreateSessionResponseSchema = z.object({
 
 export const MessageRoleSchema = z.enum(['system', 'user', 'assistant']);
 
+export const StoredToolCallSchema = z.object({
+  step: z.number().int().nonnegative(),
+  callId: z.string(),
+  name: z.string(),
+  /** The arguments as the model wrote them (JSON text). */
+  arguments: z.string(),
+  ok: z.boolean(),
+  /** What the model was given back (capped). */
+  result: z.string(),
+});
+
 export const StoredMessageSchema = z.object({
   id: z.string(),
   role: MessageRoleSchema,
@@ -38,6 +50,14 @@ export const StoredMessageSchema = z.object({
   createdAt: z.string(),
   /** Absent for whole replies; `cancelled` or `error` for partial ones. */
   status: z.enum(['cancelled', 'error']).optional(),
+  /**
+   * Extension (issue 18): the tool calls an assistant reply made, in the order the model made
+   * them (`step` counts the model's turns from 0), with what each returned to the model, so a
+   * follow-up question has them.
+   */
+  tools: z.array(StoredToolCallSchema).optional(),
+  /** Extension (issue 18): the sources the reply was given. */
+  sources: z.array(SourceSchema).optional(),
 });
 
 export const SessionViewSchema = z.object({
@@ -79,6 +99,7 @@ export const ErrorBodySchema = z.object({
 export type CreateSessionBody = z.infer<typeof CreateSessionBodySchema>;
 export type CreateSessionResponse = z.infer<typeof CreateSessionResponseSchema>;
 export type MessageRole = z.infer<typeof MessageRoleSchema>;
+export type StoredToolCall = z.infer<typeof StoredToolCallSchema>;
 export type StoredMessage = z.infer<typeof StoredMessageSchema>;
 export type SessionView = z.infer<typeof SessionViewSchema>;
 export type PostMessageBody = z.infer<typeof PostMessageBodySchema>;

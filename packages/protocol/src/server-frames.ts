@@ -54,6 +54,42 @@ export const ErrorFrameSchema = z.object({
 
 export const PongFrameSchema = z.object({ type: z.literal('pong') });
 
+/**
+ * The model called a tool (issue 18). `arguments` is the JSON the model passed, parsed; its raw
+ * text when it was not valid JSON. Written to the reply's stream like a token, but it has no
+ * `seq`: token seqs stay 1..n without gaps. A resumed reply sends it again, in order.
+ */
+export const ToolCallFrameSchema = z.object({
+  type: z.literal('tool_call'),
+  messageId: z.string(),
+  callId: z.string(),
+  name: z.string(),
+  arguments: z.unknown(),
+});
+
+/** The tool answered: `ok: false` when it failed, timed out or was refused; `summary` is short, for display. */
+export const ToolResultFrameSchema = z.object({
+  type: z.literal('tool_result'),
+  messageId: z.string(),
+  callId: z.string(),
+  name: z.string(),
+  ok: z.boolean(),
+  summary: z.string().optional(),
+});
+
+export const SourceSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  url: z.string().optional(),
+});
+
+/** The retrieved passages the reply was given (a context provider's or a tool's), by source. */
+export const SourcesFrameSchema = z.object({
+  type: z.literal('sources'),
+  messageId: z.string(),
+  sources: z.array(SourceSchema),
+});
+
 export const ServerFrameSchema = z.discriminatedUnion('type', [
   ReadyFrameSchema,
   AckFrameSchema,
@@ -62,6 +98,9 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   ResetFrameSchema,
   ErrorFrameSchema,
   PongFrameSchema,
+  ToolCallFrameSchema,
+  ToolResultFrameSchema,
+  SourcesFrameSchema,
 ]);
 
 /** Frames that belong to one reply and travel from a worker through Redis. */
@@ -70,6 +109,9 @@ export const ReplyFrameSchema = z.discriminatedUnion('type', [
   DoneFrameSchema,
   ResetFrameSchema,
   ErrorFrameSchema.extend({ messageId: z.string() }),
+  ToolCallFrameSchema,
+  ToolResultFrameSchema,
+  SourcesFrameSchema,
 ]);
 
 export type ReadyFrame = z.infer<typeof ReadyFrameSchema>;
@@ -79,5 +121,9 @@ export type DoneFrame = z.infer<typeof DoneFrameSchema>;
 export type ResetFrame = z.infer<typeof ResetFrameSchema>;
 export type ErrorFrame = z.infer<typeof ErrorFrameSchema>;
 export type PongFrame = z.infer<typeof PongFrameSchema>;
+export type ToolCallFrame = z.infer<typeof ToolCallFrameSchema>;
+export type ToolResultFrame = z.infer<typeof ToolResultFrameSchema>;
+export type SourcesFrame = z.infer<typeof SourcesFrameSchema>;
+export type Source = z.infer<typeof SourceSchema>;
 export type ServerFrame = z.infer<typeof ServerFrameSchema>;
 export type ReplyFrame = z.infer<typeof ReplyFrameSchema>;
