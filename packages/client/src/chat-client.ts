@@ -7,7 +7,7 @@ import type { ChatFrame, CreateSessionBody, ErrorFrame, ReadyFrame, ServerFrame 
 import { ChatApi, ChatApiError, type ChatApiOptions, type SessionCredentials } from './rest.js';
 import { ChatSocket, type CloseAction, type ConnectionState, type CreateWebSocket } from './chat-socket.js';
 import { Emitter } from './emitter.js';
-import { isReplyFrame } from './frames.js';
+import { isReplyEvent, isReplyFrame } from './frames.js';
 import { Reply, ReplyError, type ReplyHost } from './reply.js';
 
 export interface ChatClientOptions extends ChatApiOptions {
@@ -255,6 +255,10 @@ export class ChatClient extends Emitter<ClientEvents> implements ReplyHost {
     if (isReplyFrame(frame)) {
       if (this.endedIds.has(frame.messageId)) return;
       const reply = this.replies.get(frame.messageId) ?? this.unknownReply(frame.messageId, frame.type === 'token' ? frame.seq : 0);
+      if (isReplyEvent(frame)) {
+        reply.event(frame);
+        return;
+      }
       const step = reply.frame(frame);
       if (step === 'done' || step === 'error') this.forget(reply);
       return;

@@ -314,7 +314,10 @@ export class ConversationStore extends Emitter<StoreEvents> {
         this.changed();
       }),
       reply.on('token', () => live() && this.patch(reply, { text: reply.text, status: 'streaming' })),
-      reply.on('reset', () => live() && this.patch(reply, { text: '', status: 'waiting' })),
+      reply.on('reset', () => live() && this.patch(reply, { text: '', status: 'waiting', toolCalls: reply.toolCalls, sources: reply.sources })),
+      reply.on('tool_call', () => live() && this.patch(reply, { toolCalls: reply.toolCalls })),
+      reply.on('tool_result', () => live() && this.patch(reply, { toolCalls: reply.toolCalls })),
+      reply.on('sources', () => live() && this.patch(reply, { sources: reply.sources })),
     ];
     void reply.finished.then((outcome) => {
       for (const off of offs) off();

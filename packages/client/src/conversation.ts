@@ -2,8 +2,9 @@
 // view shows them. Every change returns a new value (and new objects for the messages it touched),
 // so a view can skip what did not change. It holds no protocol logic: a reply's text and status are
 // what its Reply (the SDK's assembler) says, copied in by the ConversationStore.
-import type { StoredMessage } from '@chat-fleet/protocol';
+import type { Source, StoredMessage } from '@chat-fleet/protocol';
 import type { ReplyDone, ReplyErrorCode } from './reply.js';
+import { fromStoredToolCalls, type ToolCall } from './reply-events.js';
 
 export type UserStatus =
   /** Handed to the client: waiting for the socket or the gateway's `ack`. */
@@ -42,6 +43,10 @@ export interface AssistantMessage {
   readonly error?: ReplyErrorCode | undefined;
   /** How it ended, when it ended here with `done` (usage, timings, cached). */
   readonly result?: ReplyDone | undefined;
+  /** The tools the reply called, in call order (a reset drops those of the attempt before). */
+  readonly toolCalls?: readonly ToolCall[] | undefined;
+  /** The sources the reply was given. */
+  readonly sources?: readonly Source[] | undefined;
 }
 
 export type ChatMessage = UserMessage | AssistantMessage;
@@ -70,7 +75,15 @@ export function fromHistory(stored: readonly StoredMessage[]): ChatMessage[] {
     if (m.role === 'user') out.push({ role: 'user', key: m.id, text: m.content, status: 'sent' });
     else if (m.role === 'assistant') {
       const status: ReplyStatus = m.status === 'cancelled' ? 'cancelled' : m.status === 'error' ? 'error' : 'done';
-      out.push({ role: 'assistant', key: m.id, text: m.content, status, origin: 'history' });
+      out.push({
+        role: 'assistant',
+        key: m.id,
+        text: m.content,
+        status,
+        origin: 'history',
+        ...(m.tools !== undefined && m.tools.length > 0 ? { toolCalls: fromStoredToolCalls(m.tools) } : {}),
+        ...(m.sources !== undefined && m.sources.length > 0 ? { sources: m.sources } : {}),
+      });
     }
   }
   return out;
@@ -129,7 +142,7 @@ export function expectReply(c: Conversation, messageId: string, origin: ReplyOri
   return { messages: [...c.messages, { role: 'assistant', key: messageId, text: '', status: 'waiting', origin }] };
 }
 
-export type ReplyPatch = Partial<Pick<AssistantMessage, 'text' | 'status' | 'note' | 'error' | 'result'>>;
+export type ReplyPatch = Partial<Pick<AssistantMessage, 'text' | 'status' | 'note' | 'error' | 'result' | 'toolCalls' | 'sources'>>;
 
 /** Changes a reply that has not ended; an ended reply stays as it ended. */
 export function updateReply(c: Conversation, messageId: string, patch: ReplyPatch): Conversation {

@@ -14,12 +14,20 @@ export type {
   ReplyFrame,
   ResetFrame,
   ServerFrame,
+  Source,
+  SourcesFrame,
   StoredMessage,
+  StoredToolCall,
   TokenFrame,
+  ToolCallFrame,
+  ToolResultFrame,
   Usage,
 } from '@chat-fleet/protocol';
 
-const KNOWN = new Set(['ready', 'ack', 'token', 'done', 'reset', 'error', 'pong']);
+const KNOWN = new Set(['ready', 'ack', 'token', 'done', 'reset', 'error', 'pong', 'tool_call', 'tool_result', 'sources']);
+
+/** The frames a reply carries besides its text: they have no `seq` and a resume sends them again. */
+export type ReplyEventFrame = Extract<ServerFrame, { type: 'tool_call' | 'tool_result' | 'sources' }>;
 
 /** A server frame from its text, or undefined for anything that is not one this client knows. */
 export function decodeServerFrame(text: string): ServerFrame | undefined {
@@ -40,7 +48,12 @@ export function encodeClientFrame(frame: ClientFrame): string {
   return JSON.stringify(frame);
 }
 
-/** True for the frames that belong to one reply (token, reset, done, and an error naming a messageId). */
-export function isReplyFrame(frame: ServerFrame): frame is Extract<ServerFrame, { type: 'token' | 'reset' | 'done' | 'error' }> & { messageId: string } {
-  return frame.type === 'token' || frame.type === 'reset' || frame.type === 'done' || (frame.type === 'error' && frame.messageId !== undefined);
+/** True for the frames that belong to one reply (token, reset, done, its events, and an error naming a messageId). */
+export function isReplyFrame(frame: ServerFrame): frame is Extract<ServerFrame, { type: 'token' | 'reset' | 'done' | 'error' | ReplyEventFrame['type'] }> & { messageId: string } {
+  return frame.type === 'token' || frame.type === 'reset' || frame.type === 'done' || isReplyEvent(frame) || (frame.type === 'error' && frame.messageId !== undefined);
+}
+
+/** True for a reply's tool calls, tool results and sources: not part of its text, nor of the whole-reply rule. */
+export function isReplyEvent(frame: ServerFrame): frame is ReplyEventFrame {
+  return frame.type === 'tool_call' || frame.type === 'tool_result' || frame.type === 'sources';
 }

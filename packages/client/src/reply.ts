@@ -1,8 +1,12 @@
 // One reply as the SDK hands it out: its frames assembled whole (reply-assembler.ts), as events or
-// an async iterator, with `finished` resolving once however the reply ends, and `cancel()`.
-import type { AckFrame, ErrorCode, FinishReason, Usage } from '@chat-fleet/protocol';
+// an async iterator, with `finished` resolving once however the reply ends, and `cancel()`. Its
+// tool calls and sources (reply-events.ts) are events and getters beside the text; the iterator
+// stays the text's.
+import type { AckFrame, ErrorCode, FinishReason, Source, Usage } from '@chat-fleet/protocol';
 import { Emitter } from './emitter.js';
+import type { ReplyEventFrame } from './frames.js';
 import { ReplyAssembler, type AssembleStep, type ReplyFrameLike } from './reply-assembler.js';
+import { NO_SOURCES, NO_TOOL_CALLS, addedSources, withSources, withToolCall, withToolResult, type ToolCall } from './reply-events.js';
 
 /** Codes of a reply that ended without `done`: the protocol's, or the client's own. */
 export type ReplyErrorCode =
@@ -71,6 +75,12 @@ type ReplyEvents = {
   ack: [messageId: string, scrubbed: AckFrame['scrubbed']];
   token: [text: string, seq: number];
   reset: [attempt: number];
+  /** The model called a tool (each call once, resumed or not). */
+  tool_call: [call: ToolCall];
+  /** A tool answered: the call with its `ok`, `summary` and state. */
+  tool_result: [call: ToolCall];
+  /** Sources the reply was given, new or changed since the last `sources` event. */
+  sources: [added: Source[]];
   done: [result: ReplyDone];
   error: [result: ReplyFailed];
 };
@@ -95,6 +105,8 @@ export class Reply extends Emitter<ReplyEvents> implements AsyncIterable<ReplyEv
   private settle!: (outcome: ReplyOutcome) => void;
   private outcome: ReplyOutcome | undefined;
   private readonly assembler: ReplyAssembler;
+  private calls = NO_TOOL_CALLS;
+  private sourceList = NO_SOURCES;
   private queues: Array<ReplyEvent[] & { wake?: () => void }> = [];
 
   constructor(
@@ -124,6 +136,16 @@ export class Reply extends Emitter<ReplyEvents> implements AsyncIterable<ReplyEv
 
   get attempt(): number {
     return this.assembler.attempt;
+  }
+
+  /** The tool calls of the current attempt, in call order, each with its answer once it came. */
+  get toolCalls(): readonly ToolCall[] {
+    return this.calls;
+  }
+
+  /** The sources of the current attempt, each once (by `id`). */
+  get sources(): readonly Source[] {
+    return this.sourceList;
   }
 
   get ended(): boolean {
@@ -198,6 +220,9 @@ export class Reply extends Emitter<ReplyEvents> implements AsyncIterable<ReplyEv
         break;
       case 'reset':
         this.firstTokenAt = undefined;
+        // The new attempt sends its own tool calls and sources.
+        this.calls = NO_TOOL_CALLS;
+        this.sourceList = NO_SOURCES;
         this.emit('reset', this.assembler.attempt);
         this.push({ type: 'reset', attempt: this.assembler.attempt });
         break;
@@ -217,6 +242,35 @@ export class Reply extends Emitter<ReplyEvents> implements AsyncIterable<ReplyEv
         break;
     }
     return step;
+  }
+
+  /** @internal A tool call, tool result or sources of this reply; one seen before changes nothing. */
+  event(frame: ReplyEventFrame): void {
+    if (this.ended) return;
+    switch (frame.type) {
+      case 'tool_call': {
+        const calls = withToolCall(this.calls, frame);
+        if (calls === this.calls) return;
+        this.calls = calls;
+        this.emit('tool_call', calls.at(-1)!);
+        return;
+      }
+      case 'tool_result': {
+        const calls = withToolResult(this.calls, frame);
+        if (calls === this.calls) return;
+        this.calls = calls;
+        this.emit('tool_result', calls.find((c) => c.callId === frame.callId)!);
+        return;
+      }
+      case 'sources': {
+        const sources = withSources(this.sourceList, frame.sources);
+        if (sources === this.sourceList) return;
+        const added = addedSources(this.sourceList, sources);
+        this.sourceList = sources;
+        this.emit('sources', added);
+        return;
+      }
+    }
   }
 
   /** @internal Ends the reply without `done` (refused, socket gone, timeout). */

@@ -1,7 +1,7 @@
 // The conversation model (a value, changed by pure functions) and the ConversationStore over a real
 // ChatClient talking to a scripted in-memory gateway (createSocket and fetch passed in).
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { ClientFrame, ServerFrame, SessionView, StoredMessage } from '@chat-fleet/protocol';
+import type { ServerFrame, StoredMessage } from '@chat-fleet/protocol';
 import {
   EMPTY,
   ConversationStore,
@@ -17,9 +17,10 @@ import {
   updateReply,
   withNewer,
   withOlder,
+  type AssistantMessage,
   type ChatSnapshot,
-  type WebSocketLike,
 } from '../src/index.js';
+import { FakeGateway } from './fake-gateway.js';
 
 const stored = (id: string, role: StoredMessage['role'], content: string, status?: 'cancelled' | 'error'): StoredMessage => ({
   id,
@@ -67,6 +68,24 @@ describe('conversation model', () => {
     expect(removeMessage(c, 'nope')).toBe(c);
   });
 
+  it("reads a stored reply's tool calls (arguments parsed when they are JSON) and sources", () => {
+    const reply: StoredMessage = {
+      ...stored('m1', 'assistant', 'On time.'),
+      tools: [
+        { step: 0, callId: 'c1', name: 'flight_status', arguments: '{"flight":"XY123"}', ok: true, result: '{"status":"on time"}' },
+        { step: 0, callId: 'c2', name: 'policy_search', arguments: 'not json', ok: false, result: 'timed out' },
+      ],
+      sources: [{ id: 'p1', title: 'Rebooking policy', url: 'https://example.com/rebooking' }],
+    };
+    const [message] = fromHistory([reply, stored('m2', 'assistant', 'plain')]) as AssistantMessage[];
+    expect(message!.toolCalls).toEqual([
+      { callId: 'c1', name: 'flight_status', arguments: { flight: 'XY123' }, ok: true, state: 'done' },
+      { callId: 'c2', name: 'policy_search', arguments: 'not json', ok: false, state: 'failed' },
+    ]);
+    expect(message!.sources).toEqual([{ id: 'p1', title: 'Rebooking policy', url: 'https://example.com/rebooking' }]);
+    expect(fromHistory([stored('m2', 'assistant', 'plain')])[0]).not.toHaveProperty('toolCalls');
+  });
+
   it('puts older history pages first and newer messages last, never twice', () => {
     const c = { messages: fromHistory([stored('u2', 'user', 'b'), stored('m2', 'assistant', 'B')]) };
     const older = withOlder(c, [stored('u1', 'user', 'a'), stored('m1', 'assistant', 'A'), stored('u2', 'user', 'b')]);
@@ -79,90 +98,6 @@ describe('conversation model', () => {
 });
 
 // ---- the store over a scripted gateway ----
-
-interface Script {
-  /** Frames answering a chat frame (the ack is sent first unless `refuse`). */
-  reply?: (messageId: string) => ServerFrame[];
-  refuse?: ServerFrame;
-}
-
-class FakeGateway {
-  readonly sockets: FakeSocket[] = [];
-  readonly received: ClientFrame[] = [];
-  history: StoredMessage[] = [];
-  script: Script = {};
-  gone = false;
-  private replies = 0;
-
-  readonly fetch: typeof fetch = (input, init) => Promise.resolve(this.answer(new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, 'http://gw'), init));
-
-  private answer(url: URL, init: RequestInit | undefined): Response {
-    if (init?.method === 'POST') return json(201, { sessionId: `s${this.sockets.length + 1}`, token: 't', expiresAt: '2999-01-01T00:00:00Z' });
-    if (this.gone) return json(404, { error: { code: 'not_found', message: 'no such session' } });
-    const limit = Number(url.searchParams.get('limit') ?? 50);
-    const before = url.searchParams.get('before');
-    const end = before === null ? this.history.length : this.history.findIndex((m) => m.id === before);
-    const start = Math.max(0, end - limit);
-    const view: SessionView = { sessionId: 's', createdAt: '', messages: this.history.slice(start, end), hasMore: start > 0, ...(start > 0 ? { nextBefore: this.history[start]!.id } : {}) };
-    return json(200, view);
-  };
-
-  readonly createSocket = (url: string): WebSocketLike => {
-    const socket = new FakeSocket(this, url);
-    this.sockets.push(socket);
-    return socket;
-  };
-
-  frame(socket: FakeSocket, frame: ClientFrame): void {
-    if (frame.type !== 'chat') return;
-    if (this.script.refuse !== undefined) {
-      socket.push({ ...this.script.refuse, id: frame.id } as ServerFrame);
-      return;
-    }
-    const messageId = `r${++this.replies}`;
-    socket.push({ type: 'ack', id: frame.id, messageId });
-    for (const f of this.script.reply?.(messageId) ?? []) socket.push(f);
-  }
-}
-
-class FakeSocket implements WebSocketLike {
-  readyState = 0;
-  onopen: ((ev: never) => unknown) | null = null;
-  onmessage: ((ev: { data: unknown }) => unknown) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => unknown) | null = null;
-  onerror: ((ev: never) => unknown) | null = null;
-
-  constructor(
-    private readonly gateway: FakeGateway,
-    readonly url: string,
-  ) {
-    setTimeout(() => {
-      this.readyState = 1;
-      this.push({ type: 'ready', sessionId: 's', clientId: 'c', instance: 'gw-1' });
-    }, 1);
-  }
-
-  send(data: string): void {
-    const frame = JSON.parse(data) as ClientFrame;
-    this.gateway.received.push(frame);
-    // The answer comes later, as over a network.
-    setTimeout(() => this.gateway.frame(this, frame), 1);
-  }
-
-  close(code = 1000, reason = ''): void {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-
-  push(frame: ServerFrame): void {
-    if (this.readyState === 1) this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-}
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
 
 const usage = { promptTokens: 2, completionTokens: 2 };
 const words = (messageId: string, finishReason: 'stop' | 'cancelled' = 'stop'): ServerFrame[] => [
@@ -220,6 +155,31 @@ describe('ConversationStore', () => {
     expect(acks).toEqual([done.messages[0]!.key]);
     expect(done.active).toBeUndefined();
     expect(store.canSend()).toBe(true);
+  });
+
+  it("shows a reply's tool calls as they run and answer, and its sources, before and after its text", async () => {
+    const gw = new FakeGateway();
+    gw.script.reply = (id) => [{ type: 'tool_call', messageId: id, callId: 'c1', name: 'flight_status', arguments: { flight: 'XY123' } }];
+    const store = storeOn(gw);
+    await store.open();
+    await until(store, (s) => s.connection === 'connected');
+    store.send('Is XY123 on time?');
+    // The call runs while no token has come: the reply waits and shows it.
+    const running = await until(store, (s) => s.active?.toolCalls?.length === 1);
+    expect(running.active).toMatchObject({ status: 'waiting', text: '', toolCalls: [{ callId: 'c1', name: 'flight_status', state: 'running' }] });
+    const messageId = running.active!.key;
+    const socket = gw.sockets.at(-1)!;
+    socket.push({ type: 'tool_result', messageId, callId: 'c1', name: 'flight_status', ok: true, summary: 'on time' });
+    socket.push({ type: 'sources', messageId, sources: [{ id: 'p1', title: 'Rebooking policy' }] });
+    socket.push({ type: 'token', messageId, seq: 1, text: 'Yes.' });
+    socket.push({ type: 'done', messageId, seq: 1, finishReason: 'stop', cached: false, usage });
+    const done = await until(store, (s) => s.messages.at(-1)?.status === 'done');
+    expect(done.messages.at(-1)).toMatchObject({
+      text: 'Yes.',
+      toolCalls: [{ callId: 'c1', ok: true, summary: 'on time', state: 'done' }],
+      sources: [{ id: 'p1', title: 'Rebooking policy' }],
+      result: { problem: undefined, duplicates: 0, gaps: 0 },
+    });
   });
 
   it('marks a refused message unsent, blocks sending until the refusal allows, and retries it', async () => {

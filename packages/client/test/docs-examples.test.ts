@@ -42,11 +42,11 @@ function compilerOptions(): ts.CompilerOptions {
 describe('docs/client-sdk.md', () => {
   const blocks = codeBlocks(readFileSync(docsPath, 'utf8'));
 
-  it('has examples for the browser, Node, cancel, the close codes, the options and the hook', () => {
+  it('has examples for the browser, Node, cancel, the close codes, the options, tool calls and the hook', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(7);
     expect(blocks.filter((b) => b.lang === 'tsx')).toHaveLength(1);
     const all = blocks.map((b) => b.code).join('\n');
-    for (const needle of ["from 'ws'", 'for await', '.cancel()', 'closeAction', 'keepText', 'decode:', 'useChat(', 'ConversationStore']) expect(all).toContain(needle);
+    for (const needle of ["from 'ws'", 'for await', '.cancel()', 'closeAction', 'keepText', 'decode:', 'useChat(', 'ConversationStore', "on('tool_call'"]) expect(all).toContain(needle);
   });
 
   it('type-checks every example against the SDK', () => {
