@@ -8,7 +8,7 @@
 -- KEYS[5]  session history list
 -- KEYS[6]  session in-flight slot
 -- ARGV[1]  attempt
--- ARGV[2]  entry seq of the terminal frame (the last token's seq + 1)
+-- ARGV[2]  position of the terminal frame (the last frame's + 1)
 -- ARGV[3]  frame JSON
 -- ARGV[4]  status: done, cancelled or error
 -- ARGV[5]  history message JSON, or '' for none

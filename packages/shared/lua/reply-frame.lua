@@ -6,7 +6,8 @@
 -- KEYS[2]  reply frames stream
 -- KEYS[3]  session channel
 -- ARGV[1]  attempt
--- ARGV[2]  seq (1, 2, ... for tokens)
+-- ARGV[2]  the frame's position in the attempt: 1, 2, ... (a token's seq until an event frame, a tool
+--          call or sources, takes a position of its own; the meta's `seq` field holds the last one)
 -- ARGV[3]  frame JSON
 -- ARGV[4]  most frames kept in the stream
 -- ARGV[5]  stream TTL in seconds, set with the attempt's first frame

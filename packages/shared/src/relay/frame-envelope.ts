@@ -1,6 +1,8 @@
 // How reply frames travel between processes. Each frame has a position `attempt-seq` that is
-// also its entry id in the reply's Redis Stream: a token's seq, 0 for a `reset`, last seq + 1
-// for the terminal frame. Pub/sub messages carry the position in front of the frame's JSON
+// also its entry id in the reply's Redis Stream: 0 for a `reset`, then 1, 2, … for each frame
+// the attempt writes, last + 1 for the terminal frame. A token's position is its seq until the
+// attempt writes an event frame (a tool call, a tool result, sources), which takes a position
+// but no seq; from then on a token's position is its seq plus the events before it. Pub/sub messages carry the position in front of the frame's JSON
 // (`"<attempt>-<seq> <json>"`), so a reader that merges stored and live frames can drop the
 // ones it already has without parsing them, and a relay can forward the JSON untouched.
 

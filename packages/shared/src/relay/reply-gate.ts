@@ -42,6 +42,12 @@ interface Cursor {
   heardAt: number;
   /** Stored reads that failed in a row. */
   failures: number;
+  /**
+   * Set by a resume: the client has this attempt's tokens up to this seq. A token's position is
+   * its seq plus the event frames before it, so a read from the position `afterSeq` may meet
+   * tokens the client has; they are passed over, the events among them are sent again.
+   */
+  hasTokens: FramePosition | undefined;
 }
 
 /** A failed stored read is tried again this many times, after 0.5 s, 1 s, 1.5 s … (7.5 s in all). */
@@ -49,7 +55,7 @@ const READ_RETRIES = 5;
 const READ_RETRY_MS = 500;
 
 function newCursor(mode: Cursor['mode'], position: FramePosition): Cursor {
-  return { mode, position, held: [], timer: undefined, read: 0, reading: undefined, heardAt: performance.now(), failures: 0 };
+  return { mode, position, held: [], timer: undefined, read: 0, reading: undefined, heardAt: performance.now(), failures: 0, hasTokens: undefined };
 }
 
 export interface ReplyGateOptions {
@@ -172,6 +178,7 @@ export class ReplyGate {
       c = newCursor('loading', after);
       this.cursors.set(messageId, c);
     }
+    c.hasTokens = after.seq > 0 ? after : undefined;
     await this.load(messageId, c, after);
   }
 
@@ -260,6 +267,8 @@ export class ReplyGate {
     const messageId = frame.messageId;
     c.position = position;
     c.heardAt = performance.now();
+    const has = c.hasTokens;
+    if (has !== undefined && frame.type === 'token' && position.attempt === has.attempt && frame.seq <= has.seq) return;
     this.emit(frame, raw, position);
     if (frame.type === 'done' || frame.type === 'error') {
       clearTimeout(c.timer);
@@ -283,7 +292,7 @@ function follows(next: FramePosition, last: FramePosition): boolean {
 /** The first frame of an attempt, so a socket that sees it misses nothing of that attempt. */
 function startsAttempt(frame: ReplyFrame, position: FramePosition): boolean {
   if (frame.type === 'reset') return true;
-  if (frame.type === 'token') return frame.seq === 1;
+  if (frame.type !== 'done' && frame.type !== 'error') return position.seq === 1;
   // A terminal frame right after the start (no tokens), or one written from outside.
   return position.seq <= 1 || position.attempt >= FENCE_POSITION.attempt;
 }

@@ -8,7 +8,7 @@ import type { ErrorCode } from '@chat-fleet/protocol';
 import type { RedisKeys } from '../redis-keys.js';
 import type { StoredMessage } from '@chat-fleet/protocol';
 import type { FinishReason, Usage } from '@chat-fleet/protocol';
-import type { ReplyFrame } from '@chat-fleet/protocol';
+import type { ReplyFrame, SourcesFrame, ToolCallFrame, ToolResultFrame } from '@chat-fleet/protocol';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { FENCE_POSITION, formatPosition } from './frame-envelope.js';
 import type { UsageEntry } from '../usage/usage-ledger.js';
@@ -196,7 +196,13 @@ export class ReplyState {
  * failed write the attempt stops (`onStop`), so the reply never ends in `done` after a gap.
  */
 export class ReplyAttempt {
+  /** Tokens written: the `seq` of the last token frame. */
   private seqNo = 0;
+  /**
+   * Frames written: the stream position of the last one. Equal to `seqNo` until the attempt
+   * writes an event frame (a tool call, a tool result, sources), which takes a position but no seq.
+   */
+  private positionNo = 0;
   private stop: AttemptStopped | undefined;
   private last: Promise<unknown> = Promise.resolve();
   private readonly metaKey: string;
@@ -222,8 +228,14 @@ export class ReplyAttempt {
     this.attemptArg = String(attempt);
   }
 
+  /** The last token's seq (0 before the first token). */
   get seq(): number {
     return this.seqNo;
+  }
+
+  /** Frames written so far, events included: 0 means the client has seen nothing of this attempt. */
+  get written(): number {
+    return this.positionNo;
   }
 
   /** Why the attempt stopped early, if it did. */
@@ -235,8 +247,21 @@ export class ReplyAttempt {
   token(text: string): void {
     if (this.stop !== undefined) return;
     const seq = ++this.seqNo;
-    const json = JSON.stringify({ type: 'token', messageId: this.ref.messageId, seq, text });
-    const written = this.redis.replyFrame(this.metaKey, this.streamKey, this.channel, this.attemptArg, seq, json, this.options.maxFrames, this.options.runningTtlSeconds, this.publish);
+    this.write(JSON.stringify({ type: 'token', messageId: this.ref.messageId, seq, text }));
+  }
+
+  /**
+   * Writes an event frame (`tool_call`, `tool_result`, `sources`) in order with the tokens: it
+   * takes the next stream position, so a resumed reply sends it again in its place, but no seq.
+   */
+  event(frame: ToolCallFrame | ToolResultFrame | SourcesFrame): void {
+    if (this.stop !== undefined) return;
+    this.write(JSON.stringify(frame));
+  }
+
+  private write(json: string): void {
+    const position = ++this.positionNo;
+    const written = this.redis.replyFrame(this.metaKey, this.streamKey, this.channel, this.attemptArg, position, json, this.options.maxFrames, this.options.runningTtlSeconds, this.publish);
     this.last = written.then(
       (code) => {
         if (code === 0) this.halt(new AttemptStopped('fenced'));
@@ -291,7 +316,7 @@ export class ReplyAttempt {
       code = await this.redis.replyFinish(
         ...endingKeys(this.keys, this.ref),
         this.attemptArg,
-        this.seqNo + 1,
+        this.positionNo + 1,
         JSON.stringify(frame),
         status,
         history === undefined ? '' : JSON.stringify(history),
