@@ -1,7 +1,7 @@
 // Builds what the model sees for a reply: the session's system prompt and as much of its
 // history as fits the token budget, oldest turns dropped first. The system prompt and the
 // user message being answered are always kept.
-import { ChatError, type SessionStore } from '@chat-fleet/shared';
+import { ChatError, type SessionStore, type StoredMessage } from '@chat-fleet/shared';
 import type { ModelMessage } from './model-client.js';
 import { countMessageTokens } from './token-counter.js';
 
@@ -29,11 +29,34 @@ export class ContextBuilder {
     const turns: ModelMessage[] = history
       .slice(0, end + 1)
       .filter((m) => !(m.role === 'assistant' && m.status !== undefined))
-      .map((m) => ({ role: m.role, content: m.content }));
+      .flatMap(modelMessages);
     const system: ModelMessage | undefined =
       meta.systemPrompt !== undefined && meta.systemPrompt !== '' ? { role: 'system', content: meta.systemPrompt } : undefined;
     return fitToBudget(system, turns, this.maxTokens);
   }
+}
+
+/**
+ * A stored message as the model saw it: an assistant reply that called tools is its calls and
+ * their results, step by step, then its text, so a follow-up question has what the tools said.
+ */
+export function modelMessages(m: StoredMessage): ModelMessage[] {
+  if (m.role !== 'assistant') return [{ role: m.role, content: m.content }];
+  if (m.tools === undefined || m.tools.length === 0) return [{ role: 'assistant', content: m.content }];
+  const out: ModelMessage[] = [];
+  for (let i = 0; i < m.tools.length; ) {
+    const step = m.tools[i]!.step;
+    const calls = [];
+    const results: ModelMessage[] = [];
+    for (; i < m.tools.length && m.tools[i]!.step === step; i++) {
+      const t = m.tools[i]!;
+      calls.push({ id: t.callId, type: 'function' as const, function: { name: t.name, arguments: t.arguments } });
+      results.push({ role: 'tool', tool_call_id: t.callId, content: t.result });
+    }
+    out.push({ role: 'assistant', content: null, tool_calls: calls }, ...results);
+  }
+  out.push({ role: 'assistant', content: m.content });
+  return out;
 }
 
 /** Keeps the system prompt and the last turn, then as many earlier turns as fit, newest first. */
@@ -48,6 +71,8 @@ export function fitToBudget(system: ModelMessage | undefined, turns: ModelMessag
     tokens += cost;
     first--;
   }
+  // A tool result without the call before it is not a valid request: start after it.
+  while (first < turns.length - 1 && turns[first]!.role === 'tool') tokens -= countMessageTokens(turns[first++]!);
   const kept = turns.slice(first);
   return { messages: system ? [system, ...kept] : kept, tokens, dropped: first };
 }

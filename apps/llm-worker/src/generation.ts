@@ -18,6 +18,11 @@ import {
   type ChatJob,
   type ErrorCode,
   type FinishReason,
+  type Source,
+  type SourcesFrame,
+  type StoredToolCall,
+  type ToolCallFrame,
+  type ToolResultFrame,
   type Logger,
   type ReplyAttempt,
   type ReplyRef,
@@ -39,10 +44,12 @@ import type { BuiltContext, ContextBuilder } from './context-builder.js';
 import type { Coalescer } from './coalescer.js';
 import { FrameClock } from './frame-batcher.js';
 import type { ModelBudget } from './model-budget.js';
-import type { ModelClient } from './model-client.js';
+import type { ModelClient, ModelMessage, ModelToolCall } from './model-client.js';
+import type { McpToolbox, ToolOutcome } from './tools/mcp-toolbox.js';
+import type { Retrieval } from './tools/retrieval.js';
 import { requestHash, type ReplyCache } from './reply-cache.js';
 import { abortableSleep, isRetryableUpstreamError } from './retrying-model-client.js';
-import { countTextTokens } from './token-counter.js';
+import { countMessageTokens, countTextTokens } from './token-counter.js';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface GenerationOptions {
@@ -55,6 +62,8 @@ export interface GenerationOptions {
   coalesce: boolean;
   /** Times a reply whose model stream broke after text went out is started over (with `reset`). */
   maxRestarts: number;
+  /** Model turns that may call tools in one reply (TOOL_MAX_STEPS); the next one answers without. */
+  toolMaxSteps: number;
 }
 
 export interface GenerationParts {
@@ -73,6 +82,10 @@ export interface GenerationParts {
   budgets: BudgetPolicy;
   ledger: UsageLedger;
   prices: Prices;
+  /** The MCP servers' tools, offered to the model; undefined when none are configured. */
+  tools?: McpToolbox;
+  /** The retrieval context provider (CONTEXT_TOOL, CONTEXT_URL), if one is configured. */
+  retrieval?: Retrieval;
 }
 
 export interface GenerationJob {
@@ -100,6 +113,9 @@ interface Outcome {
   cacheAs?: string;
 }
 
+/** What a reply that calls tools asks the model, and the tools it offers. */
+type ModelRequest = { model: string; maxTokens: number; messages: readonly ModelMessage[] };
+
 /** Times a reply whose frames Redis refused (down, failing over, full) is started over. */
 const WRITE_RESTARTS = 5;
 
@@ -123,7 +139,7 @@ interface RunLedger {
 interface ModelCall {
   data: ChatJob;
   context: BuiltContext;
-  request: { model: string; maxTokens: number; messages: BuiltContext['messages'] };
+  request: ModelRequest;
   out: ReplyOutput;
   signal: AbortSignal;
   /** Set: a reply that ends on its own is stored in the cache under it. */
@@ -143,6 +159,12 @@ class ReplyOutput {
   private attemptNow: ReplyAttempt | undefined;
   /** The current attempt's token frame texts, in order (what a cache entry stores). */
   readonly chunks: string[] = [];
+  /** The current attempt's tool calls and what they returned, for the history. */
+  readonly toolTurns: StoredToolCall[] = [];
+  /** The sources the current attempt was given: the retrieved context's, then the tools'. */
+  readonly sources: Source[] = [];
+  /** The retrieved context's sources: every attempt begins by naming them. */
+  contextSources: readonly Source[] = [];
   onStop: (stop: AttemptStopped) => void = () => undefined;
 
   constructor(
@@ -175,10 +197,24 @@ class ReplyOutput {
     this.chunks.push(text);
   }
 
+  /** A tool call or its result, in order with the tokens. */
+  event(frame: ToolCallFrame | ToolResultFrame): void {
+    this.current.event(frame);
+  }
+
+  /** Names sources not named yet in this attempt (one `sources` frame for the new ones). */
+  addSources(sources: readonly Source[]): void {
+    const fresh = sources.filter((s) => !this.sources.some((known) => known.id === s.id));
+    if (fresh.length === 0) return;
+    this.sources.push(...fresh);
+    const frame: SourcesFrame = { type: 'sources', messageId: this.ref.messageId, sources: fresh };
+    this.current.event(frame);
+  }
+
   /** A new attempt when the current one wrote anything (or stopped); the client gets `reset`. */
   async restart(): Promise<void> {
     if (this.attemptNow === undefined) return;
-    if (this.attemptNow.seq === 0 && this.attemptNow.stopped === undefined) return;
+    if (this.attemptNow.written === 0 && this.attemptNow.stopped === undefined) return;
     await this.attemptNow.settled().catch(() => undefined);
     await this.begin();
   }
@@ -188,6 +224,9 @@ class ReplyOutput {
     if ('kind' in opened) throw new ReplyGoneError(opened.status === 'unknown' ? 'is unknown (expired, or its session was deleted)' : `has ended (${opened.status})`);
     this.attemptNow = opened;
     this.chunks.length = 0;
+    this.toolTurns.length = 0;
+    this.sources.length = 0;
+    this.addSources(this.contextSources);
   }
 }
 
@@ -270,7 +309,7 @@ export class Generation {
     const ledger: RunLedger = { reservation: undefined, budgetHeldFor: undefined };
     const started = performance.now();
     try {
-      const context = await building;
+      const context = await this.withRetrieval(await building, data, out, abort.signal);
       for (let restarts = 0; ; restarts++) {
         // One try: a write that fails stops it (and its model call) and the reply starts over.
         const attempt = new AbortController();
@@ -419,6 +458,8 @@ export class Generation {
       content: out.text,
       createdAt: new Date().toISOString(),
       ...(status === undefined ? {} : { status }),
+      ...(out.toolTurns.length === 0 ? {} : { tools: [...out.toolTurns] }),
+      ...(out.sources.length === 0 ? {} : { sources: [...out.sources] }),
     };
     const userId = data.userId ?? data.subject;
     const model = data.model || this.options.model;
@@ -450,8 +491,8 @@ export class Generation {
 
   private async answer(data: ChatJob, context: BuiltContext, out: ReplyOutput, signal: AbortSignal, ledger: RunLedger, log: Logger): Promise<Outcome> {
     const { cache, coalescer } = this.parts;
-    const request = { model: data.model || this.options.model, maxTokens: this.options.maxReplyTokens, messages: context.messages };
-    const hash = requestHash(request);
+    const request: ModelRequest = { model: data.model || this.options.model, maxTokens: this.options.maxReplyTokens, messages: context.messages };
+    const hash = requestHash({ ...request, toolset: this.parts.tools?.toolset ?? '' });
     const call: ModelCall = { data, context, request, out, signal, cacheHash: undefined, ledger };
     if (!this.options.coalesce) {
       const hit = await cache.get(hash);
@@ -481,6 +522,8 @@ export class Generation {
         (frame) => {
           if (frame.type === 'token') out.token(frame.text);
           else if (frame.type === 'reset') throw new LeaderLost('the shared reply restarted');
+          // What a tool says is live and may be the other user's own: a reply that calls one is not shared.
+          else if (frame.type === 'tool_call') throw new LeaderLost('the shared reply calls tools');
         },
         signal,
       );
@@ -530,7 +573,7 @@ export class Generation {
       } catch (err) {
         // Broke after text went out (the client wrapper retries only before the first token):
         // start the reply over with a `reset`, a bounded number of times.
-        if (signal.aborted || out.current.seq === 0 || restarts >= this.options.maxRestarts || !isRetryableUpstreamError(err)) throw err;
+        if (signal.aborted || out.current.written === 0 || restarts >= this.options.maxRestarts || !isRetryableUpstreamError(err)) throw err;
         this.log.info({ messageId: call.data.messageId, err: err instanceof Error ? err.message : String(err), restarts: restarts + 1 }, 'model stream broke mid-reply; restarting it');
         this.parts.metrics.replyRestarts.inc();
         await out.restart();
@@ -600,28 +643,63 @@ export class Generation {
     });
   }
 
-  private async streamOnceTraced({ context, request, out, signal, cacheHash }: ModelCall, span: Span): Promise<Outcome> {
-    const { metrics, budget, model } = this.parts;
+  /**
+   * The model's turns for one reply: it streams text, and may call tools; their results go back
+   * to it for the next turn, up to TOOL_MAX_STEPS turns with tools, then one without. Every turn
+   * streams into the same attempt: token seqs go on across turns, and the tool calls and results
+   * go out as frames between the tokens.
+   */
+  private async streamOnceTraced({ data, context, request, out, signal, cacheHash }: ModelCall, span: Span): Promise<Outcome> {
+    const { metrics, budget, model, tools } = this.parts;
     metrics.activeGenerations.inc();
     const started = performance.now();
     let firstAt = 0;
+    let stepText = '';
     const batcher = this.frameClock.batcher((t) => out.token(t));
+    const offered = tools?.tools ?? [];
+    let messages = request.messages;
+    let promptNow = context.tokens;
+    const usage = { promptTokens: 0, completionTokens: 0 };
+    let calledTools = false;
     try {
-      const result = await model.stream({ ...request, signal }, (delta) => {
-        if (firstAt === 0) {
-          firstAt = performance.now();
-          metrics.llmFirstToken.observe((firstAt - started) / 1000);
-          span.addEvent('first_token', { [ATTR.firstTokenMs]: Math.round(firstAt - started) });
+      for (let step = 0; ; step++) {
+        const offer = offered.length > 0 && step < this.options.toolMaxSteps;
+        stepText = '';
+        const result = await model.stream({ ...request, messages, signal, ...(offer ? { tools: offered } : {}) }, (delta) => {
+          if (firstAt === 0) {
+            firstAt = performance.now();
+            metrics.llmFirstToken.observe((firstAt - started) / 1000);
+            span.addEvent('first_token', { [ATTR.firstTokenMs]: Math.round(firstAt - started) });
+          }
+          if (offer) stepText += delta;
+          batcher.push(delta);
+        });
+        const turn = result.usage ?? { promptTokens: promptNow, completionTokens: countTextTokens(offer ? stepText : out.text) };
+        usage.promptTokens += turn.promptTokens;
+        usage.completionTokens += turn.completionTokens;
+        if (!offer || result.toolCalls.length === 0) {
+          batcher.flush();
+          metrics.llmDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
+          metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
+          metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
+          await budget.chargeCompletion(usage.completionTokens + Math.max(0, usage.promptTokens - context.tokens)).catch((err: unknown) => this.log.warn({ err }, 'could not charge the fleet budget'));
+          // A reply that called a tool answered from live data: never cached.
+          const cacheable = cacheHash !== undefined && result.natural && !calledTools;
+          return { usage, finishReason: result.finishReason, cached: false, coalesced: false, ...(cacheable ? { cacheAs: cacheHash } : {}) };
         }
-        batcher.push(delta);
-      });
-      batcher.flush();
-      const usage = result.usage ?? { promptTokens: context.tokens, completionTokens: countTextTokens(out.text) };
-      metrics.llmDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
-      metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
-      metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
-      await budget.chargeCompletion(usage.completionTokens + Math.max(0, usage.promptTokens - context.tokens)).catch((err: unknown) => this.log.warn({ err }, 'could not charge the fleet budget'));
-      return { usage, finishReason: result.finishReason, cached: false, coalesced: false, ...(cacheHash !== undefined && result.natural ? { cacheAs: cacheHash } : {}) };
+        // The text the model said before its calls goes out before them.
+        batcher.flush();
+        calledTools = true;
+        const calls = result.toolCalls.map((call, i) => (call.id === '' ? { ...call, id: `call_${step}_${i}` } : call));
+        const answered = await this.runTools(data, out, calls, step, signal);
+        const turnMessages: ModelMessage[] = [
+          { role: 'assistant', content: stepText === '' ? null : stepText, tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) },
+          ...calls.map((c, i): ModelMessage => ({ role: 'tool', tool_call_id: c.id, content: answered[i]!.content })),
+        ];
+        for (const m of turnMessages) promptNow += countMessageTokens(m);
+        messages = [...messages, ...turnMessages];
+        span.addEvent('tool_step', { step, tools: calls.map((c) => c.name).join(',') });
+      }
     } catch (err) {
       // Cancelled: what the model said so far goes out; otherwise it is thrown away.
       if (signal.reason instanceof ReplyCancelled) batcher.flush();
@@ -633,6 +711,62 @@ export class Generation {
       batcher.close();
       metrics.activeGenerations.dec();
     }
+  }
+
+  /**
+   * Runs one turn's tool calls at once, each announced with `tool_call` and answered with
+   * `tool_result` as it finishes; the sources they name follow. Resolves with each call's
+   * outcome in call order; rejects only when `signal` aborts (cancel, or the attempt stopped).
+   */
+  private async runTools(data: ChatJob, out: ReplyOutput, calls: readonly ModelToolCall[], step: number, signal: AbortSignal): Promise<ToolOutcome[]> {
+    const { tools, metrics } = this.parts;
+    const { messageId } = data;
+    for (const call of calls) out.event({ type: 'tool_call', messageId, callId: call.id, name: call.name, arguments: parsedArguments(call.arguments) });
+    const outcomes = await Promise.all(
+      calls.map(async (call) => {
+        const started = performance.now();
+        // A restarted reply (a worker died mid-call) calls again with the same key.
+        const outcome = await tools!.call(call, { signal, idempotencyKey: `${messageId}:${call.id}` });
+        metrics.toolDuration.observe({ tool: call.name }, (performance.now() - started) / 1000);
+        metrics.toolCalls.inc({ tool: call.name, outcome: outcome.ok ? 'ok' : 'error' });
+        out.event({ type: 'tool_result', messageId, callId: call.id, name: call.name, ok: outcome.ok, ...(outcome.summary === '' ? {} : { summary: outcome.summary }) });
+        return outcome;
+      }),
+    );
+    calls.forEach((call, i) => {
+      const outcome = outcomes[i]!;
+      out.toolTurns.push({ step, callId: call.id, name: call.name, arguments: call.arguments, ok: outcome.ok, result: capForHistory(outcome.content) });
+    });
+    out.addSources(outcomes.flatMap((o) => o.sources));
+    return outcomes;
+  }
+
+  /** The context with the retrieved passages before the user's message, when a provider is configured and found some. */
+  private async withRetrieval(context: BuiltContext, data: ChatJob, out: ReplyOutput, signal: AbortSignal): Promise<BuiltContext> {
+    const { retrieval } = this.parts;
+    const last = context.messages.at(-1);
+    if (retrieval === undefined || last === undefined || last.role !== 'user') return context;
+    const found = await retrieval.retrieve(last.content, signal, data.messageId);
+    this.parts.metrics.retrievals.inc({ outcome: found === undefined ? 'none' : 'passages' });
+    if (found === undefined) return context;
+    out.contextSources = found.sources;
+    return { ...context, messages: [...context.messages.slice(0, -1), found.message, last], tokens: context.tokens + found.tokens };
+  }
+}
+
+/** A history entry keeps this much of each tool result (the model had it whole, up to TOOL_RESULT_MAX_BYTES). */
+const HISTORY_RESULT_CHARS = 4000;
+
+function capForHistory(content: string): string {
+  return content.length <= HISTORY_RESULT_CHARS ? content : `${content.slice(0, HISTORY_RESULT_CHARS)}\n[cut]`;
+}
+
+/** The arguments as the `tool_call` frame shows them: parsed JSON, or the raw text when it is not JSON. */
+function parsedArguments(text: string): unknown {
+  try {
+    return text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+  } catch {
+    return text;
   }
 }
 

@@ -23,6 +23,9 @@ export class WorkerMetrics {
   readonly jobsDropped: Counter;
   readonly usageTokens: Counter;
   readonly usageCost: Counter;
+  readonly toolCalls: Counter<'tool' | 'outcome'>;
+  readonly toolDuration: Histogram<'tool'>;
+  readonly retrievals: Counter<'outcome'>;
   readonly redis: RedisClientMetrics;
 
   constructor(defaultLabels: Record<string, string>, queueCounts: QueueCounts) {
@@ -41,6 +44,9 @@ export class WorkerMetrics {
     this.usageTokens = new Counter({ name: 'chat_usage_tokens_total', help: 'Tokens added to the usage ledger by finished replies, by model and kind (prompt, completion, cached: served from the cache or a coalesced reply)', labelNames: ['model', 'kind'], registers });
     this.usageCost = new Counter({ name: 'chat_usage_cost_usd_total', help: 'Cost added to the usage ledger by finished replies, in USD, by model (price table: MODEL_PRICES over the defaults)', labelNames: ['model'], registers });
     this.jobsDropped = new Counter({ name: 'llm_jobs_dropped_total', help: 'Jobs dropped without a model call because their reply had ended elsewhere (deadline, cancel, session deleted, a newer attempt)', labelNames: ['reason'], registers });
+    this.toolCalls = new Counter({ name: 'llm_tool_calls_total', help: 'Tool calls the model made, by tool and outcome (ok, error: failed, timed out, refused arguments)', labelNames: ['tool', 'outcome'], registers });
+    this.toolDuration = new Histogram({ name: 'llm_tool_call_seconds', help: 'Tool calls from request to result, by tool', labelNames: ['tool'], buckets: FIRST_TOKEN_BUCKETS, registers });
+    this.retrievals = new Counter({ name: 'llm_context_retrievals_total', help: 'Context provider calls before the model, by outcome (passages: some went into the prompt; none: it found nothing, or failed)', labelNames: ['outcome'], registers });
     this.cancels = new Counter({ name: 'llm_cancels_total', help: 'Replies stopped by a user cancel while this worker generated them', registers });
     this.redis = new RedisClientMetrics(this.registry);
     this.activeGenerations = new Gauge({ name: 'llm_active_generations', help: 'Replies this worker is generating now', registers });

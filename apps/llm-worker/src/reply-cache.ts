@@ -1,6 +1,8 @@
 // Exact-match response cache in Redis. The key is a hash of everything that decides the reply:
-// the model, the reply-length cap and the whole context sent (system prompt included). Only
-// replies that ended on their own (`stop`) are stored; failed, cancelled and cut ones never.
+// the model, the reply-length cap, the tools offered and the whole context sent (system prompt
+// and retrieved passages included). Only replies that ended on their own (`stop`) without
+// calling a tool are stored: failed, cancelled and cut ones never, and one that called a tool
+// neither, since what the tool said was live.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { UsageSchema, type RedisKeys, type Usage, type RedisClient } from '@chat-fleet/shared';
@@ -19,12 +21,14 @@ export interface RequestShape {
   model: string;
   maxTokens: number;
   messages: readonly ModelMessage[];
+  /** What identifies the tools offered (their names and schemas); '' for none. */
+  toolset?: string;
 }
 
 /** The identity of a model request: equal hashes mean the model would be asked the same thing. */
 export function requestHash(request: RequestShape): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([request.model, request.maxTokens, request.messages.map((m) => [m.role, m.content])]));
+  h.update(JSON.stringify([request.model, request.maxTokens, request.toolset ?? '', request.messages]));
   return h.digest('base64url');
 }
 

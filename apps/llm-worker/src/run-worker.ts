@@ -34,6 +34,8 @@ import { WorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { httpFetch } from './http-fetch.js';
 import { OpenAIModelClient } from './model-client.js';
+import { McpToolbox } from './tools/mcp-toolbox.js';
+import { Retrieval, httpPassages, toolPassages } from './tools/retrieval.js';
 
 const config = loadOrExit(() => loadWorkerConfig(process.env));
 const instance = config.INSTANCE_ID ?? `worker-${hostname()}-${process.pid}`;
@@ -99,6 +101,14 @@ async function redisAnswers(ms: number): Promise<void> {
   }
 }
 await cancels.start();
+// The MCP servers' tools, listed before the first job (a server that does not answer within a
+// few seconds is listed once it does; replies go on without its tools meanwhile).
+const toolbox = config.MCP_SERVERS.length === 0 ? undefined : new McpToolbox(config.MCP_SERVERS, { timeoutMs: config.TOOL_TIMEOUT_MS, maxResultBytes: config.TOOL_RESULT_MAX_BYTES, log });
+if (toolbox !== undefined) {
+  await Promise.race([toolbox.start(), new Promise((r) => setTimeout(r, 5000).unref())]);
+  log.info({ servers: config.MCP_SERVERS.map((s) => s.name), tools: toolbox.tools.map((t) => t.function.name) }, 'MCP tools listed');
+}
+const retrieval = retrievalOf(toolbox);
 const generation = new Generation(
   {
     replies,
@@ -123,6 +133,8 @@ const generation = new Generation(
     // price applies, only what MODEL_PRICES says.
     prices: Prices.of(config.MODEL_PRICES, config.OPENAI_API_KEY === undefined),
     budget: new ModelBudget(redis, keys, { requestsPerMinute: config.LLM_MAX_RPM, tokensPerMinute: config.LLM_MAX_TPM, windowSeconds: config.LLM_BUDGET_WINDOW_SECONDS }),
+    ...(toolbox === undefined ? {} : { tools: toolbox }),
+    ...(retrieval === undefined ? {} : { retrieval }),
   },
   {
     model: config.CHAT_MODEL,
@@ -132,9 +144,23 @@ const generation = new Generation(
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     coalesce: config.COALESCE,
     maxRestarts: Math.max(0, config.UPSTREAM_MAX_ATTEMPTS - 1),
+    toolMaxSteps: config.TOOL_MAX_STEPS,
   },
   log,
 );
+
+/** The retrieval context provider: CONTEXT_TOOL (an MCP tool) or CONTEXT_URL (HTTP), if either is set. */
+function retrievalOf(tools: McpToolbox | undefined): Retrieval | undefined {
+  const options = { timeoutMs: config.TOOL_TIMEOUT_MS, maxTokens: config.CONTEXT_PASSAGE_TOKENS, log };
+  if (config.CONTEXT_TOOL !== undefined) {
+    if (tools === undefined) {
+      process.stderr.write(`CONTEXT_TOOL: "${config.CONTEXT_TOOL}" names an MCP tool, but MCP_SERVERS is not set\n`);
+      process.exit(1);
+    }
+    return new Retrieval(toolPassages(tools, config.CONTEXT_TOOL), options);
+  }
+  return config.CONTEXT_URL === undefined ? undefined : new Retrieval(httpPassages(config.CONTEXT_URL), options);
+}
 
 // One BullMQ Worker per queue, sharing the process's concurrency.
 const perQueue = Math.max(1, Math.ceil(config.WORKER_CONCURRENCY / queueNames.length));
@@ -217,6 +243,7 @@ async function shutdown(signal: string): Promise<void> {
   await Promise.all(workers.map((w) => w.close()));
   clearTimeout(forced);
   await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
+  await toolbox?.close();
   server.close();
   redis.disconnect();
   bullConnection.disconnect();

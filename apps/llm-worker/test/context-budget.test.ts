@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { fitToBudget } from '../src/context-builder.js';
+import { fitToBudget, modelMessages } from '../src/context-builder.js';
 import { countMessageTokens, countTextTokens } from '../src/token-counter.js';
 import type { ModelMessage } from '../src/model-client.js';
 
@@ -25,7 +25,7 @@ describe('fitToBudget', () => {
   it('drops the oldest turns first and always keeps the system prompt and the last turn', () => {
     const budget = sys + cost[4]! + cost[3]! + cost[2]! + 1;
     const r = fitToBudget(system, turns, budget);
-    expect(r.messages.map((m) => m.content.split(' ')[0])).toEqual(['You', 'u2', 'a2', 'u3']);
+    expect(r.messages.map((m) => (m.content ?? '').split(' ')[0])).toEqual(['You', 'u2', 'a2', 'u3']);
     expect(r.dropped).toBe(2);
     expect(r.tokens).toBeLessThanOrEqual(budget);
   });
@@ -38,5 +38,39 @@ describe('fitToBudget', () => {
 
   it('counts special-token text as plain text instead of throwing', () => {
     expect(countTextTokens('hi <|endoftext|> there')).toBeGreaterThan(3);
+  });
+});
+
+describe('a reply that called tools, fed back to the model', () => {
+  const tools = [
+    { step: 0, callId: 'a', name: 'flight_status', arguments: '{"flight":"XY123"}', ok: true, result: 'XY123 is on time' },
+    { step: 0, callId: 'b', name: 'policy_search', arguments: '{"query":"rebooking"}', ok: true, result: '[rebooking] Rebooking policy' },
+    { step: 1, callId: 'c', name: 'tone_check', arguments: '{"text":"hi"}', ok: false, result: 'error: timed out' },
+  ];
+  const stored = { id: 'm1', role: 'assistant' as const, content: 'It is on time.', createdAt: '2026-01-01T00:00:00Z', tools };
+
+  it('is its calls and results step by step, then its text', () => {
+    const messages = modelMessages(stored);
+    expect(messages.map((m) => m.role)).toEqual(['assistant', 'tool', 'tool', 'assistant', 'tool', 'assistant']);
+    expect(messages[0]).toEqual({
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id: 'a', type: 'function', function: { name: 'flight_status', arguments: '{"flight":"XY123"}' } },
+        { id: 'b', type: 'function', function: { name: 'policy_search', arguments: '{"query":"rebooking"}' } },
+      ],
+    });
+    expect(messages[2]).toEqual({ role: 'tool', tool_call_id: 'b', content: '[rebooking] Rebooking policy' });
+    expect(messages.at(-1)).toEqual({ role: 'assistant', content: 'It is on time.' });
+  });
+
+  it('a budget that cuts between a call and its result starts after the orphaned result', () => {
+    const turns: ModelMessage[] = [{ role: 'user', content: 'is XY123 on time?' }, ...modelMessages(stored), { role: 'user', content: 'thanks' }];
+    // Room for the last three messages only: tool (c), the reply's text, the question.
+    const budget = turns.slice(-3).reduce((n, m) => n + countMessageTokens(m), 0);
+    const r = fitToBudget(undefined, turns, budget);
+    expect(r.messages[0]!.role).not.toBe('tool');
+    expect(r.messages.map((m) => m.role)).toEqual(['assistant', 'user']);
+    expect(r.tokens).toBe(r.messages.reduce((n, m) => n + countMessageTokens(m), 0));
   });
 });

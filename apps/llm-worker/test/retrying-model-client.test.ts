@@ -322,7 +322,7 @@ describe('RetryingModelClient with a scripted inner client', () => {
         const step = steps[client.calls++];
         for (const d of step?.deltas ?? []) onDelta(d);
         if (step?.error !== undefined) return Promise.reject(step.error);
-        return Promise.resolve({ finishReason: 'stop', natural: true, usage: undefined });
+        return Promise.resolve({ finishReason: 'stop', natural: true, usage: undefined, toolCalls: [] });
       },
     };
     return client;

@@ -152,11 +152,61 @@ const hostPorts = () =>
       return out;
     });
 
+const McpServerSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a name of letters, digits, _ and -'),
+  url: z.url({ protocol: /^https?$/ }),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+export type McpServerConfig = z.infer<typeof McpServerSchema>;
+
+/** MCP servers: `name=url,name=url`, or a JSON array of `{ name, url, headers? }`; [] when unset. */
+const mcpServers = () =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx): McpServerConfig[] => {
+      if (v === undefined || v.trim() === '') return [];
+      let listed: unknown;
+      if (v.trim().startsWith('[')) {
+        try {
+          listed = JSON.parse(v);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `expected a JSON array of { name, url, headers }, got "${v.slice(0, 80)}"` });
+          return z.NEVER;
+        }
+      } else {
+        listed = v
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean)
+          .map((part) => {
+            const eq = part.indexOf('=');
+            return eq < 0 ? { name: part, url: '' } : { name: part.slice(0, eq).trim(), url: part.slice(eq + 1).trim() };
+          });
+      }
+      const r = z.array(McpServerSchema).safeParse(listed);
+      if (!r.success) {
+        const issue = r.error.issues[0];
+        ctx.addIssue({ code: 'custom', message: `${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'} (expected name=url,name=url or a JSON array)` });
+        return z.NEVER;
+      }
+      const names = new Set<string>();
+      for (const server of r.data) {
+        if (names.has(server.name)) {
+          ctx.addIssue({ code: 'custom', message: `the server name "${server.name}" is used twice` });
+          return z.NEVER;
+        }
+        names.add(server.name);
+      }
+      return r.data;
+    });
+
 /**
  * Readers of one environment variable as zod schemas (unset or blank: the default), for the
  * config of every process: the gateway's and the worker's here, the simulator's in its app.
  */
-export const envVar = { int, num, bool, oneOf, str, optionalStr, url, json, logLevel, hostPorts } as const;
+export const envVar = { int, num, bool, oneOf, str, optionalStr, url, json, logLevel, hostPorts, mcpServers } as const;
 
 const commonShape = {
   REDIS_URL: url('redis://127.0.0.1:6379').transform((v) => v ?? 'redis://127.0.0.1:6379'),
@@ -383,6 +433,26 @@ const workerShape = {
   LLM_MAX_TPM: int(0, 0, 10_000_000_000),
   /** Window the fleet budget is counted over; the limits scale to it (RPM 600 over 10 s: 100). */
   LLM_BUDGET_WINDOW_SECONDS: int(60, 1, 3600),
+  /**
+   * MCP servers whose tools the model is offered (Streamable HTTP): `name=url,name=url`, or a
+   * JSON array of `{ name, url, headers }` (headers sent with every request, e.g. a bearer).
+   */
+  MCP_SERVERS: mcpServers(),
+  /** Bound on one tool call; past it the model is told the tool timed out. */
+  TOOL_TIMEOUT_MS: int(10_000, 100, 600_000),
+  /** A tool result longer than this (UTF-8 bytes) is cut, and the model told so. */
+  TOOL_RESULT_MAX_BYTES: int(16_384, 256, 10_000_000),
+  /** Model turns that may call tools in one reply; the turn after the last answers without tools. */
+  TOOL_MAX_STEPS: int(4, 1, 32),
+  /**
+   * Retrieval context: `server/tool`, an MCP tool called with `{ query }` (the user's message)
+   * before the model; its passages (structuredContent.passages) go into the prompt.
+   */
+  CONTEXT_TOOL: optionalStr(),
+  /** Retrieval context from an HTTP endpoint instead: POST `{ query }`, answers `{ passages: [{ id, title, url?, text }] }`. */
+  CONTEXT_URL: url(undefined),
+  /** Prompt tokens the retrieved passages may take (on top of CONTEXT_MAX_TOKENS' history budget). */
+  CONTEXT_PASSAGE_TOKENS: int(1500, 0, 200_000),
 };
 
 const GatewayConfigSchema = z.object(gatewayShape);
