@@ -2,11 +2,12 @@
 // composer with notices and the last reply's timings. The conversation comes from the SDK's useChat
 // over the controller's store; notices and timings from the controller (page logic).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { AssistantMessage, ChatMessage, ConnectionState, UserMessage } from '@chat-fleet/client';
+import type { AssistantMessage, ChatMessage, ConnectionState, Source, ToolCall, UserMessage } from '@chat-fleet/client';
 import { useChat, type UseChat } from '@chat-fleet/client/react';
 import type { ChatController, Notice, PageView } from './chat-controller.js';
-import { renderMarkdown } from './markdown.js';
+import { isSafeLink, renderMarkdown } from './markdown.js';
 import type { ReplyStats } from './reply-stats.js';
+import { argumentsText, shownState, stateLabel, toolsSummary } from './tool-calls.js';
 
 export function App({ controller }: { controller: ChatController }) {
   const chat = useChat(controller.store);
@@ -139,15 +140,28 @@ function AssistantView({ message, blockedUntil, onRetry }: { message: AssistantM
   // Markdown is rendered again only when the text changed; the model's own HTML is escaped.
   const html = useMemo(() => renderMarkdown(message.text), [message.text]);
   const live = message.status === 'waiting' || message.status === 'streaming';
+  const calls = message.toolCalls ?? NONE;
+  const sources = message.sources ?? NONE;
+  // Before the first token, the tools at work are what the reply shows.
+  const running = message.status === 'waiting' && message.text === '' ? calls.filter((c) => c.state === 'running') : NONE;
   return (
     <div class={`turn assistant${live ? ' live' : ''}`} data-status={message.status}>
-      {message.status === 'waiting' && message.text === '' && (
-        <div class="typing" aria-label="The assistant is replying">
-          <span />
-          <span />
-          <span />
-        </div>
-      )}
+      {message.status === 'waiting' &&
+        message.text === '' &&
+        (running.length > 0 ? (
+          <div class="tool-running" data-testid="tool-running">
+            <span class="spinner" aria-hidden="true" />
+            <span>
+              Running <code>{running.map((c) => c.name).join(', ')}</code>…
+            </span>
+          </div>
+        ) : (
+          <div class="typing" aria-label="The assistant is replying">
+            <span />
+            <span />
+            <span />
+          </div>
+        ))}
       <div
         class="bubble markdown"
         data-testid="chat-message-assistant"
@@ -155,6 +169,7 @@ function AssistantView({ message, blockedUntil, onRetry }: { message: AssistantM
         aria-busy={live}
         dangerouslySetInnerHTML={{ __html: html }}
       />
+      {(calls.length > 0 || sources.length > 0) && <ReplyTools messageKey={message.key} calls={calls} sources={sources} live={live} />}
       {message.status === 'cancelled' && <div class="meta">Stopped.</div>}
       {message.status === 'length' && <div class="meta">Cut at the length limit.</div>}
       {message.status === 'error' && (
@@ -163,6 +178,65 @@ function AssistantView({ message, blockedUntil, onRetry }: { message: AssistantM
         </div>
       )}
     </div>
+  );
+}
+
+const NONE: readonly never[] = [];
+
+/** The tools a reply called and the sources it was given, collapsed under it; all of it as text, never HTML. */
+function ReplyTools({ messageKey, calls, sources, live }: { messageKey: string; calls: readonly ToolCall[]; sources: readonly Source[]; live: boolean }) {
+  return (
+    <details class="tools" data-testid="tool-calls">
+      <summary>{toolsSummary(calls, sources, live)}</summary>
+      {calls.length > 0 && (
+        <ol class="tool-list" aria-label="Tool calls">
+          {calls.map((call) => (
+            <ToolCallView key={call.callId} call={call} live={live} />
+          ))}
+        </ol>
+      )}
+      {sources.length > 0 && (
+        <>
+          <p class="tools-heading" id={`sources-${messageKey}`}>
+            Sources
+          </p>
+          <ul class="source-list" data-testid="sources" aria-labelledby={`sources-${messageKey}`}>
+            {sources.map((source) => (
+              <li key={source.id} data-testid="source">
+                {source.url !== undefined && isSafeLink(source.url) ? (
+                  <>
+                    <a href={source.url} target="_blank" rel="noopener noreferrer">
+                      {source.title}
+                    </a>
+                    <span class="source-url">{source.url}</span>
+                  </>
+                ) : (
+                  source.title
+                )}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </details>
+  );
+}
+
+function ToolCallView({ call, live }: { call: ToolCall; live: boolean }) {
+  const state = shownState(call, live);
+  const args = argumentsText(call.arguments);
+  return (
+    <li class="tool-call" data-testid="tool-call" data-state={state} data-tool={call.name}>
+      <div class="tool-head">
+        <code class="tool-name">{call.name}</code>
+        {args !== '' && <code class="tool-args">{args}</code>}
+        <span class="tool-state">
+          {state === 'running' && <span class="spinner" aria-hidden="true" />}
+          {stateLabel(call, live)}
+        </span>
+      </div>
+      {call.summary !== undefined && call.summary !== '' && <div class="tool-summary">{call.summary}</div>}
+    </li>
   );
 }
 

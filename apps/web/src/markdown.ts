@@ -6,9 +6,14 @@ import MarkdownIt from 'markdown-it';
 
 const SAFE_LINK = /^(https?:\/\/|mailto:)/i;
 
+/** A link the page may open: http(s) or mailto (also for the sources a reply names). */
+export function isSafeLink(url: string): boolean {
+  return SAFE_LINK.test(url.trim());
+}
+
 const md = new MarkdownIt({ html: false, linkify: true, breaks: true, typographer: false });
 md.disable(['image']);
-md.validateLink = (url: string): boolean => SAFE_LINK.test(url.trim());
+md.validateLink = isSafeLink;
 // An empty destination (`[a]()`) skips validateLink: drop every link whose href is not safe, keeping its text.
 md.core.ruler.push('drop_unsafe_links', (state) => {
   for (const block of state.tokens) {
@@ -16,7 +21,7 @@ md.core.ruler.push('drop_unsafe_links', (state) => {
     const dropped: boolean[] = [];
     block.children = block.children.filter((t) => {
       if (t.type === 'link_open') {
-        const unsafe = !SAFE_LINK.test(String(t.attrGet('href') ?? ''));
+        const unsafe = !isSafeLink(String(t.attrGet('href') ?? ''));
         dropped.push(unsafe);
         return !unsafe;
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { renderMarkdown } from '../src/markdown.js';
+import { isSafeLink, renderMarkdown } from '../src/markdown.js';
 
 const ALLOWED_TAGS = new Set(['p', 'br', 'strong', 'em', 's', 'code', 'pre', 'a', 'ul', 'ol', 'li', 'blockquote', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'thead', 'tbody', 'tr', 'th', 'td']);
 
@@ -48,6 +48,11 @@ describe('renderMarkdown', () => {
       '<p>empty and <a href="mailto:a@example.com" target="_blank" rel="noopener noreferrer nofollow">me</a> or ' +
         '<a href="https://example.com/x" target="_blank" rel="noopener noreferrer nofollow">https://example.com/x</a></p>',
     );
+  });
+
+  it('gives the same link rule to the sources a reply names', () => {
+    expect(['https://example.com/p', ' http://x.example', 'mailto:a@example.com'].map(isSafeLink)).toEqual([true, true, true]);
+    expect(['javascript:alert(1)', 'data:text/html,x', '/chat/session', '//evil.example', ''].map(isSafeLink)).toEqual([false, false, false, false, false]);
   });
 
   it('produces only Markdown tags and safe links for any input', () => {
