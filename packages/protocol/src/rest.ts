@@ -82,6 +82,10 @@ export const PostMessageResponseSchema = z.object({
   cached: z.boolean(),
   usage: UsageSchema,
   finishReason: z.string().optional(),
+  /** Extension (issue 18): the tools the reply called, with their outcome. */
+  tools: z.array(z.object({ callId: z.string(), name: z.string(), arguments: z.unknown(), ok: z.boolean().optional(), summary: z.string().optional() })).optional(),
+  /** Extension (issue 18): the sources the reply was given. */
+  sources: z.array(SourceSchema).optional(),
 });
 
 export const HealthResponseSchema = z.object({

@@ -10,6 +10,7 @@ import {
   type HealthResponse,
   type Logger,
   type SessionFrameReader,
+  type Source,
 } from '@chat-fleet/shared';
 import type { ChatService } from '../chat/chat-service.js';
 import type { TokenService } from '../auth/token-service.js';
@@ -121,6 +122,9 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
     await deps.tokens.verify(bearerToken(info.authorization), parsed.sessionId);
     const sse = info.accept.includes('text/event-stream');
     const tokens: string[] = [];
+    // The reply's tool calls (merged with their results) and sources, for the JSON answer.
+    const tools = new Map<string, { callId: string; name: string; arguments: unknown; ok?: boolean; summary?: string }>();
+    const sources = new Map<string, Source>();
     const request = {
       sessionId: parsed.sessionId,
       content: parsed.content,
@@ -136,7 +140,15 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
       const { ack, end } = await requestReply(deps, request, (frame, raw) => {
         if (sse) reply.write(`event: ${frame.type}\ndata: ${raw}\n\n`);
         else if (frame.type === 'token') tokens.push(frame.text);
-        else if (frame.type === 'reset') tokens.length = 0;
+        else if (frame.type === 'reset') {
+          tokens.length = 0;
+          tools.clear();
+          sources.clear();
+        } else if (frame.type === 'tool_call') tools.set(frame.callId, { callId: frame.callId, name: frame.name, arguments: frame.arguments });
+        else if (frame.type === 'tool_result') {
+          const call = tools.get(frame.callId);
+          if (call !== undefined) Object.assign(call, { ok: frame.ok }, frame.summary === undefined ? {} : { summary: frame.summary });
+        } else if (frame.type === 'sources') for (const source of frame.sources) sources.set(source.id, source);
       });
       if (sse) {
         reply.finish();
@@ -144,7 +156,8 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
         throw new ChatError(end.code, end.message, end.retryAfterMs === undefined ? {} : { retryAfterMs: end.retryAfterMs });
       } else {
         const scrubbed = ack.scrubbed === undefined ? {} : { scrubbed: ack.scrubbed };
-        reply.json(200, { messageId: ack.messageId, reply: tokens.join(''), cached: end.cached, usage: end.usage, finishReason: end.finishReason, ...scrubbed });
+        const used = { ...(tools.size === 0 ? {} : { tools: [...tools.values()] }), ...(sources.size === 0 ? {} : { sources: [...sources.values()] }) };
+        reply.json(200, { messageId: ack.messageId, reply: tokens.join(''), cached: end.cached, usage: end.usage, finishReason: end.finishReason, ...scrubbed, ...used });
       }
     } catch (err) {
       if (!reply.streaming) throw err;
