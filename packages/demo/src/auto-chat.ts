@@ -26,7 +26,7 @@ export async function runAuto(conn: ChatConnection, term: Terminal, script: read
     await type(term, content);
     const view = new ReplyView(term, style.bold(style.cyan('bot › ')));
     view.start();
-    const outcome = await conn.ask(content, { token: (t) => view.token(t), reset: (a) => view.reset(a) });
+    const outcome = await conn.ask(content, view);
     view.end();
     const ok = outcome.status === 'done' && outcome.finishReason !== 'cancelled';
     const line = describeOutcome(outcome);

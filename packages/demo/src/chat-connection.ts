@@ -2,13 +2,19 @@
 // (the same gateway, else the next), resumes the reply and assembles it whole, plus what the
 // person is told about it: a lost socket, a reconnect and where the reply resumed, an ended session.
 import { randomBytes } from 'node:crypto';
-import { ChatClient, type ConnectionState, type Reply, type ReplyOutcome, type SessionCredentials } from '@chat-fleet/client';
+import { ChatClient, type ConnectionState, type Reply, type ReplyOutcome, type SessionCredentials, type Source, type ToolCall } from '@chat-fleet/client';
 import WebSocket from 'ws';
 
 export interface ReplyListener {
   token(text: string): void;
   /** The reply starts over (the worker failed and another took it): drop what was shown. */
   reset(attempt: number): void;
+  /** The model called a tool; each call once, also after a resume. */
+  toolCall(call: ToolCall): void;
+  /** A tool answered (`ok`, `summary`). */
+  toolResult(call: ToolCall): void;
+  /** Sources the reply was given, new since the last call. */
+  sources(added: Source[]): void;
 }
 
 export interface ConnectionOptions {
@@ -104,6 +110,9 @@ export class ChatConnection {
     this.current = reply;
     reply.on('token', (text) => listener.token(text));
     reply.on('reset', (attempt) => listener.reset(attempt));
+    reply.on('tool_call', (call) => listener.toolCall(call));
+    reply.on('tool_result', (call) => listener.toolResult(call));
+    reply.on('sources', (added) => listener.sources(added));
     try {
       return await reply.finished;
     } finally {

@@ -66,7 +66,7 @@ export function runRepl({ conn, fleet, term, input, output }: ReplOptions): Prom
       if (!term.tty) say(`you › ${content}`);
       const view = new ReplyView(term, style.bold(style.cyan('bot › ')));
       view.start();
-      const outcome = await conn.ask(content, { token: (t) => view.token(t), reset: (a) => view.reset(a) });
+      const outcome = await conn.ask(content, view);
       view.end();
       const line = describeOutcome(outcome);
       say(outcome.status === 'error' ? style.red(line) : style.dim(line));

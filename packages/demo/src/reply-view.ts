@@ -1,16 +1,22 @@
-// A reply written as it streams: each token's text straight to the output. On a terminal a
-// `reset` erases the partial reply in place; elsewhere it is marked and the reply starts over on
-// a new line, so a log still reads top to bottom.
-import type { ReplyDone, ReplyOutcome } from '@chat-fleet/client';
+// A reply written as it streams: each token's text straight to the output, and its tool calls,
+// tool results and sources as lines of their own (above the reply's line while no text has come).
+// On a terminal a `reset` erases the attempt in place, those lines included; elsewhere it is
+// marked and the reply starts over on a new line, so a log still reads top to bottom.
+import type { ReplyDone, ReplyOutcome, Source, ToolCall } from '@chat-fleet/client';
+import type { ReplyListener } from './chat-connection.js';
 import { ansi, printable, rowsBelow, type Terminal } from './terminal.js';
 import { formatMs } from './text-table.js';
 
 const WAITING = '…';
 
-export class ReplyView {
+export class ReplyView implements ReplyListener {
+  /** Lines written above the prefix in this attempt, for counting rows to erase. */
+  private above = '';
   /** What is on screen since the prefix, for counting rows to erase. */
   private shown = '';
   private waiting = false;
+  /** The prefix is on screen (elsewhere than on a terminal it waits for the first token). */
+  private prefixed = false;
 
   constructor(
     private readonly term: Terminal,
@@ -19,11 +25,10 @@ export class ReplyView {
   ) {}
 
   start(): void {
-    this.term.write(this.prefix);
-    if (this.term.tty) {
-      this.term.write(this.term.style.dim(WAITING));
-      this.waiting = true;
-    }
+    if (!this.term.tty) return;
+    this.term.write(`${this.prefix}${this.term.style.dim(WAITING)}`);
+    this.prefixed = true;
+    this.waiting = true;
   }
 
   token(text: string): void {
@@ -32,24 +37,45 @@ export class ReplyView {
       this.term.write(`\b \b`);
       this.waiting = false;
     }
+    if (!this.prefixed) {
+      this.term.write(this.prefix);
+      this.prefixed = true;
+    }
     this.shown += safe;
     this.term.write(safe);
+  }
+
+  toolCall(call: ToolCall): void {
+    this.note(this.term.style.dim(`  → ${oneLine(call.name)} ${oneLine(argumentsText(call.arguments))}`.trimEnd()));
+  }
+
+  toolResult(call: ToolCall): void {
+    const { style } = this.term;
+    const summary = call.summary === undefined || call.summary === '' ? '' : `: ${oneLine(call.summary)}`;
+    this.note(call.ok === true ? style.green(`  ✓ ${oneLine(call.name)}${summary}`) : style.red(`  ✗ ${oneLine(call.name)} failed${summary}`));
+  }
+
+  sources(added: Source[]): void {
+    const list = added.map((s) => (s.url === undefined ? oneLine(s.title) : `${oneLine(s.title)} (${oneLine(s.url)})`));
+    this.note(this.term.style.dim(`  sources: ${list.join(', ')}`));
   }
 
   reset(attempt: number): void {
     const note = this.term.style.yellow(`[the reply restarts: attempt ${attempt}]`);
     if (!this.term.tty) {
-      this.term.write(`\n${note}\n${this.prefix}`);
+      this.term.write(this.prefixed ? `\n${note}\n` : `${note}\n`);
+      this.prefixed = false;
       this.shown = '';
       return;
     }
-    const rows = rowsBelow(`${this.prefix}${this.waiting ? WAITING : ''}${this.shown}`, this.term.columns);
+    const rows = rowsBelow(`${this.above}${this.prefix}${this.waiting ? WAITING : ''}${this.shown}`, this.term.columns);
     if (rows >= this.term.rows - 1) {
       // The start has scrolled out of reach: leave it and start over below.
       this.term.write(`\n${note}\n${this.prefix}`);
     } else {
       this.term.write(`${ansi.up(rows)}${ansi.clearBelow}${this.prefix}`);
     }
+    this.above = '';
     this.shown = '';
     this.waiting = false;
   }
@@ -60,8 +86,32 @@ export class ReplyView {
       this.term.write(`\b \b`);
       this.waiting = false;
     }
+    if (!this.prefixed) this.term.write(this.prefix);
     this.term.line();
   }
+
+  /** A line of its own: above the reply's line while it has no text, else after the text so far. */
+  private note(line: string): void {
+    if (this.shown !== '') {
+      this.term.write(`\n${line}\n`);
+      this.shown += `\n${line}\n`;
+      return;
+    }
+    // On a terminal the prefix (and the waiting mark) is redrawn under the line.
+    if (this.prefixed) this.term.write(ansi.clearLine);
+    this.term.line(line);
+    this.above += `${line}\n`;
+    if (this.prefixed) this.term.write(`${this.prefix}${this.waiting ? this.term.style.dim(WAITING) : ''}`);
+  }
+}
+
+/** Tool and source text from elsewhere on one printable line. */
+function oneLine(text: string): string {
+  return printable(text).replace(/\s+/g, ' ').trim();
+}
+
+function argumentsText(args: unknown): string {
+  return args === undefined ? '' : typeof args === 'string' ? args : JSON.stringify(args);
 }
 
 /** The line under a reply: timing, or the error with its code. */
