@@ -1,7 +1,9 @@
 // Reading the server's frames without a schema library: a frame is JSON with a known `type`; one of
 // a type this client does not know (a newer server's) is ignored, as the protocol asks. The frame
-// types themselves are the protocol package's zod types, never copied. Import-free at run time.
+// types themselves are the protocol package's zod types, never copied. No run-time import but the
+// SDK's own import-free reply-assembler.
 import type { ClientFrame, ServerFrame } from '@chat-fleet/protocol';
+import { REPLY_EVENT_TYPES } from './reply-assembler.js';
 
 export type {
   AckFrame,
@@ -24,7 +26,7 @@ export type {
   Usage,
 } from '@chat-fleet/protocol';
 
-const KNOWN = new Set(['ready', 'ack', 'token', 'done', 'reset', 'error', 'pong', 'tool_call', 'tool_result', 'sources']);
+const KNOWN = new Set(['ready', 'ack', 'token', 'done', 'reset', 'error', 'pong', ...REPLY_EVENT_TYPES]);
 
 /** The frames a reply carries besides its text: they have no `seq` and a resume sends them again. */
 export type ReplyEventFrame = Extract<ServerFrame, { type: 'tool_call' | 'tool_result' | 'sources' }>;
@@ -55,5 +57,5 @@ export function isReplyFrame(frame: ServerFrame): frame is Extract<ServerFrame, 
 
 /** True for a reply's tool calls, tool results and sources: not part of its text, nor of the whole-reply rule. */
 export function isReplyEvent(frame: ServerFrame): frame is ReplyEventFrame {
-  return frame.type === 'tool_call' || frame.type === 'tool_result' || frame.type === 'sources';
+  return REPLY_EVENT_TYPES.has(frame.type);
 }

@@ -3,8 +3,12 @@
 // attempt, each `seq` once and in order from 1; a `reset` starts the next attempt from nothing; the
 // reply is whole when `done` names the last seq applied. A seq seen before is dropped (never shown
 // twice); a seq past the next one is a gap, not applied, and the reader resumes after `lastSeq`.
+// A reply's tool calls, tool results and sources are not part of it: they have no seq.
 // Import-free at run time (type imports only), so k6 loads this file as it is.
-import type { DoneFrame, ErrorFrame, FinishReason, ResetFrame, TokenFrame, Usage } from '@chat-fleet/protocol';
+import type { DoneFrame, ErrorFrame, FinishReason, ResetFrame, SourcesFrame, TokenFrame, ToolCallFrame, ToolResultFrame, Usage } from '@chat-fleet/protocol';
+
+/** The types of a reply's frames that are events beside its text (no `seq`, sent again on resume). */
+export const REPLY_EVENT_TYPES: ReadonlySet<string> = new Set<(ToolCallFrame | ToolResultFrame | SourcesFrame)['type']>(['tool_call', 'tool_result', 'sources']);
 
 /** The frames of one reply, as the gateway relays them. */
 export type ReplyFrameLike =
@@ -109,6 +113,10 @@ export class ReplyAssembler {
   }
 }
 
+function isEvent(frame: { type: string }): frame is Pick<ToolCallFrame | ToolResultFrame | SourcesFrame, 'type'> {
+  return REPLY_EVENT_TYPES.has(frame.type);
+}
+
 /** A reply assembled from the frames one reader recorded (it could not resume): what it saw. */
 export interface RecordedReply {
   readonly text: string;
@@ -126,13 +134,14 @@ export interface RecordedReply {
 
 /**
  * Replays recorded frames of one reply through the rule. Frames of other replies are skipped when
- * they carry a `messageId` other than `messageId`.
+ * they carry a `messageId` other than `messageId`, and so are the reply's events (tool calls,
+ * sources), which the rule does not judge.
  */
-export function assembleRecorded(frames: Iterable<ReplyFrameLike & { messageId?: string }>, messageId?: string): RecordedReply {
+export function assembleRecorded(frames: Iterable<(ReplyFrameLike | Pick<ToolCallFrame | ToolResultFrame | SourcesFrame, 'type'>) & { messageId?: string }>, messageId?: string): RecordedReply {
   const a = new ReplyAssembler();
   let seqs: number[] = [];
   for (const f of frames) {
-    if (messageId !== undefined && f.messageId !== messageId) continue;
+    if ((messageId !== undefined && f.messageId !== messageId) || isEvent(f)) continue;
     const step = a.apply(f);
     if (step === 'token' && f.type === 'token') seqs.push(f.seq);
     else if (step === 'reset') seqs = [];

@@ -40,6 +40,10 @@ describe('the whole-reply rule', () => {
     expect(assembleRecorded([token(1), token(3), done(3)])).toMatchObject({ whole: false, phase: 'streaming' });
     expect(assembleRecorded([token(1), token(2), done(1)])).toMatchObject({ whole: false, phase: 'done', problem: 'done names seq 1, but the last token was 2' });
     expect(assembleRecorded([token(1), { type: 'error', code: 'unavailable', message: 'x' }])).toMatchObject({ whole: false, phase: 'error' });
+    // A reply's events sit between its tokens without a seq: never a duplicate, a gap or a problem.
+    const call = { type: 'tool_call' as const, messageId: 'a', callId: 'c1', name: 'flight_status', arguments: {} };
+    const sources = { type: 'sources' as const, messageId: 'a', sources: [{ id: 'p1', title: 'Rebooking policy' }] };
+    expect(assembleRecorded([call, call, token(1), sources, token(2), sources, done(2)])).toMatchObject({ whole: true, seqs: [1, 2], duplicates: 0, gaps: 0, problem: undefined });
     expect(assembleRecorded([{ ...token(1), messageId: 'b' }, { ...token(1), messageId: 'a' }, { ...done(1), messageId: 'a' }], 'a')).toMatchObject({ whole: true, text: 't1 ' });
   });
 
