@@ -10,5 +10,17 @@ export {
   type SimSettingsPatch,
 } from './sim-settings.js';
 export { RequestLog, type LoggedRequest } from './request-log.js';
-export { ChatCompletionRequestSchema, ChatMessageSchema, messageText, type ChatMessage, type MessageLike } from './chat-request.js';
-export { countPromptTokens } from './prompt-tokens.js';
+export {
+  ChatCompletionRequestSchema,
+  ChatMessageSchema,
+  messageText,
+  type ChatMessage,
+  type MessageLike,
+  type ToolCall,
+  type ToolMessage,
+  type FunctionTool,
+  type ToolChoice,
+} from './chat-request.js';
+export { countPromptTokens } from './tokenizer.js';
+export { planToolCalls, type ToolCallRequest } from './tool-calls.js';
+export { toolResultsReply } from './tool-results-reply.js';

@@ -1,11 +1,18 @@
 // The last chat requests as the model received them, so tests can assert what the worker sent.
-import type { ChatMessage } from './chat-request.js';
+import type { ChatMessage, ToolChoice } from './chat-request.js';
 
 export interface LoggedRequest {
   at: string;
   model: string;
   stream: boolean;
   messages: readonly ChatMessage[];
+  /** The names of the tools offered, when there were any. */
+  tools?: string[];
+  toolChoice?: ToolChoice;
+  /** The request's tool messages: which call each answers and how long its content is. */
+  toolResults?: { toolCallId: string; contentLength: number }[];
+  /** The calls the simulator answered with, set once it answers. */
+  toolCalls?: { id: string; name: string; arguments: string }[];
 }
 
 /** Fixed-size ring buffer: memory stays bounded however long a load test runs. */
