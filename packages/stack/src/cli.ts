@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: composition root of the launcher. Finds or starts Redis (one server, a cluster or a
 // Sentinel set-up), starts the stack, prints its URLs, and on Ctrl-C stops gateways and workers,
-// then the simulator, then a private Redis.
+// then the simulator and the MCP tools server, then a private Redis.
 import { rmSync } from 'node:fs';
 import { ConfigError } from '@chat-fleet/shared';
 import { parseLauncherEnv, type LauncherConfig } from './launcher-env.js';
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
   const childEnv: Record<string, string> = {};
   if (!config.logPrettySet) childEnv.LOG_PRETTY = '1';
   if (config.authSecret !== undefined) childEnv.AUTH_SECRET = config.authSecret;
+  if (config.mcpServers !== undefined) childEnv.MCP_SERVERS = config.mcpServers;
 
   try {
     const started = startStack({
@@ -101,7 +102,9 @@ async function main(): Promise<void> {
       gatewayPorts: Array.from({ length: config.gateways }, (_, i) => config.port + i),
       metricsPorts: Array.from({ length: config.workers }, (_, i) => config.metricsPort + i),
       simPort: config.simPort,
+      mcpToolsPort: config.mcpToolsPort,
       useSimulator: config.openaiApiKey === undefined,
+      mcpTools: config.mcpServers === undefined ? {} : false,
       env: childEnv,
       output: 'inherit-prefixed',
       signal: abort.signal,
@@ -113,7 +116,7 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     const message = err instanceof Error ? err.message : String(err);
     complain(`could not start the stack: ${message}`);
-    if (message.includes('already in use')) complain('(the ports come from PORT, METRICS_PORT and LLM_SIM_PORT)');
+    if (message.includes('already in use')) complain('(the ports come from PORT, METRICS_PORT, LLM_SIM_PORT and MCP_TOOLS_PORT)');
     await redis.private?.stop();
     process.exit(1);
   }

@@ -11,6 +11,9 @@ export interface LauncherConfig {
   /** First worker metrics port; the others count up from it. */
   readonly metricsPort: number;
   readonly simPort: number;
+  readonly mcpToolsPort: number;
+  /** MCP_SERVERS as the shell gives it: the workers use those servers and no tools server is started. */
+  readonly mcpServers: string | undefined;
   /** Used in `single` mode: the Redis there if it answers, else a private redis-server. */
   readonly redisUrl: string;
   /**
@@ -61,7 +64,9 @@ export function parseLauncherEnv(env: Env): LauncherConfig {
   const port = int(env, 'PORT', 8088, 1, 65536 - gateways);
   const metricsPort = int(env, 'METRICS_PORT', 9464, 1, 65536 - Math.max(workers, 1));
   const simPort = int(env, 'LLM_SIM_PORT', 8090, 1, 65535);
+  const mcpToolsPort = int(env, 'MCP_TOOLS_PORT', 8100, 1, 65535);
   const openaiApiKey = value(env, 'OPENAI_API_KEY');
+  const mcpServers = value(env, 'MCP_SERVERS');
 
   if (overlaps(port, gateways, metricsPort, workers)) {
     throw new ConfigError(
@@ -75,6 +80,17 @@ export function parseLauncherEnv(env: Env): LauncherConfig {
     }
     if (overlaps(simPort, 1, metricsPort, workers)) {
       throw new ConfigError('LLM_SIM_PORT', `${simPort} is one of the worker ports ${range(metricsPort, workers)} (METRICS_PORT)`);
+    }
+  }
+  if (mcpServers === undefined) {
+    if (overlaps(mcpToolsPort, 1, port, gateways)) {
+      throw new ConfigError('MCP_TOOLS_PORT', `${mcpToolsPort} is one of the gateway ports ${range(port, gateways)} (PORT)`);
+    }
+    if (overlaps(mcpToolsPort, 1, metricsPort, workers)) {
+      throw new ConfigError('MCP_TOOLS_PORT', `${mcpToolsPort} is one of the worker ports ${range(metricsPort, workers)} (METRICS_PORT)`);
+    }
+    if (openaiApiKey === undefined && mcpToolsPort === simPort) {
+      throw new ConfigError('MCP_TOOLS_PORT', `${mcpToolsPort} is the simulator's port (LLM_SIM_PORT)`);
     }
   }
 
@@ -115,6 +131,8 @@ export function parseLauncherEnv(env: Env): LauncherConfig {
     port,
     metricsPort,
     simPort,
+    mcpToolsPort,
+    mcpServers,
     redisUrl,
     redisMode,
     redisGiven: given,

@@ -7,10 +7,12 @@ export interface AppScripts {
   gateway: string;
   worker: string;
   sim: string;
+  mcpTools: string;
 }
 
 export const APP_SCRIPTS: Readonly<AppScripts> = Object.freeze({
   gateway: fileURLToPath(new URL('../../../apps/gateway/dist/main.js', import.meta.url)),
   worker: fileURLToPath(new URL('../../../apps/llm-worker/dist/main.js', import.meta.url)),
   sim: fileURLToPath(new URL('../../../apps/llm-sim/dist/main.js', import.meta.url)),
+  mcpTools: fileURLToPath(new URL('../../../apps/mcp-tools/dist/main.js', import.meta.url)),
 });

@@ -19,6 +19,12 @@ export function formatStackBanner(stack: Stack, redis: BannerRedis): string {
   }
   for (const w of stack.workers) rows.push([w.instance, `${localhost(w.metricsUrl)}/metrics`]);
   rows.push(['simulator', stack.sim === undefined ? 'off: workers call OpenAI (OPENAI_API_KEY)' : `${localhost(stack.sim.url)}/v1`]);
+  rows.push([
+    'mcp tools',
+    stack.mcpTools === undefined
+      ? 'off: workers use the MCP_SERVERS they are given, if any'
+      : `${localhost(stack.mcpTools.url)}   (flight_status, policy_search, tone_check; workers: MCP_SERVERS=tools=…)`,
+  ]);
   rows.push(['redis', `${describeTopology(redis.topology)} ${redis.private ? '(private, discarded on exit)' : '(external)'}`]);
   // The admin routes' credential (ADMIN_API_KEY): send it as `Authorization: Bearer <key>`.
   rows.push(['admin key', `${stack.adminApiKey}   (Authorization: Bearer …, e.g. ${first === undefined ? '' : localhost(first.url)}/admin/whoami)`]);

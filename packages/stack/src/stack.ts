@@ -1,4 +1,4 @@
-// The whole fleet on one machine: simulator, workers and gateways as child processes over one Redis.
+// The whole fleet on one machine: simulator, MCP tools server, workers and gateways as child processes over one Redis.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -27,15 +27,23 @@ export interface StackOptions {
   workers?: number;
   /**
    * `'fixed'` (default): ports not given count up from 8088 (gateways) and 9464 (workers), simulator
-   * 8090, and each must be free. `'auto'`: every port not given is a free one from the kernel, so
-   * several stacks can run at once. A port given as 0 is a free one in either mode.
+   * 8090, MCP tools server 8100, and each must be free. `'auto'`: every port not given is a free one
+   * from the kernel, so several stacks can run at once. A port given as 0 is a free one in either mode.
    */
   ports?: 'fixed' | 'auto';
   gatewayPorts?: number[];
   metricsPorts?: number[];
   simPort?: number;
+  mcpToolsPort?: number;
   /** Default true; false means the workers' env must point at a model (OPENAI_BASE_URL / OPENAI_API_KEY). */
   useSimulator?: boolean;
+  /**
+   * The example MCP tools server (apps/mcp-tools), started by default with its example tools only;
+   * every worker gets `MCP_SERVERS=tools=<its url>` unless `env` or `workerEnv` sets MCP_SERVERS.
+   * `testTools` adds the test tools and /_calls. `false`: none is started, and workers get
+   * MCP_SERVERS only from `env` or `workerEnv`.
+   */
+  mcpTools?: false | { testTools?: boolean };
   /** Passed to every child over our own env, e.g. REDIS_PREFIX, AUTH_SECRET, LOG_LEVEL. */
   env?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
@@ -87,6 +95,13 @@ export interface SimHandle {
   readonly process: ManagedProcess;
 }
 
+export interface McpToolsHandle {
+  readonly port: number;
+  /** The MCP endpoint, `http://127.0.0.1:<port>/mcp`: what the workers' MCP_SERVERS names. */
+  readonly url: string;
+  readonly process: ManagedProcess;
+}
+
 export interface Stack {
   readonly redis: RedisTopology;
   /** The URL when `redis` is one server, else undefined. */
@@ -96,12 +111,14 @@ export interface Stack {
   /** The ADMIN_API_KEY every gateway shares: the environment's (gatewayEnv, env, then ours) or a generated one. */
   readonly adminApiKey: string;
   readonly sim: SimHandle | undefined;
+  /** Undefined when started with `mcpTools: false`. */
+  readonly mcpTools: McpToolsHandle | undefined;
   readonly gateways: readonly GatewayHandle[];
   /** Grows with addWorker; a killed worker stays listed with its process exited. */
   readonly workers: readonly WorkerHandle[];
   /** Starts one more worker (`worker-<n+1>`) and waits until it is ready. */
   addWorker(): Promise<WorkerHandle>;
-  /** SIGTERM gateways and workers and wait, then the simulator. Idempotent. */
+  /** SIGTERM gateways and workers and wait, then the simulator and the MCP tools server. Idempotent. */
   stop(): Promise<void>;
   /** Signals every child at once without waiting (default SIGKILL); for a forced exit. */
   kill(signal?: NodeJS.Signals): void;
@@ -110,6 +127,7 @@ export interface Stack {
 const DEFAULT_GATEWAY_PORT = 8088;
 const DEFAULT_METRICS_PORT = 9464;
 const DEFAULT_SIM_PORT = 8090;
+const DEFAULT_MCP_TOOLS_PORT = 8100;
 
 interface Context {
   readonly readyTimeoutMs: number;
@@ -218,8 +236,8 @@ async function checkPorts(plans: PortPlan[]): Promise<void> {
   }
 }
 
-function checkScripts(scripts: AppScripts, useSimulator: boolean): void {
-  const needed = useSimulator ? [scripts.sim, scripts.worker, scripts.gateway] : [scripts.worker, scripts.gateway];
+function checkScripts(scripts: AppScripts, useSimulator: boolean, useMcpTools: boolean): void {
+  const needed = [scripts.worker, scripts.gateway, ...(useSimulator ? [scripts.sim] : []), ...(useMcpTools ? [scripts.mcpTools] : [])];
   const missing = needed.filter((s) => !existsSync(s));
   if (missing.length > 0) {
     const names = missing.map((s) => relative(REPO_ROOT, s) || s).join(', ');
@@ -246,15 +264,16 @@ function topologyOf(options: StackOptions): RedisTopology {
   throw new Error('startStack needs redis (or redisUrl): where the fleet\'s Redis is');
 }
 
-/** Starts the simulator (if used), then workers and gateways in parallel; resolves when all answer /health. */
+/** Starts the simulator and the MCP tools server (if used), then workers and gateways in parallel; resolves when all answer /health. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const redis = topologyOf(options);
   const gatewayCount = count(options.gateways, 2, 'gateways');
   const workerCount = count(options.workers, 2, 'workers');
   const useSimulator = options.useSimulator ?? true;
+  const mcpTools = options.mcpTools ?? {};
   const auto = options.ports === 'auto';
   const scripts: AppScripts = { ...APP_SCRIPTS, ...options.scripts };
-  checkScripts(scripts, useSimulator);
+  checkScripts(scripts, useSimulator, mcpTools !== false);
 
   const gatewayPorts = await Promise.all(
     Array.from({ length: gatewayCount }, (_, i) =>
@@ -269,8 +288,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // Once one worker port came from the kernel, added workers take theirs from it too.
   const metricsAuto = auto || (options.metricsPorts ?? []).includes(0);
   const simPort = useSimulator ? await resolvePort(options.simPort, DEFAULT_SIM_PORT, auto) : undefined;
+  const mcpToolsPort = mcpTools === false ? undefined : await resolvePort(options.mcpToolsPort, DEFAULT_MCP_TOOLS_PORT, auto);
   await checkPorts([
     ...(simPort === undefined ? [] : [{ port: simPort, owner: 'llm-sim' }]),
+    ...(mcpToolsPort === undefined ? [] : [{ port: mcpToolsPort, owner: 'mcp-tools' }]),
     ...gatewayPorts.map((port, i) => ({ port, owner: `gateway-${i + 1}` })),
     ...metricsPorts.map((port, i) => ({ port, owner: `worker-${i + 1}` })),
   ]);
@@ -283,6 +304,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     inherited.OPENAI_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
     inherited.LLM_SIM_PORT = String(simPort);
   }
+  const mcpToolsUrl = mcpToolsPort === undefined ? undefined : `http://127.0.0.1:${mcpToolsPort}/mcp`;
+  // Workers reach our tools server even if the shell names other MCP servers; explicit env still wins.
+  if (mcpToolsUrl === undefined) delete inherited.MCP_SERVERS;
+  else inherited.MCP_SERVERS = `tools=${mcpToolsUrl}`;
   // A child reads one topology: a REDIS_URL left in our environment must not sit next to REDIS_CLUSTER_NODES.
   for (const name of REDIS_TOPOLOGY_VARIABLES) delete inherited[name];
   const common: NodeJS.ProcessEnv = { ...ONE_ADDRESS_ENV, ...inherited, ...options.env };
@@ -312,6 +337,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           ctx,
         );
 
+  const mcpToolsMember =
+    mcpToolsPort === undefined
+      ? undefined
+      : new Member(
+          'mcp-tools',
+          scripts.mcpTools,
+          { ...common, MCP_TOOLS_PORT: String(mcpToolsPort), MCP_TOOLS_TEST: mcpTools !== false && mcpTools.testTools === true ? '1' : '0', INSTANCE_ID: 'mcp-tools' },
+          `http://127.0.0.1:${mcpToolsPort}/health`,
+          ctx,
+        );
+
   const gatewayMember = (index: number, port: number) =>
     new Member(
       `gateway-${index}`,
@@ -333,17 +369,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const workerMembers = metricsPorts.map((port, i) => ({ port, member: workerMember(i + 1, port) }));
   const all: Member[] = [];
 
+  // The workers call the model and the tools: those stop last and start first.
+  const upstream = [simMember, mcpToolsMember].filter((m): m is Member => m !== undefined);
   const stopMembers = async (): Promise<void> => {
     ctx.stopping = true;
-    await Promise.all(all.filter((m) => m !== simMember).map((m) => m.stop()));
-    await simMember?.stop();
+    await Promise.all(all.filter((m) => !upstream.includes(m)).map((m) => m.stop()));
+    await Promise.all(upstream.map((m) => m.stop()));
   };
 
   try {
-    if (simMember !== undefined) {
-      all.push(simMember);
-      await simMember.launch();
-    }
+    all.push(...upstream);
+    const started = await Promise.allSettled(upstream.map((m) => m.launch()));
+    const failed = started.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
+    if (failed.length > 0) throw new Error(failed.join('\n'));
     const rest = [...workerMembers, ...gatewayMembers].map((w) => w.member);
     all.push(...rest);
     const results = await Promise.allSettled(rest.map((m) => m.launch()));
@@ -371,6 +409,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             url: `http://127.0.0.1:${simPort}`,
             get process() {
               return simMember.process;
+            },
+          },
+    mcpTools:
+      mcpToolsMember === undefined || mcpToolsPort === undefined || mcpToolsUrl === undefined
+        ? undefined
+        : {
+            port: mcpToolsPort,
+            url: mcpToolsUrl,
+            get process() {
+              return mcpToolsMember.process;
             },
           },
     gateways,

@@ -10,6 +10,8 @@ describe('parseLauncherEnv', () => {
       port: 8088,
       metricsPort: 9464,
       simPort: 8090,
+      mcpToolsPort: 8100,
+      mcpServers: undefined,
       redisUrl: 'redis://127.0.0.1:6379',
       redisMode: 'single',
       redisGiven: undefined,
@@ -27,12 +29,15 @@ describe('parseLauncherEnv', () => {
       PORT: '9000',
       METRICS_PORT: '9100',
       LLM_SIM_PORT: '9200',
+      MCP_TOOLS_PORT: '9300',
+      MCP_SERVERS: 'kb=http://kb.internal/mcp',
       REDIS_URL: 'redis://redis.internal:6380/2',
       OPENAI_API_KEY: 'sk-test',
       AUTH_SECRET: 'x'.repeat(32),
       LOG_PRETTY: '0',
     });
-    expect(config).toMatchObject({ gateways: 3, workers: 0, port: 9000, metricsPort: 9100, simPort: 9200 });
+    expect(config).toMatchObject({ gateways: 3, workers: 0, port: 9000, metricsPort: 9100, simPort: 9200, mcpToolsPort: 9300 });
+    expect(config.mcpServers).toBe('kb=http://kb.internal/mcp');
     expect(config.redisUrl).toBe('redis://redis.internal:6380/2');
     expect(config.openaiApiKey).toBe('sk-test');
     expect(config.logPrettySet).toBe(true);
@@ -59,6 +64,10 @@ describe('parseLauncherEnv', () => {
     [{ LLM_SIM_PORT: '0' }, 'LLM_SIM_PORT'],
     [{ LLM_SIM_PORT: '8089' }, 'LLM_SIM_PORT'],
     [{ LLM_SIM_PORT: '9465' }, 'LLM_SIM_PORT'],
+    [{ MCP_TOOLS_PORT: 'x' }, 'MCP_TOOLS_PORT'],
+    [{ MCP_TOOLS_PORT: '8088' }, 'MCP_TOOLS_PORT'],
+    [{ MCP_TOOLS_PORT: '9464' }, 'MCP_TOOLS_PORT'],
+    [{ MCP_TOOLS_PORT: '8090' }, 'MCP_TOOLS_PORT'],
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
     [{ AUTH_SECRET: 'short' }, 'AUTH_SECRET'],
@@ -102,5 +111,9 @@ describe('parseLauncherEnv', () => {
 
   it('ignores the simulator port when OpenAI is used', () => {
     expect(parseLauncherEnv({ LLM_SIM_PORT: '8088', OPENAI_API_KEY: 'sk-x' }).simPort).toBe(8088);
+  });
+
+  it('ignores the tools server port when MCP_SERVERS names the servers', () => {
+    expect(parseLauncherEnv({ MCP_TOOLS_PORT: '8088', MCP_SERVERS: 'kb=http://kb/mcp' }).mcpToolsPort).toBe(8088);
   });
 });

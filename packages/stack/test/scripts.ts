@@ -43,7 +43,7 @@ process.on('SIGTERM', () => { console.log('got SIGTERM'); server.close(() => pro
 /** Picks its port by role, as the real apps do. */
 export const FAKE_APP = `
 const id = process.env.INSTANCE_ID ?? '';
-const portVar = id.startsWith('gateway') ? 'PORT' : id.startsWith('worker') ? 'METRICS_PORT' : 'LLM_SIM_PORT';
+const portVar = id.startsWith('gateway') ? 'PORT' : id.startsWith('worker') ? 'METRICS_PORT' : id === 'mcp-tools' ? 'MCP_TOOLS_PORT' : 'LLM_SIM_PORT';
 ${healthServer('process.env[portVar]')}
 `;
 

@@ -14,7 +14,7 @@ jest.setTimeout(60_000);
 
 const scripts = scriptDir();
 const app = scripts.write('fake-app.mjs', FAKE_APP);
-const fakeScripts = { gateway: app, worker: app, sim: app };
+const fakeScripts = { gateway: app, worker: app, sim: app, mcpTools: app };
 afterAll(() => scripts.remove());
 
 async function health(url: string): Promise<{ pid: number; env: Record<string, string> }> {
@@ -24,7 +24,7 @@ async function health(url: string): Promise<{ pid: number; env: Record<string, s
 }
 
 function pids(stack: Stack): number[] {
-  return [stack.sim?.process.pid, ...stack.gateways.map((g) => g.process.pid), ...stack.workers.map((w) => w.process.pid)].filter(
+  return [stack.sim?.process.pid, stack.mcpTools?.process.pid, ...stack.gateways.map((g) => g.process.pid), ...stack.workers.map((w) => w.process.pid)].filter(
     (p): p is number => p !== undefined,
   );
 }
@@ -54,8 +54,8 @@ describe('startStack', () => {
     );
     try {
       const stacks = [a!, b!];
-      const ports = stacks.flatMap((s) => [s.sim!.port, ...s.gateways.map((g) => g.port), ...s.workers.map((w) => w.metricsPort)]);
-      expect(new Set(ports).size).toBe(10);
+      const ports = stacks.flatMap((s) => [s.sim!.port, s.mcpTools!.port, ...s.gateways.map((g) => g.port), ...s.workers.map((w) => w.metricsPort)]);
+      expect(new Set(ports).size).toBe(12);
       for (const [i, s] of stacks.entries()) {
         expect(s.gateways.map((g) => g.instance)).toEqual(['gateway-1', 'gateway-2']);
         expect(s.workers.map((w) => w.instance)).toEqual(['worker-1', 'worker-2']);
@@ -73,7 +73,15 @@ describe('startStack', () => {
           expect(env).toMatchObject({ REDIS_PREFIX: prefix, METRICS_PORT: String(w.metricsPort), INSTANCE_ID: w.instance, ROLE: 'worker' });
           expect(env).toMatchObject({ LLM_SIM_PORT: String(s.sim!.port), OPENAI_BASE_URL: `${s.sim!.url}/v1` });
           expect(env.OPENAI_API_KEY).toBeUndefined();
+          expect(env.MCP_SERVERS).toBe(`tools=http://127.0.0.1:${s.mcpTools!.port}/mcp`);
         }
+        expect(s.mcpTools!.url).toBe(`http://127.0.0.1:${s.mcpTools!.port}/mcp`);
+        expect((await health(s.mcpTools!.url.replace(/\/mcp$/, ''))).env).toMatchObject({
+          MCP_TOOLS_PORT: String(s.mcpTools!.port),
+          MCP_TOOLS_TEST: '0',
+          INSTANCE_ID: 'mcp-tools',
+          REDIS_PREFIX: prefix,
+        });
       }
       expect(a!.authSecret).not.toBe(b!.authSecret);
       expect(a!.adminApiKey.length).toBeGreaterThanOrEqual(16);
@@ -81,6 +89,10 @@ describe('startStack', () => {
       expect(formatStackBanner(a!, { topology: { mode: 'single', url: 'redis://127.0.0.1:1' }, private: false })).toContain(a!.adminApiKey);
       expect(readFileSync(join(logs, 'a', 'gateway-1.log'), 'utf8')).toContain(`listening on ${a!.gateways[0]!.port}`);
       expect(existsSync(join(logs, 'b', 'llm-sim.log'))).toBe(true);
+      expect(readFileSync(join(logs, 'b', 'mcp-tools.log'), 'utf8')).toContain(`listening on ${b!.mcpTools!.port}`);
+      expect(formatStackBanner(a!, { topology: { mode: 'single', url: 'redis://127.0.0.1:1' }, private: false })).toMatch(
+        new RegExp(`mcp tools +http://localhost:${a!.mcpTools!.port}/mcp `),
+      );
     } finally {
       await Promise.all([a?.stop(), b?.stop()]);
     }
@@ -175,6 +187,43 @@ describe('startStack', () => {
     await expect(
       startStack({ redisUrl: 'redis://127.0.0.1:1', redis: { mode: 'cluster', nodes: [{ host: '127.0.0.1', port: 1 }] }, scripts: fakeScripts }),
     ).rejects.toThrow(/not both/);
+  });
+
+  it('gives workers the MCP tools server, test tools on request; with mcpTools: false only the caller\'s MCP_SERVERS', async () => {
+    const saved = process.env.MCP_SERVERS;
+    // A shell's MCP_SERVERS must not reach the workers in place of the stack's own tools server, nor when it is off.
+    process.env.MCP_SERVERS = 'stray=http://stray:1/mcp';
+    const base = { redisUrl: 'redis://127.0.0.1:1', ports: 'auto', gateways: 1, workers: 1, scripts: fakeScripts } as const;
+    try {
+      const withTests = await startStack({ ...base, mcpTools: { testTools: true } });
+      try {
+        const tools = withTests.mcpTools!;
+        expect((await health(tools.url.replace(/\/mcp$/, ''))).env.MCP_TOOLS_TEST).toBe('1');
+        expect((await health(withTests.workers[0]!.metricsUrl)).env.MCP_SERVERS).toBe(`tools=${tools.url}`);
+      } finally {
+        await withTests.stop();
+      }
+      expect(alive(withTests.mcpTools!.process.pid)).toBe(false);
+
+      const off = await startStack({ ...base, mcpTools: false });
+      try {
+        expect(off.mcpTools).toBeUndefined();
+        expect((await health(off.workers[0]!.metricsUrl)).env.MCP_SERVERS).toBeUndefined();
+        expect(formatStackBanner(off, { topology: off.redis, private: false })).toMatch(/mcp tools +off: workers use the MCP_SERVERS they are given/);
+      } finally {
+        await off.stop();
+      }
+
+      const given = await startStack({ ...base, mcpTools: false, workerEnv: { MCP_SERVERS: 'mine=http://127.0.0.1:9/mcp' } });
+      try {
+        expect((await health(given.workers[0]!.metricsUrl)).env.MCP_SERVERS).toBe('mine=http://127.0.0.1:9/mcp');
+      } finally {
+        await given.stop();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.MCP_SERVERS;
+      else process.env.MCP_SERVERS = saved;
+    }
   });
 
   it('a child that fails to start stops the others and names it', async () => {
