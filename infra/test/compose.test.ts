@@ -1,4 +1,4 @@
-// docker-compose.yml: the local fleet (Redis, simulator, 2 gateways, 2 workers) is wired to
+// docker-compose.yml: the local fleet (Redis, simulator, MCP tools server, 2 gateways, 2 workers) is wired to
 // itself, every service has a healthcheck, containers are locked down, and secrets only come
 // from the caller's environment.
 import { existsSync, readFileSync } from 'node:fs';
@@ -29,9 +29,10 @@ const built = (dockerfile: string): [string, Service][] => services.filter(([, s
 const seconds = (duration: string | undefined): number => Number(/^(\d+)s$/.exec(duration ?? '')?.[1] ?? NaN);
 
 describe('docker-compose.yml', () => {
-  test('runs Redis, the simulator, 2 gateways and 2 workers from the repository Dockerfiles', () => {
+  test('runs Redis, the simulator, the MCP tools server, 2 gateways and 2 workers from the repository Dockerfiles', () => {
     expect(compose.services.redis?.image).toMatch(/^redis:7\.\d+\.\d+/);
     expect(built('apps/llm-sim/Dockerfile')).toHaveLength(1);
+    expect(built('apps/mcp-tools/Dockerfile')).toHaveLength(1);
     const gateways = built('apps/gateway/Dockerfile');
     expect(gateways).toHaveLength(2);
     expect(gateways.flatMap(([, s]) => s.ports ?? []).sort()).toEqual(['8088:8088', '8089:8088']);
@@ -50,7 +51,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('gateways and workers find Redis and the simulator, and start once Redis is healthy', () => {
+  test('gateways and workers find Redis, workers the simulator and the tools server, and start once Redis is healthy', () => {
     for (const [name, s] of [...built('apps/gateway/Dockerfile'), ...built('apps/llm-worker/Dockerfile')]) {
       expect([name, s.environment?.REDIS_URL]).toEqual([name, 'redis://redis:6379']);
       expect([name, s.depends_on?.redis?.condition]).toEqual([name, 'service_healthy']);
@@ -59,6 +60,10 @@ describe('docker-compose.yml', () => {
     const sim = built('apps/llm-sim/Dockerfile')[0]!;
     expect(worker.environment?.OPENAI_BASE_URL).toBe(`\${OPENAI_BASE_URL:-http://${sim[0]}:${sim[1].environment?.LLM_SIM_PORT}/v1}`);
     expect(sim[1].environment?.HOST).toBe('0.0.0.0');
+    const tools = built('apps/mcp-tools/Dockerfile')[0]!;
+    expect(worker.environment?.MCP_SERVERS).toBe(`\${MCP_SERVERS:-tools=http://${tools[0]}:${tools[1].environment?.MCP_TOOLS_PORT}/mcp}`);
+    expect(worker.depends_on?.[tools[0]]?.condition).toBe('service_healthy');
+    expect(tools[1].environment?.HOST).toBe('0.0.0.0');
   });
 
   test('gateways get longer to stop than they take to drain', () => {

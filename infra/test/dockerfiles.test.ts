@@ -27,6 +27,7 @@ const APPS = [
   { dir: 'apps/gateway', port: 8088, portVariable: 'PORT' },
   { dir: 'apps/llm-worker', port: 9464, portVariable: 'METRICS_PORT' },
   { dir: 'apps/llm-sim', port: 8090, portVariable: 'LLM_SIM_PORT' },
+  { dir: 'apps/mcp-tools', port: 8100, portVariable: 'MCP_TOOLS_PORT' },
 ] as const;
 
 interface PackageJson {
@@ -47,7 +48,7 @@ interface Stage {
 }
 
 const readJson = (path: string): PackageJson => JSON.parse(readFileSync(`${ROOT}${path}`, 'utf8')) as PackageJson;
-const workspaceDirs = ['packages/protocol', 'packages/shared', 'packages/stack', 'apps/gateway', 'apps/llm-worker', 'apps/llm-sim'];
+const workspaceDirs = ['packages/protocol', 'packages/shared', 'packages/stack', 'apps/gateway', 'apps/llm-worker', 'apps/llm-sim', 'apps/mcp-tools'];
 const dirOfPackage = new Map(workspaceDirs.map((dir) => [readJson(`${dir}/package.json`).name, dir]));
 
 function stages(text: string): Stage[] {

@@ -42,11 +42,13 @@ describe('rendering', () => {
         'Deployment/gateway',
         'Deployment/llm-worker',
         'Deployment/llm-sim',
+        'Deployment/mcp-tools',
         'StatefulSet/redis',
         'Service/gateway',
         'Service/llm-worker-metrics',
         'Service/redis',
         'Service/llm-sim',
+        'Service/mcp-tools',
         'HorizontalPodAutoscaler/gateway',
         'ScaledObject/llm-worker',
         'PodDisruptionBudget/gateway',
@@ -60,10 +62,18 @@ describe('rendering', () => {
     );
   });
 
-  test('prod has no Redis and no simulator of its own', () => {
+  test('prod has no Redis, no simulator and no example tools server of its own', () => {
     const kinds = rendered.prod.map((o) => `${o.kind}/${o.metadata.name}`);
     expect(kinds).not.toContain('StatefulSet/redis');
     expect(kinds).not.toContain('Deployment/llm-sim');
+    expect(kinds).not.toContain('Deployment/mcp-tools');
+  });
+
+  test('dev workers name the tools server in MCP_SERVERS, at its Service and port', () => {
+    const cm = rendered.dev.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('chat-fleet-config-'))!;
+    const svc = rendered.dev.find((o) => o.kind === 'Service' && o.metadata.name === 'mcp-tools')!;
+    const port = dig(asList(dig(svc, ['spec', 'ports']))[0], ['port']);
+    expect(dig(cm, ['data', 'MCP_SERVERS'])).toBe(`tools=http://mcp-tools:${text(port)}/mcp`);
   });
 
   // CI has no kubectl; where it is installed the renderer must agree with it exactly.
