@@ -121,6 +121,25 @@ test('interactive: a line from stdin is sent and its reply streams, /quit leaves
   expectPrinted(cli.stdout(), await history(session), 1);
 }, 30_000);
 
+test('interactive: a question the model answers with tools prints each call, its answer and the sources before the reply', async () => {
+  const session = await newSession();
+  const cli = startCli([...target, '--session', session.sessionId, '--token', session.token]);
+  await cli.waitFor(/^session \S+ on gateway-\d/m);
+  cli.child.stdin.write('Is flight XY123 on time, and what is the rebooking policy?\n');
+  await cli.waitFor(/^first token .* tokens\/s/m);
+  cli.child.stdin.write('/quit\n');
+  expect(await cli.exited()).toBe(0);
+  const out = cli.stdout();
+  const [reply] = (await history(session)).messages.filter((m) => m.role === 'assistant');
+  // The calls in call order, then their answers, the sources, and the reply on its own bot line.
+  expect(out).toMatch(/^ {2}→ flight_status \{"flight":"XY123"\}\n {2}→ policy_search \{"query":"[^"\n]+"\}\n/m);
+  expect(out).toMatch(/^ {2}✓ flight_status: Flight XY123 .+$/m);
+  expect(out).toMatch(/^ {2}✓ policy_search: .+$/m);
+  expect(out).toMatch(/^ {2}sources: .*Rebooking policy \(https:\/\/example\.com\/policies\/rebooking\)/m);
+  expect(out).toContain(`bot › ${reply!.content}\n`);
+  expect(out.indexOf('  sources: ')).toBeLessThan(out.indexOf('bot › '));
+}, 30_000);
+
 test('interactive: /stop cancels the streaming reply; the gateway restarting mid-reply costs no token of the next one', async () => {
   // Slow replies (48 tokens at 30/s), so /stop and the restart land while they stream.
   await sim('/_sim/config', { ttftMs: 30, tokensPerSec: 30, replyTokens: 48 });
