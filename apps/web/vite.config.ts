@@ -1,5 +1,6 @@
-// Builds the chat page into dist/, which the gateway serves at `/`. `npm run dev -w @chat-fleet/web`
-// serves it with hot reload and forwards the API and sockets to the gateway of `npm start` (:8088).
+// Builds the chat page into dist/, which the gateway serves at `/`, and the admin console into
+// dist/admin.html, served at `/admin`. `npm run dev -w @chat-fleet/web` serves both with hot reload
+// (the console at /admin.html) and forwards the API and sockets to the gateway of `npm start` (:8088).
 import { defineConfig } from 'vite';
 
 const gateway = '127.0.0.1:8088';
@@ -9,11 +10,19 @@ export default defineConfig({
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   // The SDK's useChat imports `react`: Preact's compat layer serves it.
   resolve: { alias: { react: 'preact/compat' } },
-  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    // Two pages, each with its own chunk: the console's code never loads with the chat.
+    rolldownOptions: { input: { index: 'index.html', admin: 'admin.html' } },
+  },
   server: {
     proxy: {
       '/chat': `http://${gateway}`,
       '/health': `http://${gateway}`,
+      // The admin REST routes only: /admin.html itself is the dev server's.
+      '^/admin/': `http://${gateway}`,
       '/ws': { target: `ws://${gateway}`, ws: true },
     },
   },
