@@ -51,11 +51,42 @@ describe('mountStaticFiles', () => {
     expect(await plain.text()).toBe(script);
   });
 
+  it('serves admin.html at exactly /admin and /admin/ with a strict CSP, beside the admin REST routes', async () => {
+    const site = mkdtempSync(join(tmpdir(), 'web-'));
+    writeFileSync(join(site, 'index.html'), '<!doctype html><div id="app"></div>');
+    writeFileSync(join(site, 'admin.html'), '<!doctype html><div id="admin"></div>');
+    const app = uWS.App();
+    apps.push(app);
+    app.get('/admin/whoami', (res) => void res.end('{"who":"admin-key"}'));
+    mountStaticFiles(app, site);
+    const base = await new Promise<string>((resolve, reject) => {
+      app.listen('127.0.0.1', 0, (socket) => (socket ? resolve(`http://127.0.0.1:${uWS.us_socket_local_port(socket)}`) : reject(new Error('listen failed'))));
+    });
+
+    for (const path of ['/admin', '/admin/', '/admin.html']) {
+      const page = await fetch(`${base}${path}`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toBe('<!doctype html><div id="admin"></div>');
+      const csp = page.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("connect-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(page.headers.get('x-frame-options')).toBe('DENY');
+      expect(page.headers.get('cache-control')).toBe('no-cache');
+    }
+    expect(await (await fetch(`${base}/admin/whoami`)).text()).toBe('{"who":"admin-key"}');
+    // The chat page keeps its own headers.
+    expect((await fetch(`${base}/`)).headers.get('content-security-policy')).toBeNull();
+  });
+
   it('answers / with 503 and how to build the client when the folder has no index.html', async () => {
     const { base, files } = await serve(join(root, 'missing'));
     expect(files).toBe(0);
-    const page = await fetch(`${base}/`);
-    expect(page.status).toBe(503);
-    expect(await page.text()).toContain('The web client is not built');
+    for (const path of ['/', '/admin']) {
+      const page = await fetch(`${base}${path}`);
+      expect(page.status).toBe(503);
+      expect(await page.text()).toContain('The web client is not built');
+    }
   });
 });

@@ -1,4 +1,5 @@
-// Serves the web client: every file under a folder, read and compressed once at start-up, from memory.
+// Serves the web client: every file under a folder, read and compressed once at start-up, from memory:
+// the chat page at `/`, the admin console at `/admin`.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
@@ -29,6 +30,18 @@ const NOT_BUILT = (root: string): string =>
 Run <code>npm run build</code> (or set WEB_ROOT to the built client) and restart the gateway.
 The API and WebSocket work without it.</p>\n`;
 
+/**
+ * The admin console runs with an admin credential in memory, so it may load and reach nothing but
+ * this gateway's own scripts, styles and API, and no other page may frame it.
+ */
+const ADMIN_PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
 /** Worth compressing: text. Images and fonts are compressed already. */
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.svg', '.webmanifest']);
 
@@ -50,13 +63,17 @@ function encode(body: Buffer, ext: string): Encoded {
 }
 
 /**
- * Mounts GET routes for the files of `root`; `/` serves `index.html`. Returns the file count.
- * Without a built client `/` answers 503 with a page that says how to build it, and 0 is returned.
+ * Mounts GET routes for the files of `root`; `/` serves `index.html` and `/admin` (or `/admin/`)
+ * `admin.html`, only those exact paths: the admin REST routes live under `/admin/…`. Returns the
+ * file count. Without a built client both pages answer 503 with a page that says how to build it,
+ * and 0 is returned.
  */
 export function mountStaticFiles(app: TemplatedApp, root: string): number {
   if (!existsSync(join(root, 'index.html'))) {
     const body = NOT_BUILT(root);
-    app.get('/', (res) => new Reply(res).send(503, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }));
+    for (const page of ['/', '/admin', '/admin/']) {
+      app.get(page, (res) => new Reply(res).send(503, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }));
+    }
     return 0;
   }
   let count = 0;
@@ -70,6 +87,7 @@ export function mountStaticFiles(app: TemplatedApp, root: string): number {
       'cache-control': urlPath.endsWith('.html') ? 'no-cache' : urlPath.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=3600',
       'x-content-type-options': 'nosniff',
       vary: 'accept-encoding',
+      ...(urlPath === '/admin.html' ? ADMIN_PAGE_HEADERS : {}),
     };
     const serve = (res: HttpResponse, req: HttpRequest): void => {
       const accepted = req.getHeader('accept-encoding');
@@ -79,6 +97,10 @@ export function mountStaticFiles(app: TemplatedApp, root: string): number {
     };
     app.get(urlPath, serve);
     if (urlPath === '/index.html') app.get('/', serve);
+    if (urlPath === '/admin.html') {
+      app.get('/admin', serve);
+      app.get('/admin/', serve);
+    }
     count++;
   }
   return count;
