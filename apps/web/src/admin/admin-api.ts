@@ -98,6 +98,9 @@ export interface UserAccount {
   userId: string;
   blocked: boolean;
   blockedAt?: string;
+  /** Extensions: who blocked the user, and why if they said. */
+  blockedBy?: string;
+  blockReason?: string;
   day: UsageTotals;
   month: UsageTotals;
   budget: { dailyTokens: number; monthlyCostUsd: number; dayTokensLeft: number | null; monthCostLeftUsd: number | null };
@@ -119,7 +122,8 @@ export interface SessionDetail {
   createdAt: string;
   systemPrompt?: string;
   messages: StoredMessage[];
-  inflight: { messageId: string; status: 'queued' | 'streaming'; text: string } | null;
+  /** `attempt` (an extension) counts from 1; a restarted reply's text starts over. */
+  inflight: { messageId: string; status: 'queued' | 'streaming'; text: string; attempt?: number } | null;
 }
 
 export interface AuditEntry {

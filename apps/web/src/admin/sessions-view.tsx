@@ -161,6 +161,7 @@ function SessionBody({ api, session: s, onChanged }: { api: AdminApi; session: S
           <div class="card-head">
             <h3>
               Reply {inflight.status} <code>{inflight.messageId}</code>
+              {inflight.attempt !== undefined && inflight.attempt > 1 && <span class="muted"> (attempt {inflight.attempt})</span>}
             </h3>
             <button
               type="button"

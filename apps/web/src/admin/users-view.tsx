@@ -200,6 +200,13 @@ function UserPanel({ api, userId, onClose }: { api: AdminApi; userId: string; on
   );
 }
 
+function blockedText(a: UserAccount): string {
+  const since = a.blockedAt === undefined ? '' : ` since ${when(a.blockedAt)}`;
+  const by = a.blockedBy === undefined ? '' : ` by ${a.blockedBy}`;
+  const why = a.blockReason === undefined || a.blockReason === '' ? '' : `: ${a.blockReason}`;
+  return `blocked${since}${by}${why}`;
+}
+
 function Account({ account: a }: { account: UserAccount }) {
   const { budget } = a;
   return (
@@ -207,7 +214,7 @@ function Account({ account: a }: { account: UserAccount }) {
       <div>
         <dt>status</dt>
         <dd data-testid="admin-user-status" data-blocked={String(a.blocked)} class={a.blocked ? 'blocked' : ''}>
-          {a.blocked ? `blocked${a.blockedAt === undefined ? '' : ` since ${when(a.blockedAt)}`}` : 'active'}
+          {a.blocked ? blockedText(a) : 'active'}
         </dd>
       </div>
       <div>
