@@ -37,8 +37,8 @@ const args = readCliArgs<ToolStepArgs>(
 
 interface CallRecord {
   idempotencyKey?: string;
-  startedAt: number;
-  endedAt?: number;
+  /** The call's own time at the tools server, in ms. */
+  ms?: number;
 }
 
 const redis = await ensureRedis(process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL);
@@ -48,13 +48,18 @@ const stack = await startStack({
   gateways: 1,
   workers: 1,
   mcpTools: { testTools: true },
-  env: { REDIS_PREFIX: `bench-tools-${randomBytes(4).toString('hex')}`, LOG_LEVEL: 'warn', CACHE_TTL_SECONDS: '0' },
+  // One user sends every message: its per-minute limits must not be what is measured.
+  env: { REDIS_PREFIX: `bench-tools-${randomBytes(4).toString('hex')}`, LOG_LEVEL: 'warn', RATE_LIMIT_USER_PER_MIN: '1000000', RATE_LIMIT_USER_TOKENS_PER_MIN: '1000000000' },
   simEnv: { SIM_TTFT_MS: '0', SIM_TOKENS_PER_SEC: '0', SIM_REPLY_TOKENS: '24' },
 });
 const toolsBase = stack.mcpTools!.url.replace(/\/mcp$/, '');
 
-const client = new ChatClient({ gateways: [stack.gateways[0]!.url], createSocket: (url) => new WebSocket(url, { perMessageDeflate: false }), sessionBody: { userId: 'bench-tools' } });
+const newClient = (): ChatClient =>
+  new ChatClient({ gateways: [stack.gateways[0]!.url], createSocket: (url) => new WebSocket(url, { perMessageDeflate: false }), sessionBody: { userId: 'bench-tools' } });
+let client = newClient();
 const histograms = { callToResult: new LatencyHistogram(), resultToAnswer: new LatencyHistogram(), step: new LatencyHistogram(), toolOwn: new LatencyHistogram() };
+
+let lastFailure = '';
 
 /** One reply's times at the client (performance.now()), or undefined when it did not go as planned. */
 async function measure(reply: Reply): Promise<{ call: number; result: number; answer: number } | undefined> {
@@ -67,6 +72,7 @@ async function measure(reply: Reply): Promise<{ call: number; result: number; an
     if (result > 0 && answer === 0) answer = performance.now();
   });
   const done = await reply.finished;
+  if (done.status === 'error') lastFailure = `${done.error.code}: ${done.error.message}`;
   return done.status === 'done' && call > 0 && result > 0 && answer > 0 ? { call, result, answer } : undefined;
 }
 
@@ -77,6 +83,7 @@ try {
     // A fresh session now and then keeps the context (and the simulator's work) from growing.
     if (i % 20 === 0 && i > 0) {
       client.close();
+      client = newClient();
       await client.connect();
     }
     const reply = client.send(`Is flight XY${100 + (i % 900)} on time?`);
@@ -88,7 +95,7 @@ try {
     }
     const calls = (await (await fetch(`${toolsBase}/_calls`)).json()) as { calls: CallRecord[] };
     const own = calls.calls.find((c) => c.idempotencyKey?.startsWith(`${reply.messageId}:`));
-    const ownMs = own?.endedAt === undefined ? 0 : own.endedAt - own.startedAt;
+    const ownMs = own?.ms ?? 0;
     histograms.toolOwn.recordMs(ownMs);
     histograms.callToResult.recordMs(times.result - times.call - ownMs);
     histograms.resultToAnswer.recordMs(times.answer - times.result);
@@ -97,7 +104,7 @@ try {
   const row = (name: string, h: LatencyHistogram): string => `| ${name} | ${[50, 95, 99].map((p) => h.percentileMs(p).toFixed(1)).join(' | ')} |`;
   process.stdout.write(
     [
-      `tool steps measured: ${args.replies - failed} (${failed} not as planned), one at a time; simulator first token 0 ms`,
+      `tool steps measured: ${args.replies - failed} (${failed} not as planned${lastFailure === '' ? '' : `, the last: ${lastFailure}`}), one at a time; simulator first token 0 ms`,
       '',
       '| ms | p50 | p95 | p99 |',
       '| --- | --- | --- | --- |',

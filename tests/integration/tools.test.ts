@@ -13,8 +13,8 @@ interface ToolCallRecord {
   name: string;
   arguments: Record<string, unknown>;
   idempotencyKey?: string;
-  startedAt: number;
-  endedAt?: number;
+  startedAt: string;
+  endedAt?: string;
   cancelled: boolean;
 }
 

@@ -10,6 +10,8 @@ export interface ToolCall {
   startedAt: string;
   /** Unset while the call runs. */
   endedAt?: string;
+  /** How long the call ran, in ms to the microsecond (the server's own time, for the tool-step bench); unset while it runs. */
+  ms?: number;
   /** The call stopped because the client cancelled it or went away before its answer. */
   cancelled: boolean;
 }
@@ -17,11 +19,13 @@ export interface ToolCall {
 /** Oldest first; past `capacity` the oldest go, so a long test run stays bounded. */
 export class CallLog {
   private calls: ToolCall[] = [];
+  private readonly started = new WeakMap<ToolCall, number>();
 
   constructor(readonly capacity = 10_000) {}
 
   start(name: string, args: unknown, idempotencyKey: string | null): ToolCall {
     const call: ToolCall = { name, arguments: args, idempotencyKey, startedAt: new Date().toISOString(), cancelled: false };
+    this.started.set(call, performance.now());
     this.calls.push(call);
     if (this.calls.length > this.capacity) this.calls.splice(0, this.calls.length - this.capacity);
     return call;
@@ -31,6 +35,7 @@ export class CallLog {
   end(call: ToolCall, cancelled: boolean): void {
     if (call.endedAt !== undefined) return;
     call.endedAt = new Date().toISOString();
+    call.ms = Math.round((performance.now() - (this.started.get(call) ?? performance.now())) * 1000) / 1000;
     call.cancelled = cancelled;
   }
 
