@@ -90,7 +90,10 @@ export async function startToolsServer(options: ToolsServerOptions = {}): Promis
   const handleMcp = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readJson(req, MAX_BODY_BYTES);
     const messages: unknown[] = Array.isArray(body) ? body : [body];
-    const address = req.socket.remoteAddress ?? '';
+    // A cancel names its request by id, and each client numbers its requests from 0: the caller's
+    // address, with the client id a client sends (the fleet's workers do), tells two callers apart.
+    const clientId = req.headers['mcp-client-id'];
+    const address = `${req.socket.remoteAddress ?? ''} ${typeof clientId === 'string' ? clientId : ''}`;
     for (const message of messages) {
       const cancel = CancelMessageSchema.safeParse(message);
       if (!cancel.success) continue;

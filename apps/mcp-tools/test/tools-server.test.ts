@@ -233,6 +233,22 @@ describe('the test tools and the call log', () => {
     expect(logged.map((c) => c.cancelled)).toEqual([false, false]);
   });
 
+  it('a client id header (mcp-client-id, as the workers send) tells two clients apart: the cancel stops only its own call', async () => {
+    const [a, b] = await Promise.all([connect(server.url, { 'mcp-client-id': 'worker-a' }), connect(server.url, { 'mcp-client-id': 'worker-b' })]);
+    const abort = new AbortController();
+    const cancelled = a.callTool({ name: 'slow', arguments: { ms: 2000 } }, undefined, { signal: abort.signal });
+    const kept = b.callTool({ name: 'slow', arguments: { ms: 600 } });
+    await callsWhen((c) => c.length === 2);
+    abort.abort();
+    await expect(cancelled).rejects.toThrow();
+    expect(text((await kept) as CallToolResult)).toBe('slept 600 ms');
+    const logged = await callsWhen((c) => c.every((call) => call.endedAt !== undefined));
+    expect(logged.map((c) => [(c.arguments as { ms: number }).ms, c.cancelled])).toEqual([
+      [2000, true],
+      [600, false],
+    ]);
+  });
+
   it('records the idempotency key the caller sends in _meta', async () => {
     const client = await connect(server.url);
     await client.callTool({ name: 'tone_check', arguments: { text: 'fine' }, _meta: { idempotencyKey: 'msg-1:call-1' } });

@@ -3,6 +3,7 @@
 // changed or every minute, and called on the model's behalf. A call never fails the reply: a
 // tool that is unknown, gets arguments its schema refuses, fails, times out or is unreachable
 // gives the model an error result to answer from. Only a cancel (the caller's signal) throws.
+import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode as McpErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -73,7 +74,9 @@ class ServerLink {
       { name: 'chat-fleet-worker', version: '1.0.0' },
       { jsonSchemaValidator: validator, listChanged: { tools: { onChanged: () => this.onListChanged() } } },
     );
-    const transport = new StreamableHTTPClientTransport(new URL(this.config.url), { requestInit: { headers: this.config.headers ?? {} } });
+    // `mcp-client-id` lets a stateless server match a cancel to this client's request (ids are per client).
+    const headers = { ...this.config.headers, 'mcp-client-id': randomUUID() };
+    const transport = new StreamableHTTPClientTransport(new URL(this.config.url), { requestInit: { headers } });
     client.onclose = () => {
       if (this.client === client) this.client = undefined;
     };
