@@ -142,6 +142,9 @@ async function main(): Promise<void> {
         gateways: 2,
         workers: 2,
         ports: 'auto',
+        // Chat without tools, as both builds can do it: offering tools makes every model request
+        // carry their schemas. What a tool step costs is `npm run bench:tools`.
+        mcpTools: false,
         // The simulator is the model, the same for both builds: always the current one.
         ...(run.build === 'baseline' && baseline !== undefined ? { scripts: baseline.scripts } : {}),
         env: {
