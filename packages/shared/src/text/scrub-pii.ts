@@ -77,8 +77,19 @@ const PHONE_NANP = new RegExp(
 // National forms without a trunk 0: Brazilian mobiles "(11) 91234-5678", Chinese mobiles "138 0013 8000".
 const PHONE_BR_MOBILE = new RegExp(String.raw`${START}\([1-9]\d\) ?9\d{4}[ -]?\d{4}${END}`, 'gu');
 const PHONE_CN_MOBILE = new RegExp(String.raw`${START}1[3-9]\d([ -])\d{4}\1\d{4}${END}`, 'gu');
+// Spanish numbers have no trunk 0: nine digits from 6-9 in threes or pairs ("612 345 678",
+// "612 34 56 78", "91 234 56 78"). The same groups next to a currency sign are an amount.
+const PHONE_ES = new RegExp(
+  String.raw`(?<!\p{Sc} ?)${START}(?:[6-9]\d\d([ -])(?:\d{3}\1\d{3}|\d\d\1\d\d\1\d\d)|[89]\d([ -])\d{3}\2\d\d\2\d\d)${END}(?! ?\p{Sc})`,
+  'gu',
+);
+// Mobiles written as one run, as people type them into forms: a run of digits is an id unless its
+// prefix and length are a mobile's. FR 06/07 (10 digits), DE 015-017 (11-12), JP 070/080/090 (11),
+// CN 13-19 (11), SA and AE 05 (10), EG 010/011/012/015 (11).
+const PHONE_MOBILE_RUN = new RegExp(String.raw`${START}(?:0[67]\d{8}|01[5-7]\d{8,9}|0[789]0\d{8}|1[3-9]\d{9}|05\d{8}|01[0125]\d{8})${END}`, 'gu');
+// The area code may end with a slash, as Germans write it ("0151/23456789").
 const PHONE_TRUNK = new RegExp(
-  String.raw`${START}(?:\(0[1-9]\d{0,3}\) ?|0[1-9]\d{0,4}[ .-])\d{2,8}(?:[ .-]\d{2,8}){0,3}${END}`,
+  String.raw`${START}(?:\(0[1-9]\d{0,3}\) ?|0[1-9]\d{0,4}[ ./-])\d{2,8}(?:[ .-]\d{2,8}){0,3}${END}`,
   'gu',
 );
 // Only run on candidates already capped at 15 digits; each \d+ must end at a separator.
@@ -111,6 +122,8 @@ export function scrubPii(text: string): ScrubResult {
   replace('PHONE', PHONE_NANP, whole);
   replace('PHONE', PHONE_BR_MOBILE, whole);
   replace('PHONE', PHONE_CN_MOBILE, whole);
+  replace('PHONE', PHONE_ES, whole);
+  replace('PHONE', PHONE_MOBILE_RUN, whole);
   replace('PHONE', PHONE_TRUNK, (m) => (isTrunkPhone(m[0]) ? whole(m) : NONE));
   // My Number last: its groups of four are also a card's first three on a line of their own, and a
   // 0-led one is a trunk phone number; those rules keep what they took.
@@ -327,11 +340,11 @@ function validZeroZeroPhonePrefix(candidate: string, after: string): number {
 
 // Trunk-prefix national numbers ("020 7946 0958", "06 12 34 56 78", "011 4123-4567"): 10-12
 // digits, one kind of separator after the area code, so "05.01.2024 12" style date-and-time
-// runs stay.
+// runs stay. Nine digits only as the Emirates write a one-digit area code ("04 123 4567").
 function isTrunkPhone(candidate: string): boolean {
   const digits = countDigits(candidate);
-  if (digits < 10 || digits > 12) return false;
-  const separators = new Set(candidate.replace(/^(?:\(\d+\) ?|\d+[ .-])/, '').replace(/\d/g, ''));
+  if (digits === 9 ? !/^0[2-9][ -]\d{3}[ -]?\d{4}$/.test(candidate) : digits < 10 || digits > 12) return false;
+  const separators = new Set(candidate.replace(/^(?:\(\d+\) ?|\d+[ ./-])/, '').replace(/\d/g, ''));
   return separators.size <= 1;
 }
 
