@@ -3,18 +3,18 @@
 // (a gap or an early `done` asks for the missed frames); a dropped socket reopens with backoff and
 // jitter on the next gateway and every open reply resumes where it stood; close codes that forbid
 // reconnecting end the session's replies with a clear code.
-import type { ChatFrame, CreateSessionBody, ErrorFrame, ReadyFrame, ServerFrame } from '@chat-fleet/protocol';
-import { ChatApi, ChatApiError, type ChatApiOptions, type SessionCredentials } from './rest.js';
+import type { ErrorFrame, ReadyFrame, ServerFrame } from '@chat-fleet/protocol';
+import { ChatApi, ChatApiError, type ChatApiOptions, type NewSessionBody, type SessionCredentials } from './rest.js';
 import { ChatSocket, type CloseAction, type ConnectionState, type CreateWebSocket } from './chat-socket.js';
 import { Emitter } from './emitter.js';
-import { isReplyEvent, isReplyFrame } from './frames.js';
+import { isReplyEvent, isReplyFrame, type OutgoingFrame } from './frames.js';
 import { Reply, ReplyError, type ReplyHost } from './reply.js';
 
 export interface ChatClientOptions extends ChatApiOptions {
   /** An existing session to use; otherwise `connect()` creates one. */
   session?: SessionCredentials | undefined;
   /** The body of the session `connect()` creates (`userId`, `systemPrompt`, `metadata`). */
-  sessionBody?: CreateSessionBody | undefined;
+  sessionBody?: NewSessionBody | undefined;
   /** A user token (jwt mode) or a backend's API key for creating sessions; a function is asked each time. */
   authorization?: string | (() => string | Promise<string>) | undefined;
   /** Prefix of the socket's clientId (the gateway's per-socket label). */
@@ -130,7 +130,7 @@ export class ChatClient extends Emitter<ClientEvents> implements ReplyHost {
   }
 
   /** Drops this session (its replies end `socket_closed`) and connects to a new one. */
-  async newSession(body?: CreateSessionBody): Promise<ReadyFrame> {
+  async newSession(body?: NewSessionBody): Promise<ReadyFrame> {
     this.shutdown(new ReplyError('socket_closed', 'the client moved to a new session'));
     this.credentials = undefined;
     this.ending = undefined;
@@ -143,16 +143,16 @@ export class ChatClient extends Emitter<ClientEvents> implements ReplyHost {
    * message waits and goes out on the next `ready`.
    */
   send(content: string, options: { id?: string } = {}): Reply {
-    const id = options.id ?? `m${++this.chats}-${randomId(6)}`;
-    const reply = new Reply(id, content, this, { keepText: this.options.keepText !== false });
-    if (this.ending !== undefined) {
-      reply.fail(new ReplyError('session_gone', `the session has ended (${this.ending.message})`));
-      return reply;
-    }
-    this.byChatId.set(id, reply);
-    this.sendChat(reply);
-    this.armSweep();
-    return reply;
+    return this.request(new Reply(options.id ?? this.nextId(), content, this, { keepText: this.options.keepText !== false }));
+  }
+
+  /**
+   * Answers the session's last user message again: the gateway drops the last reply from the history
+   * and streams a new one, as for a message (`ack` first; `busy` while a reply is in flight,
+   * `not_found` with no message to answer). A gateway without regenerate fails it with `bad_request`.
+   */
+  regenerate(options: { id?: string } = {}): Reply {
+    return this.request(new Reply(options.id ?? this.nextId(), '', this, { keepText: this.options.keepText !== false, regenerate: true }));
   }
 
   /**
@@ -234,7 +234,7 @@ export class ChatClient extends Emitter<ClientEvents> implements ReplyHost {
         reply.resumes++;
         this.adopting.push({ reply, until: now + ADOPT_WINDOW_MS });
       } else {
-        this.sendChat(reply);
+        this.sendRequest(reply);
       }
     }
     const waiters = this.readyWaiters;
@@ -264,7 +264,7 @@ export class ChatClient extends Emitter<ClientEvents> implements ReplyHost {
       return;
     }
     if (frame.type === 'error') {
-      const reply = frame.id === undefined ? undefined : this.byChatId.get(frame.id);
+      const reply = frame.id === undefined ? this.refusedRegenerate(frame) : this.byChatId.get(frame.id);
       if (reply !== undefined && !reply.ended) {
         reply.fail(new ReplyError(frame.code, frame.message, frame.retryAfterMs));
         this.forget(reply);
@@ -324,8 +324,33 @@ export class ChatClient extends Emitter<ClientEvents> implements ReplyHost {
     );
   }
 
-  private sendChat(reply: Reply): void {
-    const frame: ChatFrame = { type: 'chat', id: reply.id, content: reply.content };
+  private nextId(): string {
+    return `m${++this.chats}-${randomId(6)}`;
+  }
+
+  private request(reply: Reply): Reply {
+    if (this.ending !== undefined) {
+      reply.fail(new ReplyError('session_gone', `the session has ended (${this.ending.message})`));
+      return reply;
+    }
+    this.byChatId.set(reply.id, reply);
+    this.sendRequest(reply);
+    this.armSweep();
+    return reply;
+  }
+
+  /**
+   * A gateway that does not know the `regenerate` frame answers it with an id-less `bad_request`:
+   * that answers the oldest regenerate still waiting for its `ack` (this client sends nothing else
+   * a gateway could refuse so).
+   */
+  private refusedRegenerate(frame: ErrorFrame): Reply | undefined {
+    if (frame.code !== 'bad_request') return undefined;
+    return [...this.byChatId.values()].find((r) => r.regenerate && r.sent && r.messageId === undefined && !r.ended);
+  }
+
+  private sendRequest(reply: Reply): void {
+    const frame: OutgoingFrame = reply.regenerate ? { type: 'regenerate', id: reply.id } : { type: 'chat', id: reply.id, content: reply.content };
     if (this.socket?.send(frame) === true) {
       reply.sent = true;
       reply.sentAt = performance.now();

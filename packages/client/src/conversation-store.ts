@@ -3,7 +3,7 @@
 // load older history, a new session). The client does the protocol (acks, whole replies, resume,
 // close codes); this store only turns what its replies do into messages with a status and a note,
 // remembers refusals (with the time sending is allowed again) and pages through the history.
-import type { CreateSessionBody, ErrorCode, ReadyFrame } from '@chat-fleet/protocol';
+import type { ErrorCode, ReadyFrame } from '@chat-fleet/protocol';
 import { ChatClient, randomId, type ChatClientOptions, type SessionEnd } from './chat-client.js';
 import type { ConnectionState } from './chat-socket.js';
 import {
@@ -13,10 +13,12 @@ import {
   addUserMessage,
   expectReply,
   fromHistory,
+  isFinal,
   markUnsent,
   pendingMessage,
   promptOf,
   removeMessage,
+  replaceMessage,
   statusOfFinish,
   updateReply,
   withNewer,
@@ -29,7 +31,7 @@ import {
 } from './conversation.js';
 import { Emitter } from './emitter.js';
 import type { Reply, ReplyError } from './reply.js';
-import { ChatApi, ChatApiError, type SessionCredentials } from './rest.js';
+import { ChatApi, ChatApiError, type NewSessionBody, type SessionCredentials } from './rest.js';
 
 export interface ConversationOptions extends ChatClientOptions {
   /** Messages per history page (default 50; the gateway allows 1 to 200). */
@@ -50,6 +52,8 @@ export interface Refusal {
   readonly until?: number | undefined;
   /** The user message refused, when it was one. */
   readonly messageKey?: string | undefined;
+  /** A regenerate was refused (`bad_request`: the gateway does not know it); the last reply stays. */
+  readonly regenerate?: boolean | undefined;
 }
 
 export interface HistoryState {
@@ -144,7 +148,7 @@ export class ConversationStore extends Emitter<StoreEvents> {
    * ChatApiError when the history cannot be read (`sessionGone` when the session is gone) or no
    * session can be created.
    */
-  async open(from: { session?: SessionCredentials | undefined; follow?: readonly string[]; carry?: readonly ChatMessage[]; sessionBody?: CreateSessionBody } = {}): Promise<SessionCredentials> {
+  async open(from: { session?: SessionCredentials | undefined; follow?: readonly string[]; carry?: readonly ChatMessage[]; sessionBody?: NewSessionBody } = {}): Promise<SessionCredentials> {
     const generation = ++this.generation;
     this.shutdown();
     this.conversation = EMPTY;
@@ -187,7 +191,7 @@ export class ConversationStore extends Emitter<StoreEvents> {
   }
 
   /** Leaves this session (its reply is cancelled) for a new one; `carryUnsent` keeps the messages not sent. */
-  newSession(options: { carryUnsent?: boolean; sessionBody?: CreateSessionBody } = {}): Promise<SessionCredentials> {
+  newSession(options: { carryUnsent?: boolean; sessionBody?: NewSessionBody } = {}): Promise<SessionCredentials> {
     this.stop();
     const carry = options.carryUnsent === true ? this.unsent() : [];
     return this.open({ session: undefined, carry, ...(options.sessionBody !== undefined ? { sessionBody: options.sessionBody } : {}) });
@@ -213,7 +217,30 @@ export class ConversationStore extends Emitter<StoreEvents> {
     const key = randomId(16);
     this.conversation = addUserMessage(this.conversation, key, content);
     if (this.refusal !== undefined && (this.refusal.until ?? 0) <= Date.now()) this.refusal = undefined;
-    this.watch(client.send(content, { id: key }), key);
+    this.watch(client.send(content, { id: key }), { userKey: key });
+    this.changed();
+    return true;
+  }
+
+  /** True when the last message is a reply that ended and `regenerate()` would ask for it again now. */
+  canRegenerate(now = Date.now()): boolean {
+    const last = this.conversation.messages.at(-1);
+    return last?.role === 'assistant' && isFinal(last.status) && this.canSend(now);
+  }
+
+  /**
+   * Asks for the last reply again: a new reply takes its place in the view at once and streams
+   * there; if the gateway refuses before accepting it, the old reply comes back. False when it
+   * cannot go now (see canRegenerate).
+   */
+  regenerate(): boolean {
+    const client = this.chatClient;
+    const last = this.conversation.messages.at(-1);
+    if (client === undefined || last?.role !== 'assistant' || !this.canRegenerate()) return false;
+    if (this.refusal !== undefined && (this.refusal.until ?? 0) <= Date.now()) this.refusal = undefined;
+    const reply = client.regenerate();
+    this.conversation = replaceMessage(this.conversation, last.key, { role: 'assistant', key: reply.id, text: '', status: 'waiting', origin: 'sent' });
+    this.watch(reply, { replaces: last });
     this.changed();
     return true;
   }
@@ -285,7 +312,7 @@ export class ConversationStore extends Emitter<StoreEvents> {
     client.on('reply', (reply) => {
       if (!current()) return;
       this.conversation = expectReply(this.conversation, reply.messageId!, 'elsewhere');
-      this.watch(reply, undefined);
+      this.watch(reply, {});
       this.changed();
     });
     client.on('refused', (frame) => current() && this.refuse({ code: frame.code, message: frame.message, retryAfterMs: frame.retryAfterMs }));
@@ -293,20 +320,31 @@ export class ConversationStore extends Emitter<StoreEvents> {
     for (const messageId of follow) {
       if (this.conversation.messages.some((m) => m.key === messageId)) continue;
       this.conversation = expectReply(this.conversation, messageId, 'followed');
-      this.watch(client.follow(messageId), undefined);
+      this.watch(client.follow(messageId), {});
     }
     client.connect().catch(() => undefined); // an end is reported by `ended`
   }
 
-  /** Turns what a reply does into the messages' state. `userKey` is the message it answers, when sent here. */
-  private watch(reply: Reply, userKey: string | undefined): void {
+  /**
+   * Turns what a reply does into the messages' state. `userKey` is the message it answers, when sent
+   * here; `replaces` the reply a regenerate stands in for (shown under the regenerate's own id until its ack).
+   */
+  private watch(reply: Reply, { userKey, replaces }: { userKey?: string; replaces?: AssistantMessage }): void {
     const generation = this.generation;
     const live = (): boolean => generation === this.generation;
     if (userKey !== undefined) this.replies.set(userKey, reply);
+    if (replaces !== undefined) this.replies.set(reply.id, reply);
     if (reply.messageId !== undefined) this.replies.set(reply.messageId, reply);
     const offs = [
       reply.on('ack', (messageId, scrubbed) => {
-        if (!live() || userKey === undefined) return;
+        if (!live()) return;
+        if (replaces !== undefined) {
+          this.replies.set(messageId, reply);
+          this.conversation = replaceMessage(this.conversation, reply.id, { role: 'assistant', key: messageId, text: '', status: 'waiting', origin: 'sent' });
+          this.changed();
+          return;
+        }
+        if (userKey === undefined) return;
         this.replies.set(messageId, reply);
         this.conversation = acknowledge(this.conversation, userKey, messageId, scrubbed);
         const message = this.conversation.messages.find((m) => m.key === userKey);
@@ -327,6 +365,8 @@ export class ConversationStore extends Emitter<StoreEvents> {
       if (!live()) return;
       if (outcome.status === 'done' && reply.messageId !== undefined) {
         this.conversation = updateReply(this.conversation, reply.messageId, { text: outcome.text, status: statusOfFinish(outcome.finishReason), result: outcome });
+      } else if (outcome.status === 'error' && replaces !== undefined && reply.messageId === undefined) {
+        this.regenerateRefused(reply, replaces, outcome.error);
       } else if (outcome.status === 'error') {
         this.failed(reply, userKey, outcome.error);
       }
@@ -357,6 +397,12 @@ export class ConversationStore extends Emitter<StoreEvents> {
     this.refuse({ code: error.code as ErrorCode, message: error.message, retryAfterMs: error.retryAfterMs, messageKey: userKey });
     // The socket outlived its session (deleted or expired): find out.
     if (error.code === 'not_found' || error.code === 'unauthorized') this.checkSession();
+  }
+
+  /** A regenerate that never started: the reply it stood in for is shown again, and the refusal said. */
+  private regenerateRefused(reply: Reply, previous: AssistantMessage, error: ReplyError): void {
+    this.conversation = replaceMessage(this.conversation, reply.id, previous);
+    if (!CLIENT_CODES.has(error.code)) this.refuse({ code: error.code as ErrorCode, message: error.message, retryAfterMs: error.retryAfterMs, regenerate: true });
   }
 
   private refuse(refusal: Refusal): void {

@@ -126,6 +126,11 @@ export function removeMessage(c: Conversation, key: string): Conversation {
   return messages.length === c.messages.length ? c : { messages };
 }
 
+/** Puts `message` where the message `key` is (a regenerated reply takes the old one's place). */
+export function replaceMessage(c: Conversation, key: string, message: ChatMessage): Conversation {
+  return update(c, key, () => message);
+}
+
 export function markUnsent(c: Conversation, userKey: string, note: string): Conversation {
   return update(c, userKey, (m) => (m.role === 'user' ? { ...m, status: 'unsent', note } : m));
 }

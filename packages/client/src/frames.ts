@@ -26,6 +26,18 @@ export type {
   Usage,
 } from '@chat-fleet/protocol';
 
+/**
+ * Asks for the session's last reply again (answers its last user message anew). Declared here until
+ * the protocol's ClientFrame has it; an old gateway answers it with an id-less `bad_request`.
+ */
+export interface RegenerateFrame {
+  type: 'regenerate';
+  id?: string;
+}
+
+/** What this client sends. */
+export type OutgoingFrame = ClientFrame | RegenerateFrame;
+
 const KNOWN = new Set(['ready', 'ack', 'token', 'done', 'reset', 'error', 'pong', ...REPLY_EVENT_TYPES]);
 
 /** The frames a reply carries besides its text: they have no `seq` and a resume sends them again. */
@@ -46,7 +58,7 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
   return value as ServerFrame;
 }
 
-export function encodeClientFrame(frame: ClientFrame): string {
+export function encodeClientFrame(frame: OutgoingFrame): string {
   return JSON.stringify(frame);
 }
 

@@ -10,6 +10,9 @@ export interface UseChat extends ChatSnapshot {
   send(text: string): boolean;
   /** Stops the reply in flight; it ends `cancelled`. */
   stop(): void;
+  /** Asks for the last reply again (it is replaced as the new one streams); false when it cannot go now. */
+  regenerate(): boolean;
+  canRegenerate(now?: number): boolean;
   /** Sends again an unsent message (by its key) or the question of a failed reply. */
   retry(key: string): boolean;
   /** Reads the next older page of the history (when `history.hasMore`). */
@@ -36,6 +39,8 @@ export function useChat(source: ConversationStore | ConversationOptions = {}): U
       send: (text: string) => store.send(text),
       stop: () => store.stop(),
       retry: (key: string) => store.retry(key),
+      regenerate: () => store.regenerate(),
+      canRegenerate: (now?: number) => store.canRegenerate(now),
       loadOlder: () => store.loadOlder(),
       newSession: (options?: { carryUnsent?: boolean }) => store.newSession(options),
       open: (from?: Parameters<ConversationStore['open']>[0]) => store.open(from),

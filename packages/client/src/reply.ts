@@ -109,14 +109,18 @@ export class Reply extends Emitter<ReplyEvents> implements AsyncIterable<ReplyEv
   private sourceList = NO_SOURCES;
   private queues: Array<ReplyEvent[] & { wake?: () => void }> = [];
 
+  /** Asked for with a `regenerate` frame (a new answer to the last message) rather than a `chat`. */
+  readonly regenerate: boolean;
+
   constructor(
-    /** The `chat` frame's id (the client's), or the messageId of a reply followed. */
+    /** The `chat` (or `regenerate`) frame's id (the client's), or the messageId of a reply followed. */
     readonly id: string,
     readonly content: string,
     private readonly host: ReplyHost,
-    options: { keepText?: boolean; messageId?: string; afterSeq?: number; attempt?: number } = {},
+    options: { keepText?: boolean; messageId?: string; afterSeq?: number; attempt?: number; regenerate?: boolean } = {},
   ) {
     super();
+    this.regenerate = options.regenerate === true;
     this.sentAt = performance.now();
     this.assembler = new ReplyAssembler({ keepText: options.keepText !== false });
     this.messageId = options.messageId;

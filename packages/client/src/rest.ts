@@ -38,6 +38,35 @@ export interface UsageReport {
   month: UsagePeriod;
 }
 
+/** A conversation in the caller's list (`GET /chat/sessions`). */
+export interface SessionSummary {
+  sessionId: string;
+  /** From the first message (scrubbed, cut to 60 characters) or a rename; '' before the first message. */
+  title: string;
+  createdAt: string;
+  /** Moves on every accepted message: the list is newest activity first. */
+  updatedAt: string;
+}
+
+export interface SessionList {
+  sessions: SessionSummary[];
+  /** More remain: ask again with `before: nextBefore`. */
+  nextBefore?: string;
+}
+
+export interface SessionListPage {
+  /** 1 to 100 (the gateway's default 20). */
+  limit?: number;
+  /** `nextBefore` of the previous page. */
+  before?: string;
+}
+
+/**
+ * `POST /chat/session`'s body; `locale` (a BCP 47 tag, e.g. `es`, `zh-CN`) asks the model to answer in
+ * that language. Declared here until the protocol's CreateSessionBody has it.
+ */
+export type NewSessionBody = CreateSessionBody & { locale?: string };
+
 export interface HistoryPage {
   /** At most this many messages (the newest, or those before `before`). */
   limit?: number;
@@ -76,17 +105,34 @@ export class ChatApi {
    * A new session. `authorization` is a user token (`AUTH_MODE=jwt`) or a backend's API key; in
    * `anonymous` mode `body.userId` is a label.
    */
-  createSession(body: CreateSessionBody = {}, authorization?: string): Promise<CreateSessionResponse> {
+  createSession(body: NewSessionBody = {}, authorization?: string): Promise<CreateSessionResponse> {
     return this.call<CreateSessionResponse>('POST', '/chat/session', { body, token: authorization });
   }
 
   /** One page of the session's history, oldest first; 401/404 when the session or token is gone. */
   history(session: SessionCredentials, page: HistoryPage = {}): Promise<SessionView> {
-    const query = new URLSearchParams();
-    if (page.limit !== undefined) query.set('limit', String(page.limit));
-    if (page.before !== undefined) query.set('before', page.before);
-    const q = query.size > 0 ? `?${query.toString()}` : '';
-    return this.call<SessionView>('GET', `/chat/session/${encodeURIComponent(session.sessionId)}${q}`, { token: session.token });
+    return this.call<SessionView>('GET', `/chat/session/${encodeURIComponent(session.sessionId)}${query({ limit: page.limit, before: page.before })}`, { token: session.token });
+  }
+
+  /**
+   * The caller's conversations, newest activity first, one page at a time. `token`: in jwt mode the
+   * user's token; in anonymous mode a token of any session of theirs (its `userId` is whose list).
+   */
+  listSessions(token: string, page: SessionListPage = {}): Promise<SessionList> {
+    return this.call<SessionList>('GET', `/chat/sessions${query({ limit: page.limit, before: page.before })}`, { token });
+  }
+
+  /** Renames a conversation (1 to 120 characters; the gateway scrubs it like a message) and answers the title as stored. */
+  renameSession(session: SessionCredentials, title: string): Promise<{ sessionId: string; title: string }> {
+    return this.call('PATCH', `/chat/session/${encodeURIComponent(session.sessionId)}`, { body: { title }, token: session.token });
+  }
+
+  /**
+   * A fresh token for a session of the caller's, to reopen it from the list. `token`: the user's
+   * (jwt mode) or a token of another session of the same user (anonymous mode).
+   */
+  sessionToken(sessionId: string, token: string): Promise<CreateSessionResponse> {
+    return this.call<CreateSessionResponse>('POST', `/chat/session/${encodeURIComponent(sessionId)}/token`, { token });
   }
 
   /** Deletes the session: its sockets on every gateway close with 4100. */
@@ -141,6 +187,13 @@ export class ChatApi {
     }
     throw last ?? new ChatApiError(0, 'network', 'no gateway');
   }
+}
+
+/** `?a=1&b=x` of the parameters that are set, or ''. */
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) q.set(name, String(value));
+  return q.size > 0 ? `?${q.toString()}` : '';
 }
 
 async function readAnswer<T>(res: Response): Promise<T> {

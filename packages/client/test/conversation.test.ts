@@ -226,6 +226,50 @@ describe('ConversationStore', () => {
     expect(stopped.stopping).toBe(false);
   });
 
+  it('regenerates the last reply: the new one takes its place as it streams, and the old one stays when the gateway refuses', async () => {
+    const gw = new FakeGateway();
+    gw.script.reply = (id) => words(id);
+    const store = storeOn(gw);
+    await store.open();
+    await until(store, (s) => s.connection === 'connected');
+    expect(store.canRegenerate()).toBe(false); // nothing to answer again yet
+    store.send('hello');
+    const first = await until(store, (s) => s.messages.at(-1)?.status === 'done');
+    const firstKey = first.messages[1]!.key;
+    expect(store.canRegenerate()).toBe(true);
+
+    gw.script.reply = (id) => [
+      { type: 'token', messageId: id, seq: 1, text: 'Again' },
+      { type: 'done', messageId: id, seq: 1, finishReason: 'stop', cached: false, usage },
+    ];
+    expect(store.regenerate()).toBe(true);
+    // At once: the old reply is gone, a waiting one stands in its place and nothing else can go.
+    const waiting = store.getSnapshot();
+    expect(waiting.messages.map((m) => [m.role, m.status])).toEqual([
+      ['user', 'sent'],
+      ['assistant', 'waiting'],
+    ]);
+    expect(store.send('more')).toBe(false);
+    expect(store.regenerate()).toBe(false);
+    const again = await until(store, (s) => s.messages.at(-1)?.status === 'done');
+    expect(again.messages.map((m) => [m.role, m.text])).toEqual([
+      ['user', 'hello'],
+      ['assistant', 'Again'],
+    ]);
+    expect(again.messages[1]!.key).not.toBe(firstKey);
+    expect(gw.received.filter((f) => f.type === 'regenerate')).toHaveLength(1);
+
+    // A gateway that does not know the frame: the reply comes back and the refusal says so.
+    gw.script.noRegenerate = true;
+    const refusals: Array<[string, boolean | undefined]> = [];
+    store.on('refused', (r) => refusals.push([r.code, r.regenerate]));
+    expect(store.regenerate()).toBe(true);
+    const back = await until(store, (s) => s.refusal !== undefined);
+    expect(back.messages).toEqual(again.messages);
+    expect(refusals).toEqual([['bad_request', true]]);
+    expect(store.canRegenerate()).toBe(true);
+  });
+
   it('loads the saved session page by page and follows the reply that was in flight', async () => {
     const gw = new FakeGateway();
     gw.history = Array.from({ length: 5 }, (_, i) => stored(`h${i}`, i % 2 === 0 ? 'user' : 'assistant', `m${i}`));

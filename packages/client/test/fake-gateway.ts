@@ -1,19 +1,21 @@
 // A scripted in-memory gateway for the SDK's tests: REST through a `fetch` and sockets through a
 // `createSocket` handed to the client, answering chat and resume frames with what the test scripts.
 import type { ClientFrame, ServerFrame, SessionView, StoredMessage } from '@chat-fleet/protocol';
-import type { WebSocketLike } from '../src/index.js';
+import type { OutgoingFrame, WebSocketLike } from '../src/index.js';
 
 export interface Script {
-  /** Frames answering a chat frame (the ack is sent first unless `refuse`). */
+  /** Frames answering a chat or regenerate frame (the ack is sent first unless `refuse`). */
   reply?: (messageId: string) => ServerFrame[];
   refuse?: ServerFrame;
   /** Frames answering a resume frame (what the gateway replays after the position it names). */
   resume?: (frame: Extract<ClientFrame, { type: 'resume' }>) => ServerFrame[];
+  /** An old gateway: a regenerate frame is an unknown type, answered with an id-less bad_request. */
+  noRegenerate?: boolean;
 }
 
 export class FakeGateway {
   readonly sockets: FakeSocket[] = [];
-  readonly received: ClientFrame[] = [];
+  readonly received: OutgoingFrame[] = [];
   history: StoredMessage[] = [];
   script: Script = {};
   gone = false;
@@ -38,12 +40,16 @@ export class FakeGateway {
     return socket;
   };
 
-  frame(socket: FakeSocket, frame: ClientFrame): void {
+  frame(socket: FakeSocket, frame: OutgoingFrame): void {
     if (frame.type === 'resume') {
       for (const f of this.script.resume?.(frame) ?? []) socket.push(f);
       return;
     }
-    if (frame.type !== 'chat') return;
+    if (frame.type === 'regenerate' && this.script.noRegenerate === true) {
+      socket.push({ type: 'error', code: 'bad_request', message: 'unknown frame type' });
+      return;
+    }
+    if (frame.type !== 'chat' && frame.type !== 'regenerate') return;
     if (this.script.refuse !== undefined) {
       socket.push({ ...this.script.refuse, id: frame.id } as ServerFrame);
       return;
@@ -72,7 +78,7 @@ export class FakeSocket implements WebSocketLike {
   }
 
   send(data: string): void {
-    const frame = JSON.parse(data) as ClientFrame;
+    const frame = JSON.parse(data) as OutgoingFrame;
     this.gateway.received.push(frame);
     // The answer comes later, as over a network.
     setTimeout(() => this.gateway.frame(this, frame), 1);
