@@ -71,6 +71,12 @@ export const SessionViewSchema = z.object({
   nextBefore: z.string().optional(),
 });
 
+/** `POST /admin/users/:userId/block`: the body is optional. */
+export const BlockUserBodySchema = z.object({
+  /** Why, for the audit trail and the console. */
+  reason: z.string().max(500).optional(),
+});
+
 export const PostMessageBodySchema = z.object({
   sessionId: IdSchema,
   content: z.string(),

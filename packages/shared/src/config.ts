@@ -256,6 +256,11 @@ const commonShape = {
   HISTORY_MAX_MESSAGES: int(1000, 2, 1_000_000),
   /** Bytes (JSON) kept in a session's history; the oldest messages go first. */
   HISTORY_MAX_BYTES: int(1024 * 1024, 1024, 512 * 1024 * 1024),
+  /**
+   * How often a gateway or worker writes its heartbeat (load, memory, event-loop delay) for the
+   * admin console's fleet view; one silent for three of its intervals shows as stale.
+   */
+  HEARTBEAT_MS: int(2000, 100, 60_000),
 };
 
 /** A credential: at least `min` characters without spaces. An error never shows the value. */

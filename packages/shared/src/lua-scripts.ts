@@ -28,6 +28,8 @@ export interface ChatScripts {
   budgetReserve(...args: Arg[]): Promise<[number, string?]>;
   ledgerUser(...args: Arg[]): Promise<number>;
   ledgerFleet(...args: Arg[]): Promise<number>;
+  fleetHeartbeat(...args: Arg[]): Promise<number>;
+  sessionIndexAdd(...args: Arg[]): Promise<number>;
 }
 
 const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?: readonly string[] }> = {
@@ -40,6 +42,8 @@ const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?:
   ledgerFleet: { file: 'ledger-fleet', keys: 5, include: ['lib/ledger'] },
   budgetReserve: { file: 'budget-reserve', keys: 3 },
   replyEnd: { file: 'reply-end', keys: 6, include: ['lib/history'] },
+  fleetHeartbeat: { file: 'fleet-heartbeat', keys: 2 },
+  sessionIndexAdd: { file: 'session-index-add', keys: 1 },
 };
 
 /** Defines every script once per client (EVALSHA with automatic EVAL fallback). */

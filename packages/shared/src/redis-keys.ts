@@ -62,6 +62,20 @@ export interface RedisKeys {
   replyCache(hash: string): string;
   /** String: the messageId and sessionId of the reply now generating for this request hash. */
   coalesceLock(hash: string): string;
+  /** Sorted set: a user's sessions (sessionId) by last activity (ms); see session/session-index.ts. */
+  userSessions(userId: string): string;
+  /** Hash: every gateway's and worker's last heartbeat (instance → record JSON); see fleet/heartbeat.ts. */
+  readonly fleetHeartbeats: string;
+  /** Sorted set: instance → when it last wrote its heartbeat (ms), so silent ones are forgotten. */
+  readonly fleetSeen: string;
+  /** Hash: the admin console's reply counters and first-token histogram of one 10 s bucket (its start, ms). */
+  replySeries(bucketStartMs: number): string;
+  /** Hash: users an admin blocked (userId → JSON `{ at, who, reason? }`). */
+  readonly blockedUsers: string;
+  /** String: bumped on every change of blockedUsers, so gateways reload their copy only then. */
+  readonly blockedUsersVersion: string;
+  /** List: the admin audit trail, newest first, capped. */
+  readonly adminAudit: string;
 }
 
 const CLUSTER_SLOTS = 16384;
@@ -132,5 +146,13 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     fleetUsageCounted: (messageId) => `${prefix}:{usage}:counted:${messageId}`,
     replyCache: (hash) => `${prefix}:cache:${hash}`,
     coalesceLock: (hash) => `${prefix}:co:${hash}`,
+    userSessions: (userId) => `${prefix}:u:{${userId}}:sessions`,
+    // The keys below are read together (a pipeline, one script), so each group shares a hash tag.
+    fleetHeartbeats: `${prefix}:{fleet}:heartbeats`,
+    fleetSeen: `${prefix}:{fleet}:seen`,
+    replySeries: (bucketStartMs) => `${prefix}:{series}:${bucketStartMs}`,
+    blockedUsers: `${prefix}:{admin}:blocked`,
+    blockedUsersVersion: `${prefix}:{admin}:blocked-version`,
+    adminAudit: `${prefix}:{admin}:audit`,
   };
 }

@@ -12,6 +12,7 @@ describe('config', () => {
     const w = loadWorkerConfig({});
     expect(w.CHAT_MODEL).toBe('gpt-4o-mini');
     expect(w.METRICS_PORT).toBe(9464);
+    expect([g.HEARTBEAT_MS, w.HEARTBEAT_MS]).toEqual([2000, 2000]);
     expect(Object.isFrozen(g)).toBe(true);
   });
 
@@ -29,6 +30,7 @@ describe('config', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ LOG_PRETTY: 'maybe' }, /LOG_PRETTY: expected true or false/],
     [{ REDIS_PREFIX: 'a b' }, /REDIS_PREFIX/],
+    [{ HEARTBEAT_MS: '50' }, /HEARTBEAT_MS: expected an integer from 100 to 60000/],
   ])('names the bad variable in one line: %p', (env, message) => {
     let caught: unknown;
     try {

@@ -16,6 +16,17 @@ describe('redisKeys', () => {
     expect(redisKeys().prefix).toBe('chat');
   });
 
+  it('keeps the keys read or written together in one slot: a user\'s, the fleet\'s, the series\', the admin\'s', () => {
+    const k = redisKeys('t1');
+    const tag = (key: string): string | undefined => /\{([^}]+)\}/.exec(key)?.[1];
+    expect(tag(k.userSessions('alice'))).toBe('alice');
+    expect(tag(k.userSessions('alice'))).toBe(tag(k.userUsage('alice', '20260101')));
+    expect([k.fleetHeartbeats, k.fleetSeen].map(tag)).toEqual(['fleet', 'fleet']);
+    expect([k.replySeries(0), k.replySeries(10_000)].map(tag)).toEqual(['series', 'series']);
+    expect([k.blockedUsers, k.blockedUsersVersion, k.adminAudit].map(tag)).toEqual(['admin', 'admin', 'admin']);
+    for (const key of [k.fleetHeartbeats, k.replySeries(0), k.blockedUsers, k.adminAudit, k.userSessions('a')]) expect(key.startsWith('t1:')).toBe(true);
+  });
+
   it('maps session channels back to their session and matches them with one pattern', () => {
     const k = redisKeys('t1');
     expect(k.sessionOfChannel(k.sessionChannel('abc-1'))).toBe('abc-1');

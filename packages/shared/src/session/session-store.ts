@@ -1,9 +1,11 @@
-// Sessions live in Redis only, so any gateway or worker can serve any session.
+// Sessions live in Redis only, so any gateway or worker can serve any session. The store also
+// keeps each user's index of sessions (session-index.ts) in step with them.
 import type { RedisClient } from '../redis-client.js';
 import type { RedisKeys } from '../redis-keys.js';
 import { StoredMessageSchema, type StoredMessage } from '@chat-fleet/protocol';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { readHistoryPage, type HistoryPage } from './history-page.js';
+import { SessionIndex } from './session-index.js';
 
 export interface SessionMeta {
   sessionId: string;
@@ -19,10 +21,27 @@ export interface SessionMeta {
 
 export interface SessionStoreOptions {
   ttlSeconds: number;
+  /** Sessions kept in a user's index (default 1000); the least recently active go first. */
+  indexMaxPerUser?: number;
+}
+
+/** A session as a list of a user's sessions shows it. */
+export interface SessionSummary {
+  sessionId: string;
+  /** Undefined for a session created without one. */
+  userId: string | undefined;
+  plan?: string;
+  clientAddress?: string;
+  /** The metadata's `title`, when it is a string. */
+  title?: string;
+  createdAt: string;
+  /** The last activity (creation or an accepted message), ISO 8601. */
+  updatedAt: string;
 }
 
 export class SessionStore {
   private readonly redis: RedisClient & ChatScripts;
+  private readonly index: SessionIndex;
 
   constructor(
     redis: RedisClient,
@@ -30,6 +49,7 @@ export class SessionStore {
     private readonly options: SessionStoreOptions,
   ) {
     this.redis = withScripts(redis);
+    this.index = new SessionIndex(this.redis, keys, { ttlSeconds: options.ttlSeconds, maxPerUser: options.indexMaxPerUser ?? 1000 });
   }
 
   get ttlSeconds(): number {
@@ -44,7 +64,61 @@ export class SessionStore {
     if (meta.systemPrompt !== undefined) fields.systemPrompt = meta.systemPrompt;
     if (meta.metadata !== undefined) fields.metadata = JSON.stringify(meta.metadata);
     const key = this.keys.sessionMeta(meta.sessionId);
-    await this.redis.multi().hset(key, fields).expire(key, this.options.ttlSeconds).exec();
+    await Promise.all([
+      this.redis.multi().hset(key, fields).expire(key, this.options.ttlSeconds).exec(),
+      meta.userId === undefined ? undefined : this.index.record(meta.userId, meta.sessionId, Date.parse(meta.createdAt)),
+    ]);
+  }
+
+  /** A message was accepted in the session: it moves to the top of its user's index. */
+  async recordActivity(sessionId: string, userId: string, at = Date.now()): Promise<void> {
+    await this.index.record(userId, sessionId, at);
+  }
+
+  /**
+   * The user's sessions that still exist, most recently active first, at most `limit`. Entries
+   * whose session has expired are skipped and removed from the index.
+   */
+  async sessionsOf(userId: string, limit: number): Promise<SessionSummary[]> {
+    const found: SessionSummary[] = [];
+    const gone: string[] = [];
+    for (let offset = 0; found.length < limit; ) {
+      const want = limit - found.length;
+      const page = await this.index.page(userId, offset, want);
+      offset += page.length;
+      const summaries = await Promise.all(page.map((entry) => this.summaryWith(entry.sessionId, entry.updatedAt)));
+      page.forEach((entry, i) => {
+        const summary = summaries[i];
+        // A session id is never reused, so one owned by someone else is a corrupt entry: drop it too.
+        if (summary === undefined || summary.userId !== userId) gone.push(entry.sessionId);
+        else found.push(summary);
+      });
+      if (page.length < want) break;
+    }
+    await this.index.remove(userId, ...gone);
+    return found;
+  }
+
+  /** One session as a list shows it; undefined when it does not exist. */
+  async summaryOf(sessionId: string): Promise<SessionSummary | undefined> {
+    const userId = await this.redis.hget(this.keys.sessionMeta(sessionId), 'userId');
+    const score = userId === null ? null : await this.redis.zscore(this.keys.userSessions(userId), sessionId);
+    return this.summaryWith(sessionId, score === null ? undefined : Number(score));
+  }
+
+  private async summaryWith(sessionId: string, updatedAt: number | undefined): Promise<SessionSummary | undefined> {
+    const [createdAt, userId, plan, clientAddress, metadata] = await this.redis.hmget(this.keys.sessionMeta(sessionId), 'createdAt', 'userId', 'plan', 'clientAddress', 'metadata');
+    if (createdAt === null || createdAt === undefined) return undefined;
+    const title = titleOf(metadata ?? null);
+    return {
+      sessionId,
+      userId: userId ?? undefined,
+      ...(plan == null ? {} : { plan }),
+      ...(clientAddress == null ? {} : { clientAddress }),
+      ...(title === undefined ? {} : { title }),
+      createdAt,
+      updatedAt: updatedAt === undefined ? createdAt : new Date(updatedAt).toISOString(),
+    };
   }
 
   async getMeta(sessionId: string): Promise<SessionMeta | undefined> {
@@ -97,15 +171,30 @@ export class SessionStore {
    */
   async delete(sessionId: string): Promise<{ inflight: string | undefined } | undefined> {
     const inflightKey = this.keys.sessionInflight(sessionId);
+    const metaKey = this.keys.sessionMeta(sessionId);
     const results = await this.redis
       .multi()
       .get(inflightKey)
-      .del(this.keys.sessionMeta(sessionId), this.keys.sessionHistory(sessionId), inflightKey)
+      .hget(metaKey, 'userId')
+      .del(metaKey, this.keys.sessionHistory(sessionId), inflightKey)
       .exec();
     const [getErr, inflight] = results?.[0] ?? [];
-    const [delErr, n] = results?.[1] ?? [];
-    if (results === null || getErr != null || delErr != null) throw getErr ?? delErr ?? new Error('the session delete was aborted');
+    const [userErr, userId] = results?.[1] ?? [];
+    const [delErr, n] = results?.[2] ?? [];
+    if (results === null || getErr != null || userErr != null || delErr != null) throw getErr ?? userErr ?? delErr ?? new Error('the session delete was aborted');
     if (n === 0) return undefined;
+    // The session is gone whatever happens here: an entry left behind is pruned when the index is read.
+    if (typeof userId === 'string') await this.index.remove(userId, sessionId).catch(() => undefined);
     return { inflight: typeof inflight === 'string' ? inflight : undefined };
+  }
+}
+
+function titleOf(metadata: string | null): string | undefined {
+  if (metadata === null) return undefined;
+  try {
+    const title = (JSON.parse(metadata) as Record<string, unknown>).title;
+    return typeof title === 'string' ? title : undefined;
+  } catch {
+    return undefined;
   }
 }

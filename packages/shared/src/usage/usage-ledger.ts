@@ -38,6 +38,11 @@ export interface Budget {
 
 export type Refusal = { reason: 'tokens' | 'cost'; retryAfterMs: number };
 
+/** The ledger's user of a session: its userId, or `ip:<address>` (the client's) for a session without one. */
+export function ledgerUserId(sessionUserId: string | undefined, clientAddress: string): string {
+  return sessionUserId ?? `ip:${clientAddress}`;
+}
+
 /** `YYYYMMDD` of a UTC day. */
 export function dayOf(at: Date): string {
   return at.toISOString().slice(0, 10).replaceAll('-', '');
@@ -181,6 +186,19 @@ export class UsageLedger {
     );
     if (ok === 1) return undefined;
     return reason === 'cost' ? { reason: 'cost', retryAfterMs: msUntilNextMonth(at) } : { reason: 'tokens', retryAfterMs: msUntilNextDay(at) };
+  }
+
+  /**
+   * Zeroes a user's usage today and this month, so both budgets start over: both periods go in
+   * one DEL (one slot, atomic), the spent marks with them. Replies in flight keep their
+   * reservations and add their usage to the new count. The fleet's totals keep what was spent;
+   * the user leaves the rankings of both periods until they use something again.
+   */
+  async reset(userId: string, at = new Date()): Promise<void> {
+    const day = dayOf(at);
+    const month = monthOf(at);
+    await this.redis.del(this.keys.userUsage(userId, day), this.keys.userUsage(userId, month));
+    await Promise.all([this.redis.zrem(this.keys.usageRanking(day), userId), this.redis.zrem(this.keys.usageRanking(month), userId)]);
   }
 
   /** Gives a reservation back (the reply failed or was dropped). */

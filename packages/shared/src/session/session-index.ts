@@ -1,0 +1,45 @@
+// Each user's sessions by last activity: a sorted set per user (sessionId → ms), written when a
+// session is created and when a message is accepted in it, the entry removed when the session is
+// deleted. An expired session's entry stays until a read finds its session gone and prunes it,
+// so a read checks every entry against the session itself (SessionStore.sessionsOf).
+import type { RedisClient } from '../redis-client.js';
+import type { RedisKeys } from '../redis-keys.js';
+import type { ChatScripts } from '../lua-scripts.js';
+
+export interface SessionIndexOptions {
+  /** The sessions' idle TTL: the index lives at least that long after its newest activity. */
+  ttlSeconds: number;
+  /** Entries kept per user; the least recently active go first. */
+  maxPerUser: number;
+}
+
+export interface IndexedSession {
+  sessionId: string;
+  /** Last activity, ms since the epoch. */
+  updatedAt: number;
+}
+
+export class SessionIndex {
+  constructor(
+    private readonly redis: RedisClient & ChatScripts,
+    private readonly keys: RedisKeys,
+    private readonly options: SessionIndexOptions,
+  ) {}
+
+  /** The session was created or had a message accepted at `at`. */
+  async record(userId: string, sessionId: string, at = Date.now()): Promise<void> {
+    await this.redis.sessionIndexAdd(this.keys.userSessions(userId), sessionId, at, this.options.maxPerUser, this.options.ttlSeconds);
+  }
+
+  async remove(userId: string, ...sessionIds: string[]): Promise<void> {
+    if (sessionIds.length > 0) await this.redis.zrem(this.keys.userSessions(userId), ...sessionIds);
+  }
+
+  /** Entries from the `offset`-th most recently active on, at most `count`. */
+  async page(userId: string, offset: number, count: number): Promise<IndexedSession[]> {
+    const flat = await this.redis.zrevrange(this.keys.userSessions(userId), offset, offset + count - 1, 'WITHSCORES');
+    const out: IndexedSession[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ sessionId: flat[i]!, updatedAt: Number(flat[i + 1]) });
+    return out;
+  }
+}
