@@ -19,6 +19,7 @@ const files = [
   'session-lifecycle',
   'abuse-limits',
   'identity',
+  'admin',
   'cluster-faults',
 ];
 

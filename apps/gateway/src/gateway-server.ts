@@ -10,6 +10,7 @@ import type { UserAuth } from './auth/user-auth.js';
 import type { SessionHub } from './relay/session-hub.js';
 import type { SessionControl } from './relay/session-control.js';
 import type { UsageApi } from './usage/usage-api.js';
+import type { AdminApi } from './admin/admin-api.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RedisMemoryReading } from './limits/redis-memory.js';
 import { mountNotFound, mountRest, type RestEndpoint } from './transport/rest-routes.js';
@@ -28,7 +29,7 @@ export interface GatewayParts {
   control: SessionControl;
   storedFrames: SessionFrameReader;
   usage: UsageApi;
-  requireAdmin(authorization: string, remoteAddress: string): Promise<unknown>;
+  adminApi: AdminApi;
   metrics: GatewayMetrics;
   log: Logger;
   /** Jobs waiting for a worker, fleet-wide (health). */
@@ -99,7 +100,7 @@ export class GatewayServer {
       hub: parts.hub,
       storedFrames: parts.storedFrames,
       usage: parts.usage,
-      requireAdmin: (authorization, address) => parts.requireAdmin(authorization, address),
+      adminApi: parts.adminApi,
       metrics: parts.metrics,
       log: parts.log,
       maxBodyBytes: config.MAX_FRAME_BYTES,
@@ -129,6 +130,11 @@ export class GatewayServer {
 
   get connections(): number {
     return this.ws.count;
+  }
+
+  /** True once drain() started. */
+  get isDraining(): boolean {
+    return this.draining;
   }
 
   async health(): Promise<{ status: number; body: ExtendedHealth }> {

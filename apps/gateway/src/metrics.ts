@@ -45,6 +45,8 @@ export class GatewayMetrics {
   readonly resumes: Counter<'result'>;
   readonly cancels: Counter<'result'>;
   readonly wsCloses: Counter<'code'>;
+  /** Admin actions that changed something, and sign-ins to the console, by action. */
+  readonly adminActions: Counter<'action'>;
   readonly redis: RedisClientMetrics;
 
   constructor(defaultLabels: Record<string, string>) {
@@ -67,6 +69,7 @@ export class GatewayMetrics {
     this.resumes = new Counter({ name: 'chat_resumes_total', help: 'Resume requests by result', labelNames: ['result'], registers });
     this.cancels = new Counter({ name: 'chat_cancels_total', help: 'Cancel requests by what they found: a running reply, a queued one, a finished one, or none', labelNames: ['result'], registers });
     this.wsCloses = new Counter({ name: 'chat_ws_closes_total', help: 'WebSocket closes by close code (4000 drain, 4001 slow consumer, 1006 dropped …)', labelNames: ['code'], registers });
+    this.adminActions = new Counter({ name: 'chat_admin_actions_total', help: 'Admin actions (block, unblock, budget-reset, cancel, delete-session) and console sign-ins, by action', labelNames: ['action'], registers });
     this.redis = new RedisClientMetrics(this.registry);
   }
 

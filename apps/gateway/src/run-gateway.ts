@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import {
   BudgetPolicy,
   ChannelSubscriber,
+  Heartbeat,
   UsageLedger,
   ReplyState,
   PerMinuteLimit,
@@ -18,6 +19,7 @@ import {
   pubSubModeOf,
   loadGatewayConfig,
   loadOrExit,
+  packageVersion,
   redisKeys,
   waitReady,
 } from '@chat-fleet/shared';
@@ -42,6 +44,10 @@ import { SessionExpiry } from './relay/session-expiry.js';
 import { GatewayServer } from './gateway-server.js';
 import { usageCaller } from './usage/caller.js';
 import { UsageApi } from './usage/usage-api.js';
+import { AdminApi } from './admin/admin-api.js';
+import { AuditLog } from './admin/audit-log.js';
+import { ReplySeries } from './admin/reply-series.js';
+import { UserBlocks } from './admin/user-blocks.js';
 
 const config = loadOrExit(() => loadGatewayConfig(process.env));
 const instance = config.INSTANCE_ID ?? `gateway-${hostname()}-${process.pid}`;
@@ -124,10 +130,16 @@ const replies = new ReplyState(redis, keys, {
 });
 const hub = new SessionHub(new ChannelSubscriber(subscriber, pubSub), keys, log, config.RELAY_SUBSCRIPTION);
 const deadlines = new ReplyDeadlines(replies, (ref) => queue.removeQueued(ref), { intervalMs: 1000, message: `no reply within ${config.REPLY_TIMEOUT_MS} ms; try again` }, log);
+const series = new ReplySeries(redis, keys, log);
 // This gateway's own replies end on time without waiting for the next sweep.
-const tracker = new ReplyTracker(metrics, config.REPLY_TIMEOUT_MS, (sessionId, messageId) => {
-  deadlines.end({ sessionId, messageId }).catch((err: unknown) => log.error({ err, sessionId, messageId }, 'could not end a timed-out reply'));
-});
+const tracker = new ReplyTracker(
+  metrics,
+  config.REPLY_TIMEOUT_MS,
+  (sessionId, messageId) => {
+    deadlines.end({ sessionId, messageId }).catch((err: unknown) => log.error({ err, sessionId, messageId }, 'could not end a timed-out reply'));
+  },
+  series,
+);
 hub.observe((_sessionId, frame) => tracker.observe(frame));
 const control = new RedisSessionControl(redis, keys, replies, (ref) => queue.removeQueued(ref), log);
 const expiry = new SessionExpiry(redis, keys, hub, config.SESSION_CHECK_INTERVAL_MS, log);
@@ -147,8 +159,12 @@ const socketLeases = new SocketLeases(
 );
 const ledger = new UsageLedger(redis, keys);
 const budgets = new BudgetPolicy({ dailyTokens: config.USER_DAILY_TOKENS, monthlyCostUsd: config.USER_MONTHLY_COST_USD }, config.PLAN_BUDGETS);
+// A block reaches every gateway within a second (the contract allows two).
+const blocks = new UserBlocks(redis, keys, 1000, log);
+await blocks.start();
 const admission = new ChatAdmission({
   budgets: { policy: budgets, ledger },
+  blocks,
   room: memory,
   sessionsPerAddress: new PerMinuteLimit(redis, keys, 'sessions', config.RATE_LIMIT_SESSIONS_PER_MIN, `session limit of ${config.RATE_LIMIT_SESSIONS_PER_MIN} per minute from this address`),
   userLimits: new UserRateLimits(redis, keys, { messagesPerMinute: config.RATE_LIMIT_USER_PER_MIN, tokensPerMinute: config.RATE_LIMIT_USER_TOKENS_PER_MIN }),
@@ -167,6 +183,25 @@ const service = new ChatService(
   { model: config.CHAT_MODEL, maxMessageChars: config.MAX_MESSAGE_CHARS, inflightTtlMs: config.REPLY_TIMEOUT_MS + 30_000, replyTimeoutMs: config.REPLY_TIMEOUT_MS },
   log,
 );
+const storedFrames = storedFrameReader(redis, keys);
+const adminApi = new AdminApi({
+  redis,
+  keys,
+  heartbeatMs: config.HEARTBEAT_MS,
+  queue,
+  series,
+  blocks,
+  ledger,
+  budgets,
+  sessions,
+  replies,
+  storedFrames,
+  control,
+  deleteSession: (sessionId) => service.deleteSession(sessionId),
+  audit: new AuditLog(redis, keys),
+  metrics,
+  log,
+});
 const server = new GatewayServer({
   config,
   instance,
@@ -177,7 +212,7 @@ const server = new GatewayServer({
   admin,
   hub,
   control,
-  storedFrames: storedFrameReader(redis, keys),
+  storedFrames,
   metrics,
   log,
   queueDepth: () => queue.depth(),
@@ -185,11 +220,19 @@ const server = new GatewayServer({
   webRoot: config.WEB_ROOT ?? fileURLToPath(new URL('../../web/dist/', import.meta.url)),
   sockets: socketLeases,
   usage: new UsageApi(ledger, budgets, usageCaller(tokens, sessions, config.AUTH_MODE === 'jwt' ? (h) => users.authenticate(h) : undefined)),
-  requireAdmin: (authorization, address) => admin.admit(authorization, address),
+  adminApi,
   redisMemory: () => memory.reading,
 });
+const heartbeat = new Heartbeat(
+  redis,
+  keys,
+  { instance, role: 'gateway', version: packageVersion(new URL('../package.json', import.meta.url)), intervalMs: config.HEARTBEAT_MS },
+  () => ({ sockets: server.connections, sessions: hub.sessions, inflight: tracker.inFlight, draining: server.isDraining }),
+  log,
+);
 memory.start();
 socketLeases.start();
+series.start();
 
 const port = await server.listen(config.HOST, config.PORT).catch((err: Error) => {
   process.stderr.write(`${err.message} (PORT=${config.PORT})\n`);
@@ -198,6 +241,7 @@ const port = await server.listen(config.HOST, config.PORT).catch((err: Error) =>
 log.info({ port }, `gateway listening on http://${config.HOST}:${port}`);
 expiry.start();
 deadlines.start();
+heartbeat.start();
 // Replies silent for 3 s are re-read from their streams (a lost subscription heals itself).
 hub.startPolling(1000, 3000);
 
@@ -213,6 +257,10 @@ async function shutdown(signal: string): Promise<void> {
   memory.stop();
   socketLeases.stop();
   tracker.close();
+  blocks.stop();
+  // Its last counts, then it leaves the fleet's list.
+  await series.stop();
+  await heartbeat.stop();
   await queue.close().catch(() => undefined);
   server.close();
   redis.disconnect();

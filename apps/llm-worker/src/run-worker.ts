@@ -7,6 +7,7 @@ import OpenAI from 'openai';
 import {
   ChannelSubscriber,
   BudgetPolicy,
+  Heartbeat,
   Prices,
   ReplyState,
   UsageLedger,
@@ -18,6 +19,7 @@ import {
   pubSubModeOf,
   loadOrExit,
   loadWorkerConfig,
+  packageVersion,
   redisKeys,
   waitReady,
   withTimeout,
@@ -164,10 +166,13 @@ function retrievalOf(tools: McpToolbox | undefined): Retrieval | undefined {
 
 // One BullMQ Worker per queue, sharing the process's concurrency.
 const perQueue = Math.max(1, Math.ceil(config.WORKER_CONCURRENCY / queueNames.length));
+/** Jobs running here now (cache replays and coalesced replies too), for the heartbeat. */
+let running = 0;
 const workers: Array<Worker<ChatJob>> = queueNames.map((name) => {
   const worker: Worker<ChatJob> = new Worker<ChatJob>(
     name,
     async (job) => {
+      running++;
       try {
         await generation.run(job);
       } catch (err) {
@@ -179,6 +184,8 @@ const workers: Array<Worker<ChatJob>> = queueNames.map((name) => {
         }
         // The client already has its error frame; BullMQ must not run the job again.
         throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
+      } finally {
+        running--;
       }
     },
     {
@@ -229,6 +236,14 @@ const server = await startMetricsServer(config.METRICS_PORT, metrics.registry, a
   process.stderr.write(`${err.message} (METRICS_PORT=${config.METRICS_PORT})\n`);
   process.exit(1);
 });
+const heartbeat = new Heartbeat(
+  redis,
+  keys,
+  { instance, role: 'worker', version: packageVersion(new URL('../package.json', import.meta.url)), intervalMs: config.HEARTBEAT_MS },
+  () => ({ inflight: running }),
+  log,
+);
+heartbeat.start();
 log.info({ metricsPort: config.METRICS_PORT, model: config.CHAT_MODEL, baseUrl: config.openaiBaseUrl, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
 
 let stopping = false;
@@ -242,6 +257,7 @@ async function shutdown(signal: string): Promise<void> {
   }, 25_000);
   await Promise.all(workers.map((w) => w.close()));
   clearTimeout(forced);
+  await heartbeat.stop();
   await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
   await toolbox?.close();
   server.close();

@@ -7,6 +7,7 @@ import {
   SPANS,
   chatTracer,
   injectTraceContext,
+  ledgerUserId,
   recordFailure,
   sanitizeText,
   scrubPii,
@@ -74,7 +75,7 @@ export class ChatService {
   async createSession(body: CreateSessionBody, clientAddress: string, owner: SessionIdentity = { userId: body.userId, via: 'anonymous' }): Promise<CreateSessionResponse> {
     // A trusted user (or a backend acting for one) is counted per user, an anonymous caller per address.
     const trusted = owner.via !== 'anonymous' && owner.userId !== undefined;
-    await this.admission.admitSession(body, trusted ? `user:${owner.userId}` : clientAddress);
+    await this.admission.admitSession(body, trusted ? `user:${owner.userId}` : clientAddress, ledgerUserId(owner.userId, clientAddress));
     const sessionId = newId();
     await this.sessions.create({
       sessionId,
@@ -160,7 +161,7 @@ export class ChatService {
   ): Promise<{ messageId: string; scrubbed: Partial<Record<PiiKind, number>> }> {
     // Limits first, before any work on the text: Redis memory and the session's owner are known
     // in process (the owner after one short read per session), then the user's limit is counted.
-    const { subject, userId, plan } = await this.admission.admitMessage(input.sessionId, input.clientAddress);
+    const { subject, userId, plan, sessionUserId } = await this.admission.admitMessage(input.sessionId, input.clientAddress);
     const sanitized = sanitizeText(input.content);
     if (sanitized.length > this.options.maxMessageChars) {
       throw new ChatError('too_large', `message has ${sanitized.length} characters; the limit is ${this.options.maxMessageChars}`);
@@ -193,7 +194,14 @@ export class ChatService {
         ...(trace === undefined ? {} : { trace }),
       };
       // The deadline lives in Redis, so any gateway ends the reply if this one is gone by then.
-      await Promise.all([this.queue.enqueue(job), this.replies.setDeadline(ref, deadlineAt)]);
+      await Promise.all([
+        this.queue.enqueue(job),
+        this.replies.setDeadline(ref, deadlineAt),
+        // The session moves up its user's list; a failure costs the list its order, not the message.
+        sessionUserId === undefined
+          ? undefined
+          : this.sessions.recordActivity(input.sessionId, sessionUserId).catch((err: unknown) => this.log.warn({ err, sessionId: input.sessionId }, 'could not update the session index')),
+      ]);
       this.tracker.accepted(input.sessionId, messageId, receivedAt, span);
       this.log.debug({ sessionId: input.sessionId, messageId, scrubbed }, 'message accepted');
     } catch (err) {

@@ -1,6 +1,6 @@
 // Follows each reply this gateway accepted until its terminal frame: first-token and response
-// timings, outcome counts, the message's trace span, and a bound on the wait so no accepted
-// message ends in silence.
+// timings, outcome counts (the metrics, and the admin console's series), the message's trace
+// span, and a bound on the wait so no accepted message ends in silence.
 import type { Span } from '@opentelemetry/api';
 import { ATTR, recordFailure, type ReplyFrame } from '@chat-fleet/shared';
 import type { GatewayMetrics } from '../metrics.js';
@@ -16,6 +16,16 @@ interface Tracked {
 
 export type ReplyTimeoutHandler = (sessionId: string, messageId: string) => void;
 
+/** What becomes of the replies this gateway accepted, told as it happens (each reply once). */
+export interface ReplyOutcomes {
+  accepted(): void;
+  /** From accepting the message to relaying its first token. */
+  firstToken(ms: number): void;
+  done(reply: { cached: boolean; coalesced: boolean; cancelled: boolean; completionTokens: number }): void;
+  /** An `error` frame, or no end within the reply timeout (`unavailable`). */
+  failed(code: string): void;
+}
+
 export class ReplyTracker {
   private readonly tracked = new Map<string, Tracked>();
 
@@ -23,6 +33,7 @@ export class ReplyTracker {
     private readonly metrics: GatewayMetrics,
     private readonly timeoutMs: number,
     private readonly onTimeout: ReplyTimeoutHandler,
+    private readonly outcomes: ReplyOutcomes,
   ) {}
 
   get inFlight(): number {
@@ -33,10 +44,12 @@ export class ReplyTracker {
   accepted(sessionId: string, messageId: string, receivedAt = performance.now(), span?: Span): void {
     this.metrics.messages.inc({ result: 'accepted' });
     this.metrics.accept.observe((performance.now() - receivedAt) / 1000);
+    this.outcomes.accepted();
     const timer = setTimeout(() => {
       this.tracked.delete(messageId);
       this.metrics.inflight.set(this.tracked.size);
       this.metrics.messages.inc({ result: 'failed' });
+      this.outcomes.failed('unavailable');
       if (span !== undefined) {
         recordFailure(span, new Error(`no reply within ${this.timeoutMs} ms`), 'unavailable');
         span.end();
@@ -58,6 +71,7 @@ export class ReplyTracker {
           t.firstTokenSeen = true;
           const seconds = (performance.now() - t.receivedAt) / 1000;
           this.metrics.firstToken.observe(seconds);
+          this.outcomes.firstToken(seconds * 1000);
           t.span?.addEvent('first_token', { [ATTR.firstTokenMs]: Math.round(seconds * 1000) });
         }
         return;
@@ -75,10 +89,17 @@ export class ReplyTracker {
         });
         this.finish(frame.messageId, t, frame.finishReason === 'cancelled' ? 'cancelled' : 'completed');
         this.metrics.cacheRequests.inc({ result: frame.cached ? 'hit' : frame.coalesced === true ? 'coalesced' : 'miss' });
+        this.outcomes.done({
+          cached: frame.cached,
+          coalesced: frame.coalesced === true,
+          cancelled: frame.finishReason === 'cancelled',
+          completionTokens: frame.usage.completionTokens,
+        });
         return;
       case 'error':
         if (t.span !== undefined) recordFailure(t.span, new Error(frame.message), frame.code);
         this.finish(frame.messageId, t, 'failed');
+        this.outcomes.failed(frame.code);
         return;
     }
   }

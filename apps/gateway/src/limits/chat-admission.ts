@@ -3,6 +3,7 @@
 import {
   quotaExceeded,
   ChatError,
+  ledgerUserId,
   type BudgetPolicy,
   type CreateSessionBody,
   type PerMinuteLimit,
@@ -11,20 +12,22 @@ import {
   type UserRateLimits,
 } from '@chat-fleet/shared';
 import type { RoomCheck } from './redis-memory.js';
+import type { BlockCheck } from '../admin/user-blocks.js';
 
 /** Admission of new work. A refusal throws a ChatError and leaves nothing behind. */
 export interface Admission {
   /**
-   * Throws `too_large`, `unavailable` (Redis full) or `rate_limited` (sessions per `subject`:
-   * the client's address, or `user:<userId>` for an authenticated user).
+   * Throws `too_large`, `unavailable` (Redis full), `forbidden` (`userId`, the ledger's user the
+   * session would be for, is blocked) or `rate_limited` (sessions per `subject`: the client's
+   * address, or `user:<userId>` for an authenticated user).
    */
-  admitSession(body: CreateSessionBody, subject: string): Promise<void>;
+  admitSession(body: CreateSessionBody, subject: string, userId: string): Promise<void>;
   /** Remembers a new session's owner, so its messages need no lookup here. */
   sessionCreated(sessionId: string, userId: string | undefined, plan?: string): void;
   /**
-   * Throws `unavailable` (Redis full), `not_found`, `rate_limited` (messages per user) or
-   * `quota_exceeded` (the user's budget is spent); else counts the message and resolves with
-   * who it is from.
+   * Throws `unavailable` (Redis full), `not_found`, `forbidden` (the user is blocked),
+   * `rate_limited` (messages per user) or `quota_exceeded` (the user's budget is spent); else
+   * counts the message and resolves with who it is from.
    */
   admitMessage(sessionId: string, clientAddress: string): Promise<MessageSender>;
 }
@@ -36,6 +39,8 @@ export interface MessageSender {
   /** The ledger's user: the session's userId, or `ip:<address>`. */
   userId: string;
   plan: string | undefined;
+  /** The session's own userId; undefined for a session created without one. */
+  sessionUserId: string | undefined;
 }
 
 interface Owner {
@@ -52,6 +57,8 @@ export interface ChatAdmissionParts {
   sessions: Pick<SessionStore, 'ownerOf'>;
   /** The users' budgets; unset or unlimited: not checked. */
   budgets?: { policy: BudgetPolicy; ledger: UsageLedger };
+  /** Users an admin blocked; unset: none. */
+  blocks?: BlockCheck;
   maxSystemPromptChars: number;
   maxMetadataBytes: number;
   /** Sessions whose owner this gateway remembers. */
@@ -67,7 +74,7 @@ export class ChatAdmission implements Admission {
     this.ownerCacheSize = parts.ownerCacheSize ?? 50_000;
   }
 
-  async admitSession(body: CreateSessionBody, subject: string): Promise<void> {
+  async admitSession(body: CreateSessionBody, subject: string, userId: string): Promise<void> {
     const { maxSystemPromptChars, maxMetadataBytes } = this.parts;
     if (body.systemPrompt !== undefined && body.systemPrompt.length > maxSystemPromptChars) {
       throw new ChatError('too_large', `systemPrompt has ${body.systemPrompt.length} characters; the limit is ${maxSystemPromptChars}`);
@@ -77,6 +84,7 @@ export class ChatAdmission implements Admission {
       if (bytes > maxMetadataBytes) throw new ChatError('too_large', `metadata has ${bytes} bytes as JSON; the limit is ${maxMetadataBytes}`);
     }
     this.parts.room.assertRoom('sessions');
+    this.assertNotBlocked(userId);
     await this.parts.sessionsPerAddress.admit(subject);
   }
 
@@ -93,10 +101,15 @@ export class ChatAdmission implements Admission {
       owner = { userId: found.userId ?? '', plan: found.plan };
       this.remember(sessionId, owner);
     }
-    const sender: MessageSender =
-      owner.userId !== ''
-        ? { subject: `user:${owner.userId}`, userId: owner.userId, plan: owner.plan }
-        : { subject: `ip:${clientAddress}`, userId: `ip:${clientAddress}`, plan: owner.plan };
+    const sessionUserId = owner.userId === '' ? undefined : owner.userId;
+    const sender: MessageSender = {
+      subject: sessionUserId === undefined ? `ip:${clientAddress}` : `user:${sessionUserId}`,
+      userId: ledgerUserId(sessionUserId, clientAddress),
+      plan: owner.plan,
+      sessionUserId,
+    };
+    // Before the user's limits count the message: a blocked user's refusals cost them nothing.
+    this.assertNotBlocked(sender.userId);
     // The user's limits and budget in one round trip. A spent budget is refused before anything
     // is queued; what is left is reserved per reply.
     const budgets = this.parts.budgets;
@@ -109,6 +122,10 @@ export class ChatAdmission implements Admission {
     if (spent.status === 'rejected') throw spent.reason;
     if (spent.value !== undefined && budget !== undefined) throw quotaExceeded(spent.value, budget);
     return sender;
+  }
+
+  private assertNotBlocked(userId: string): void {
+    if (this.parts.blocks?.isBlocked(userId) === true) throw new ChatError('forbidden', `the user ${userId} is blocked by an administrator`);
   }
 
   private remember(sessionId: string, owner: Owner): void {

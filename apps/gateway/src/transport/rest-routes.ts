@@ -21,6 +21,8 @@ import type { GatewayMetrics } from '../metrics.js';
 import { Reply, bearerToken, parseJson, readBody, readRequest, type RequestInfo } from './http-kit.js';
 import { requestReply } from '../chat/reply-waiter.js';
 import type { UsageApi } from '../usage/usage-api.js';
+import type { AdminApi } from '../admin/admin-api.js';
+import { mountAdminRoutes } from './admin-routes.js';
 
 export interface RestDeps {
   /** Proxies in front of the gateway whose X-Forwarded-For entries are trusted. */
@@ -36,8 +38,8 @@ export interface RestDeps {
   storedFrames: SessionFrameReader;
   /** The usage ledger's routes (GET /v1/usage, GET /admin/usage…). */
   usage: UsageApi;
-  /** Throws `unauthorized` / `forbidden` unless the request carries the admin credential. */
-  requireAdmin(authorization: string, remoteAddress: string): Promise<unknown>;
+  /** The admin console's routes. */
+  adminApi: AdminApi;
   metrics: GatewayMetrics;
   log: Logger;
   maxBodyBytes: number;
@@ -49,7 +51,11 @@ export interface RestDeps {
   classify(err: unknown): ChatError;
 }
 
-type Handler = (reply: Reply, info: RequestInfo, body: Promise<Buffer> | undefined) => Promise<void>;
+/** Answers one request; `body` is the request body of a POST. A ChatError thrown becomes its error answer. */
+export type Handler = (reply: Reply, info: RequestInfo, body: Promise<Buffer> | undefined) => Promise<void>;
+
+/** Declares a route: its path pattern, how many `:params` it has, and its handler. */
+export type Route = (method: 'get' | 'post' | 'del', pattern: string, params: number, handler: Handler) => void;
 
 /** What a drain waits for: requests still being answered (a REST or SSE reply can take a while). */
 export interface RestEndpoint {
@@ -58,7 +64,7 @@ export interface RestEndpoint {
 
 export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
   let pending = 0;
-  const route = (method: 'get' | 'post' | 'del', pattern: string, params: number, handler: Handler): void => {
+  const route: Route = (method, pattern, params, handler) => {
     app[method](pattern, (res, req) => {
       const reply = new Reply(res);
       const info = readRequest(res, req, params, deps.trustedProxyHops);
@@ -96,10 +102,6 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
     const caller = await deps.users.identify(info.authorization);
     const parsed = parseOrThrow(CreateSessionBodySchema, parseJson(await body!), 'session body');
     reply.json(201, await deps.service.createSession(parsed, info.remoteAddress, deps.users.ownerOf(caller, parsed)));
-  });
-
-  route('get', '/admin/whoami', 0, async (reply, info) => {
-    reply.json(200, await deps.admin.admit(info.authorization, info.remoteAddress), { 'cache-control': 'no-store' });
   });
 
   route('get', '/chat/session/:id', 1, async (reply, info) => {
@@ -171,23 +173,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
     reply.json(200, await deps.usage.mine(info.authorization, info.remoteAddress), { 'cache-control': 'no-store' });
   });
 
-  const usageQuery = (q: URLSearchParams): { from?: string; to?: string; top?: string } => ({
-    ...(q.get('from') === null ? {} : { from: q.get('from')! }),
-    ...(q.get('to') === null ? {} : { to: q.get('to')! }),
-    ...(q.get('top') === null ? {} : { top: q.get('top')! }),
-  });
-
-  route('get', '/admin/usage', 0, async (reply, info) => {
-    await deps.requireAdmin(info.authorization, info.remoteAddress);
-    reply.json(200, await deps.usage.fleet(usageQuery(info.query)), { 'cache-control': 'no-store' });
-  });
-
-  route('get', '/admin/usage/users/:id', 1, async (reply, info) => {
-    await deps.requireAdmin(info.authorization, info.remoteAddress);
-    const userId = decodeURIComponent(info.params[0] ?? '');
-    if (userId === '' || userId.length > 160) throw new ChatError('bad_request', 'a user id is 1-160 characters');
-    reply.json(200, await deps.usage.user(userId, usageQuery(info.query)), { 'cache-control': 'no-store' });
-  });
+  mountAdminRoutes(route, { admin: deps.admin, api: deps.adminApi, usage: deps.usage });
 
   route('get', '/health', 0, async (reply) => {
     const h = await deps.health();

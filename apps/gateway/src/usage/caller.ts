@@ -2,7 +2,7 @@
 // or `ip:<address>` for a session without one), or, when the gateway verifies user tokens, the
 // user a user token names.
 import { decodeJwt } from 'jose';
-import { ChatError, isValidId, type SessionStore } from '@chat-fleet/shared';
+import { ChatError, isValidId, ledgerUserId, type SessionStore } from '@chat-fleet/shared';
 import type { TokenService } from '../auth/token-service.js';
 import { bearerToken } from '../transport/http-kit.js';
 import type { CallerResolver } from './usage-api.js';
@@ -28,7 +28,7 @@ export function usageCaller(tokens: TokenService, sessions: Pick<SessionStore, '
       if (session) {
         const owner = await sessions.ownerOf(sessionId);
         if (owner === undefined) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
-        return owner.userId ?? `ip:${remoteAddress}`;
+        return ledgerUserId(owner.userId, remoteAddress);
       }
     }
     if (userToken !== undefined) return (await userToken(authorization ?? '')).userId;
