@@ -256,7 +256,7 @@ describe('tool calls', () => {
 describe('retrieval context', () => {
   let ctx: TestStack;
   beforeAll(async () => {
-    ctx = await startTestStack('tools-context', { workers: 1, env: { CONTEXT_TOOL: 'tools/policy_search' } });
+    ctx = await startTestStack('tools-context', { workers: 1, mcpTools: {}, env: { CONTEXT_TOOL: 'tools/policy_search' } });
   }, 60_000);
   afterAll(async () => {
     await ctx?.stop();

@@ -26,6 +26,9 @@ export async function startTestStack(name: string, options: Partial<StackOptions
     workers: 1,
     ports: 'auto',
     output: { dir },
+    // No MCP tools server unless a test asks for one: offered tools make every model request (and
+    // its prompt tokens, which token limits and budgets count) bigger than the test expects.
+    mcpTools: false,
     ...options,
     // One frame per token unless a test says otherwise: many tests check frames seq by seq.
     env: { LOG_LEVEL: 'debug', FRAME_BATCH_MS: '0', ...options.env, REDIS_PREFIX: prefix },
