@@ -34,8 +34,11 @@ export class UserRateLimits {
   /** Counts one message against `subject`; throws `rate_limited` past either limit. */
   async admitMessage(subject: string): Promise<void> {
     // Both limits in one round trip; a message refused for tokens gives its message point back.
+    // The tokens used are read by consuming 0 points: one script call (the library's `get` is a
+    // MULTI of GET and PTTL, four commands). It opens the user's window if none is open, which
+    // the worker's reservation for this message would do a moment later anyway.
     const [used, counted] = await Promise.allSettled([
-      this.tokens === undefined ? null : this.tokens.get(subject),
+      this.tokens === undefined ? null : this.tokens.consume(subject, 0).catch(overLimit),
       this.messages === undefined ? undefined : this.messages.consume(subject, 1),
     ]);
     if (used.status === 'rejected') throw used.reason;
@@ -78,6 +81,12 @@ export class UserRateLimits {
     if (diff > 0) await this.tokens.reward(reservation.subject, diff);
     else if (diff < 0) await this.tokens.penalty(reservation.subject, -diff);
   }
+}
+
+/** A consume refused for being over the limit still says how much was used: its RateLimiterRes. */
+function overLimit(err: unknown): RateLimiterRes {
+  if (err instanceof RateLimiterRes) return err;
+  throw err;
 }
 
 /**
