@@ -12,6 +12,7 @@ import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
 import { SourceSchema, type Logger, type McpServerConfig, type Source } from '@chat-fleet/shared';
 import { z } from 'zod';
 import type { ModelTool, ModelToolCall } from '../model-client.js';
+import { countTextTokens } from '../token-counter.js';
 
 export interface ToolboxOptions {
   /** Bound on one call (TOOL_TIMEOUT_MS). */
@@ -118,6 +119,7 @@ export class McpToolbox {
   private offered = new Map<string, OfferedTool>();
   private definitions: readonly ModelTool[] = [];
   private fingerprint = '';
+  private definitionTokens = 0;
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private started = false;
@@ -140,6 +142,11 @@ export class McpToolbox {
   /** The tools to offer the model now (OpenAI function tools); empty when there are none. */
   get tools(): readonly ModelTool[] {
     return this.definitions;
+  }
+
+  /** What offering the tools adds to a prompt, in tokens (models count the definitions as prompt). */
+  get tokens(): number {
+    return this.definitionTokens;
   }
 
   /** Identifies the tool set offered (names and schemas), for the response cache's key. */
@@ -186,6 +193,7 @@ export class McpToolbox {
     this.offered = offered;
     this.definitions = [...offered.values()].map((t) => t.definition);
     this.fingerprint = this.definitions.length === 0 ? '' : JSON.stringify(this.definitions);
+    this.definitionTokens = this.fingerprint === '' ? 0 : countTextTokens(this.fingerprint);
     // A server that did not answer (not started yet, restarting) is asked again soon, not in a minute.
     if (unreachable && this.started) setTimeout(() => void this.refresh(), RETRY_MS).unref();
   }
