@@ -309,7 +309,9 @@ export class Generation {
     const ledger: RunLedger = { reservation: undefined, budgetHeldFor: undefined };
     const started = performance.now();
     try {
-      const context = await this.withRetrieval(await building, data, out, abort.signal);
+      const built = await this.withRetrieval(await building, data, out, abort.signal);
+      // The tools offered are part of the prompt: reserved for, and budgeted, like the rest of it.
+      const context = this.parts.tools === undefined ? built : { ...built, tokens: built.tokens + this.parts.tools.tokens };
       for (let restarts = 0; ; restarts++) {
         // One try: a write that fails stops it (and its model call) and the reply starts over.
         const attempt = new AbortController();
