@@ -304,7 +304,7 @@ describe('sessions', () => {
   it('of a user, most recently active first; a deleted or expired one drops out of the list', async () => {
     const base = stack.gateways[0]!.url;
     const userId = unique('lister');
-    const first = await newSession(base, { userId, metadata: { title: 'Trip to Lisbon' } });
+    const first = await newSession(base, { userId });
     const second = await newSession(stack.gateways[1]!.url, { userId });
     const third = await newSession(base, { userId });
     const list = async (): Promise<Listed[]> => {
@@ -317,7 +317,8 @@ describe('sessions', () => {
     expect(await chat(base, first, 'bump')).toEqual({ status: 200 });
     const bumped = await list();
     expect(bumped.map((s) => s.sessionId)).toEqual([first.sessionId, third.sessionId, second.sessionId]);
-    expect(bumped[0]).toMatchObject({ userId, title: 'Trip to Lisbon' });
+    // What a title is belongs to the session list of issue 20; here only that it is the user's.
+    expect(bumped[0]?.userId).toBe(userId);
     expect(Date.parse(bumped[0]!.updatedAt)).toBeGreaterThan(Date.parse(bumped[0]!.createdAt));
 
     expect((await http(base, 'DELETE', `/chat/session/${third.sessionId}`, { token: third.token })).status).toBe(204);
