@@ -277,7 +277,7 @@ describe('Grafana dashboard', () => {
 
   test('has the rows an operator asks for, each with panels', () => {
     const rows = panels.filter((p) => p.type === 'row').map((p) => p.title);
-    expect(rows).toEqual(['Overview', 'Traffic', 'Latency', 'Errors', 'Cache', 'Capacity', 'Usage', 'Tools']);
+    expect(rows).toEqual(['Overview', 'Traffic', 'Latency', 'Errors', 'Cache', 'Capacity', 'Usage', 'Tools', 'Admin']);
     const titles = queryPanels.map((p) => p.title);
     for (const t of ['Messages / s by result', 'WebSocket connections', 'First token (gateway)', 'Error ratio', 'Replies by source (gateway)', 'Queue jobs by state', 'Event-loop lag p99', 'Redis command p99 by command', 'Redis clients up']) {
       expect(titles).toContain(t);
