@@ -196,7 +196,7 @@ describe('web client', () => {
     expect(history.filter((m) => m.role === 'assistant').map((m) => m.content)).toEqual([first, resumed]);
 
     // New chat: an empty conversation on a new session, which also survives a reload.
-    await page.getByTestId('new-chat').click();
+    await page.getByTestId('conversation-new').click();
     await waitConnected(page);
     await waitCount(userMessages(page), 0);
     const fresh = await pageSession(page);

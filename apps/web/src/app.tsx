@@ -1,20 +1,33 @@
-// The chat page: header with the connection and a new-chat button, the conversation, and the
-// composer with notices and the last reply's timings. The conversation comes from the SDK's useChat
-// over the controller's store; notices and timings from the controller (page logic).
+// The chat page: the reader's conversations beside the chat (folded away behind a button on a
+// narrow screen), a header with the connection and the language, the conversation, and the composer
+// with notices and the last reply's timings. The conversation comes from the SDK's useChat over the
+// controller's store; notices, timings and the conversation list from the controller (page logic).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AssistantMessage, ChatMessage, ConnectionState, Source, ToolCall, UserMessage } from '@chat-fleet/client';
 import { useChat, type UseChat } from '@chat-fleet/client/react';
-import type { ChatController, Notice, PageView } from './chat-controller.js';
-import { isSafeLink, renderMarkdown } from './markdown.js';
+import type { ChatController, Notice } from './chat-controller.js';
+import { copyCodeOnClick } from './copy-code.js';
+import { useHighlighter } from './highlighter.js';
+import { formatNumber, setLocale, t, useLocale } from './i18n.js';
+import { LOCALES, type LocaleTag } from './locales.js';
+import { hasNamedCodeBlock, isSafeLink, renderMarkdown, type MarkdownLabels } from './markdown.js';
 import type { ReplyStats } from './reply-stats.js';
+import { Sidebar } from './sidebar.js';
+import { useExternal } from './use-external.js';
 import { argumentsText, shownState, stateLabel, toolsSummary } from './tool-calls.js';
 
 export function App({ controller }: { controller: ChatController }) {
+  const locale = useLocale();
   const chat = useChat(controller.store);
-  const page = usePageView(controller);
+  const page = useExternal(controller.subscribe, controller.getSnapshot);
   const log = useRef<HTMLElement>(null);
   const stick = useRef(true);
+  const toggle = useRef<HTMLButtonElement>(null);
+  const [sidebarOpen, setSidebarOpen] = useState(false);
   const { messages } = chat;
+  const labels = useMemo<MarkdownLabels>(() => ({ copy: t('code.copy'), code: t('code.label'), table: t('table.label') }), [locale]);
+  const now = useNow(chat.blockedUntil > Date.now());
+  const canRegenerate = chat.connection === 'connected' && chat.canRegenerate(now);
 
   // Follow the stream while the reader is at the bottom; leave them be once they scroll up.
   useLayoutEffect(() => {
@@ -33,53 +46,66 @@ export function App({ controller }: { controller: ChatController }) {
     stick.current = false;
     void chat.loadOlder();
   };
+  const closeSidebar = (): void => {
+    if (!sidebarOpen) return;
+    setSidebarOpen(false);
+    toggle.current?.focus();
+  };
 
   return (
-    <div class="app">
-      <header class="bar">
-        <h1 class="brand">chat-fleet</h1>
-        <ConnectionBadge state={chat.connection} />
-        <button type="button" class="ghost" data-testid="new-chat" onClick={() => controller.newChat()}>
-          New chat
-        </button>
-      </header>
-      <main class="log" ref={log} onScroll={onScroll}>
-        <div class="column" role="log" aria-live="polite" aria-label="Conversation">
-          {chat.history.hasMore && (
-            <button type="button" class="link older" data-testid="load-older" disabled={chat.history.loading} onClick={loadOlder}>
-              {chat.history.loading ? 'Loading…' : 'Earlier messages'}
-            </button>
-          )}
-          {chat.loading ? (
-            <p class="empty">Loading the conversation…</p>
-          ) : messages.length === 0 ? (
-            <p class="empty">Ask anything. Enter sends, Shift+Enter starts a new line.</p>
-          ) : null}
-          {messages.map((m) => (
-            <MessageView key={m.key} message={m} blockedUntil={chat.blockedUntil} onRetry={() => controller.retry(m.key)} />
-          ))}
-        </div>
-      </main>
-      <footer class="dock">
-        <div class="column">
-          <div class="dock-info">
-            {page.notice !== undefined && <NoticeBar notice={page.notice} />}
-            <StatsPanel stats={page.stats} />
+    <div class={`app${sidebarOpen ? ' sidebar-open' : ''}`}>
+      <Sidebar controller={controller} currentId={chat.session?.sessionId} open={sidebarOpen} onClose={closeSidebar} />
+      {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={closeSidebar} />}
+      <div class="chat">
+        <header class="bar">
+          <button
+            type="button"
+            ref={toggle}
+            class="ghost icon sidebar-toggle"
+            data-testid="sidebar-toggle"
+            aria-label={t('sidebar.toggle')}
+            aria-expanded={sidebarOpen}
+            aria-controls="conversations"
+            onClick={() => setSidebarOpen((open) => !open)}
+          >
+            <MenuIcon />
+          </button>
+          <h1 class="brand">chat-fleet</h1>
+          <ConnectionBadge state={chat.connection} />
+          <LanguageSwitch locale={locale} />
+        </header>
+        <main class="log" ref={log} onScroll={onScroll}>
+          <div class="column" role="log" aria-live="polite" aria-label={t('log.label')}>
+            {chat.history.hasMore && (
+              <button type="button" class="link older" data-testid="load-older" disabled={chat.history.loading} onClick={loadOlder}>
+                {chat.history.loading ? t('log.loading') : t('log.older')}
+              </button>
+            )}
+            {chat.loading ? <p class="empty">{t('log.opening')}</p> : messages.length === 0 ? <p class="empty">{t('log.empty')}</p> : null}
+            {messages.map((m, i) => (
+              <MessageView
+                key={m.key}
+                message={m}
+                labels={labels}
+                blockedUntil={chat.blockedUntil}
+                onRetry={() => controller.retry(m.key)}
+                onRegenerate={canRegenerate && i === messages.length - 1 ? () => controller.regenerate() : undefined}
+              />
+            ))}
           </div>
-          <Composer chat={chat} canSend={(now) => controller.canSend(now)} onSend={send} onStop={() => chat.stop()} />
-        </div>
-      </footer>
+        </main>
+        <footer class="dock">
+          <div class="column">
+            <div class="dock-info">
+              {page.notice !== undefined && <NoticeBar notice={page.notice} />}
+              <StatsPanel stats={page.stats} />
+            </div>
+            <Composer chat={chat} canSend={(at) => controller.canSend(at)} onSend={send} onStop={() => chat.stop()} />
+          </div>
+        </footer>
+      </div>
     </div>
   );
-}
-
-function usePageView(controller: ChatController): PageView {
-  const [view, setView] = useState(controller.getSnapshot());
-  useEffect(() => {
-    setView(controller.getSnapshot());
-    return controller.subscribe(() => setView(controller.getSnapshot()));
-  }, [controller]);
-  return view;
 }
 
 /** Re-renders every `ms` while `active`, for countdowns. */
@@ -96,32 +122,55 @@ function useNow(active: boolean, ms = 250): number {
 
 const secondsLeft = (until: number, now: number): number => Math.max(0, Math.ceil((until - now) / 1000));
 
-const STATE_LABEL: Record<ConnectionState, string> = {
-  connecting: 'connecting',
-  connected: 'connected',
-  reconnecting: 'reconnecting',
-  offline: 'offline',
-  closed: 'closed',
-};
+function MenuIcon() {
+  return (
+    <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false">
+      <path d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" fill="none" />
+    </svg>
+  );
+}
+
+function LanguageSwitch({ locale }: { locale: LocaleTag }) {
+  return (
+    <select
+      class="language"
+      data-testid="language-select"
+      aria-label={t('language.label')}
+      value={locale}
+      onChange={(e) => void setLocale(e.currentTarget.value as LocaleTag, true)}
+    >
+      {LOCALES.map((l) => (
+        <option key={l.tag} value={l.tag} lang={l.tag}>
+          {l.name}
+        </option>
+      ))}
+    </select>
+  );
+}
 
 function ConnectionBadge({ state }: { state: ConnectionState }) {
   return (
     <span class="status" data-testid="connection-status" data-state={state} role="status">
       <span class="dot" aria-hidden="true" />
-      {STATE_LABEL[state]}
+      {t(`connection.${state}`)}
     </span>
   );
 }
 
-function MessageView({ message, blockedUntil, onRetry }: { message: ChatMessage; blockedUntil: number; onRetry: () => void }) {
-  return message.role === 'user' ? (
-    <UserView message={message} blockedUntil={blockedUntil} onRetry={onRetry} />
-  ) : (
-    <AssistantView message={message} blockedUntil={blockedUntil} onRetry={onRetry} />
-  );
+interface MessageProps {
+  message: ChatMessage;
+  labels: MarkdownLabels;
+  blockedUntil: number;
+  onRetry: () => void;
+  /** Set on the last reply when it may be asked for again. */
+  onRegenerate: (() => void) | undefined;
 }
 
-function UserView({ message, blockedUntil, onRetry }: { message: UserMessage; blockedUntil: number; onRetry: () => void }) {
+function MessageView({ message, ...props }: MessageProps) {
+  return message.role === 'user' ? <UserView message={message} {...props} /> : <AssistantView message={message} {...props} />;
+}
+
+function UserView({ message, blockedUntil, onRetry }: { message: UserMessage } & Omit<MessageProps, 'message'>) {
   return (
     <div class="turn user" data-status={message.status}>
       <div class="bubble" data-testid="chat-message-user">
@@ -129,16 +178,17 @@ function UserView({ message, blockedUntil, onRetry }: { message: UserMessage; bl
       </div>
       {message.status === 'unsent' && (
         <div class="meta error">
-          {message.note ?? 'Not sent.'} <RetryButton blockedUntil={blockedUntil} onRetry={onRetry} />
+          {message.note ?? t('user.unsent')} <RetryButton blockedUntil={blockedUntil} onRetry={onRetry} />
         </div>
       )}
     </div>
   );
 }
 
-function AssistantView({ message, blockedUntil, onRetry }: { message: AssistantMessage; blockedUntil: number; onRetry: () => void }) {
-  // Markdown is rendered again only when the text changed; the model's own HTML is escaped.
-  const html = useMemo(() => renderMarkdown(message.text), [message.text]);
+function AssistantView({ message, labels, blockedUntil, onRetry, onRegenerate }: { message: AssistantMessage } & Omit<MessageProps, 'message'>) {
+  const highlighter = useHighlighter(hasNamedCodeBlock(message.text));
+  // Markdown is rendered again only when the text, the language or the highlighter changed; the model's own HTML is escaped.
+  const html = useMemo(() => renderMarkdown(message.text, { labels, highlighter }), [message.text, labels, highlighter]);
   const live = message.status === 'waiting' || message.status === 'streaming';
   const calls = message.toolCalls ?? NONE;
   const sources = message.sources ?? NONE;
@@ -151,12 +201,10 @@ function AssistantView({ message, blockedUntil, onRetry }: { message: AssistantM
         (running.length > 0 ? (
           <div class="tool-running" data-testid="tool-running">
             <span class="spinner" aria-hidden="true" />
-            <span>
-              Running <code>{running.map((c) => c.name).join(', ')}</code>…
-            </span>
+            <span>{t('reply.running', { tools: running.map((c) => c.name).join(', ') })}</span>
           </div>
         ) : (
-          <div class="typing" aria-label="The assistant is replying">
+          <div class="typing" role="img" aria-label={t('reply.typing')}>
             <span />
             <span />
             <span />
@@ -167,17 +215,34 @@ function AssistantView({ message, blockedUntil, onRetry }: { message: AssistantM
         data-testid="chat-message-assistant"
         data-status={message.status}
         aria-busy={live}
+        onClick={(e) => copyCodeOnClick(e, { copy: labels.copy, copied: t('code.copied'), failed: t('code.copyFailed') })}
         dangerouslySetInnerHTML={{ __html: html }}
       />
       {(calls.length > 0 || sources.length > 0) && <ReplyTools messageKey={message.key} calls={calls} sources={sources} live={live} />}
-      {message.status === 'cancelled' && <div class="meta">Stopped.</div>}
-      {message.status === 'length' && <div class="meta">Cut at the length limit.</div>}
+      {message.status === 'cancelled' && <div class="meta">{t('reply.stopped')}</div>}
+      {message.status === 'length' && <div class="meta">{t('reply.length')}</div>}
       {message.status === 'error' && (
         <div class="meta error">
-          {message.note ?? 'The reply failed.'} <RetryButton blockedUntil={blockedUntil} onRetry={onRetry} />
+          {message.note ?? t('reply.failed')} <RetryButton blockedUntil={blockedUntil} onRetry={onRetry} />
+        </div>
+      )}
+      {onRegenerate !== undefined && (
+        <div class="reply-actions">
+          <button type="button" class="ghost small" data-testid="chat-regenerate" onClick={onRegenerate}>
+            <RegenerateIcon />
+            {t('reply.regenerate')}
+          </button>
         </div>
       )}
     </div>
+  );
+}
+
+function RegenerateIcon() {
+  return (
+    <svg viewBox="0 0 20 20" width="14" height="14" aria-hidden="true" focusable="false">
+      <path d="M16 10a6 6 0 1 1-1.8-4.3M16 3v4h-4" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" fill="none" />
+    </svg>
   );
 }
 
@@ -187,9 +252,13 @@ const NONE: readonly never[] = [];
 function ReplyTools({ messageKey, calls, sources, live }: { messageKey: string; calls: readonly ToolCall[]; sources: readonly Source[]; live: boolean }) {
   return (
     <details class="tools" data-testid="tool-calls">
-      <summary>{toolsSummary(calls, sources, live)}</summary>
+      <summary>
+        {toolsSummary(calls, sources, live)
+          .map((part) => t(part.id, { count: part.count }))
+          .join(' · ')}
+      </summary>
       {calls.length > 0 && (
-        <ol class="tool-list" aria-label="Tool calls">
+        <ol class="tool-list" aria-label={t('tools.calls')}>
           {calls.map((call) => (
             <ToolCallView key={call.callId} call={call} live={live} />
           ))}
@@ -198,7 +267,7 @@ function ReplyTools({ messageKey, calls, sources, live }: { messageKey: string; 
       {sources.length > 0 && (
         <>
           <p class="tools-heading" id={`sources-${messageKey}`}>
-            Sources
+            {t('tools.sourcesHeading')}
           </p>
           <ul class="source-list" data-testid="sources" aria-labelledby={`sources-${messageKey}`}>
             {sources.map((source) => (
@@ -232,7 +301,7 @@ function ToolCallView({ call, live }: { call: ToolCall; live: boolean }) {
         {args !== '' && <code class="tool-args">{args}</code>}
         <span class="tool-state">
           {state === 'running' && <span class="spinner" aria-hidden="true" />}
-          {stateLabel(call, live)}
+          {t(stateLabel(call, live))}
         </span>
       </div>
       {call.summary !== undefined && call.summary !== '' && <div class="tool-summary">{call.summary}</div>}
@@ -245,44 +314,46 @@ function RetryButton({ blockedUntil, onRetry }: { blockedUntil: number; onRetry:
   const left = secondsLeft(blockedUntil, now);
   return (
     <button type="button" class="link" data-testid="chat-retry" disabled={left > 0} onClick={onRetry}>
-      {left > 0 ? `Retry in ${left} s` : 'Retry'}
+      {left > 0 ? t('reply.retryIn', { seconds: formatNumber(left) }) : t('reply.retry')}
     </button>
   );
 }
 
+/** Stands for the countdown in the notice's message, so the seconds can be an element of their own. */
+const SECONDS = '\u{E000}';
+
 function NoticeBar({ notice }: { notice: Notice }) {
   const now = useNow(notice.until !== undefined);
+  const [before, after] = notice.until === undefined ? [notice.text, ''] : t('notice.countdown', { text: notice.text, seconds: SECONDS }).split(SECONDS);
   return (
     <div class={`notice ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="chat-notice">
-      {notice.text}
-      {notice.until !== undefined && (
-        <>
-          {' '}
-          in <span data-testid="chat-countdown">{secondsLeft(notice.until, now)}</span> s.
-        </>
-      )}
+      {before}
+      {notice.until !== undefined && <span data-testid="chat-countdown">{formatNumber(secondsLeft(notice.until, now))}</span>}
+      {after}
     </div>
   );
 }
 
 function StatsPanel({ stats }: { stats: ReplyStats | undefined }) {
   if (stats === undefined) return null;
-  const ttft = stats.firstTokenMs === undefined ? '–' : `${Math.round(stats.firstTokenMs)} ms`;
-  const rate = stats.tokensPerSec === undefined ? '–' : `${stats.tokensPerSec.toFixed(stats.tokensPerSec < 100 ? 1 : 0)} tok/s`;
+  const ttft = stats.firstTokenMs === undefined ? '–' : t('stats.ms', { ms: formatNumber(Math.round(stats.firstTokenMs), { useGrouping: false }) });
+  const digits = stats.tokensPerSec !== undefined && stats.tokensPerSec < 100 ? 1 : 0;
+  const rate = stats.tokensPerSec === undefined ? '–' : t('stats.rate', { rate: formatNumber(stats.tokensPerSec, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }) });
   return (
-    <dl class="stats" data-testid="reply-stats" aria-label="Last reply">
+    <dl class="stats" data-testid="reply-stats" aria-label={t('stats.label')}>
       <div>
-        <dt>first token</dt>
+        <dt>{t('stats.firstToken')}</dt>
         <dd data-testid="stats-ttft">{ttft}</dd>
       </div>
       <div>
-        <dt>speed</dt>
+        <dt>{t('stats.speed')}</dt>
         <dd data-testid="stats-rate">{rate}</dd>
       </div>
       <div>
-        <dt>length</dt>
+        <dt>{t('stats.length')}</dt>
         <dd>
-          {stats.completionTokens} tokens{stats.cached ? ' (cached)' : ''}
+          {t('stats.tokens', { count: stats.completionTokens })}
+          {stats.cached ? ` ${t('stats.cached')}` : ''}
         </dd>
       </div>
     </dl>
@@ -319,12 +390,12 @@ function Composer({ chat, canSend, onSend, onStop }: ComposerProps) {
   const wide = useMemo(() => window.matchMedia('(min-width: 36rem)').matches, []);
   const placeholder =
     chat.connection === 'offline'
-      ? 'Offline…'
+      ? t('composer.offline')
       : chat.connection !== 'connected'
-        ? 'Connecting…'
+        ? t('composer.connecting')
         : wide
-          ? 'Message (Enter sends, Shift+Enter for a new line)'
-          : 'Message';
+          ? t('composer.placeholderWide')
+          : t('composer.placeholder');
 
   return (
     <form
@@ -337,7 +408,7 @@ function Composer({ chat, canSend, onSend, onStop }: ComposerProps) {
       <textarea
         ref={input}
         data-testid="chat-input"
-        aria-label="Message"
+        aria-label={t('composer.label')}
         rows={1}
         value={text}
         placeholder={placeholder}
@@ -351,12 +422,12 @@ function Composer({ chat, canSend, onSend, onStop }: ComposerProps) {
         }}
       />
       {chat.active !== undefined && (
-        <button type="button" class="stop" data-testid="chat-stop" onClick={onStop} disabled={chat.stopping} aria-label="Stop the reply">
-          {chat.stopping ? 'Stopping…' : 'Stop'}
+        <button type="button" class="stop" data-testid="chat-stop" onClick={onStop} disabled={chat.stopping} aria-label={t('composer.stopLabel')}>
+          {chat.stopping ? t('composer.stopping') : t('composer.stop')}
         </button>
       )}
       <button type="submit" class="send" data-testid="chat-send" disabled={!ready || text.trim() === ''}>
-        Send
+        {t('composer.send')}
       </button>
     </form>
   );

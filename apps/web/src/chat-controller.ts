@@ -1,14 +1,18 @@
 // The page's logic over the SDK's ConversationStore (which does the protocol and the conversation):
-// the session kept across reloads with the reply in flight, the notices (what was replaced, refusals
-// with a countdown, a chat that ended), the last reply's timings, and opening again with backoff
-// while no gateway answers. Renders are scheduled once per animation frame.
+// the session kept across reloads with the reply in flight, the reader's other conversations (open,
+// new, delete; the list in conversation-list.ts), the notices (what was replaced, refusals with a
+// countdown, a chat that ended), the last reply's timings, and opening again with backoff while no
+// gateway answers. Renders are scheduled once per animation frame.
 import { ChatApiError, ConversationStore, randomId, type Refusal, type SessionCredentials, type SessionEnd } from '@chat-fleet/client';
+import { ConversationList } from './conversation-list.js';
+import { currentLocale, formatList, t } from './i18n.js';
 import { renderScheduler } from './render-scheduler.js';
 import { replyStats, type ReplyStats } from './reply-stats.js';
-import { saveInflight, saveSession, savedInflight, savedSession, type SessionInfo } from './saved-session.js';
+import { browserUserId, saveInflight, saveSession, savedInflight, savedSession, savedTokens, type SessionInfo } from './saved-session.js';
 
 export interface Notice {
   readonly kind: 'error' | 'info';
+  /** In the reader's language (or the gateway's own words); with `until`, the countdown follows it. */
   readonly text: string;
   /** When set, a countdown to this time (epoch ms) is shown; sending waits for it if `blocks`. */
   readonly until?: number | undefined;
@@ -21,10 +25,13 @@ export interface PageView {
   readonly stats: ReplyStats | undefined;
 }
 
-const SCRUBBED_NAMES: Record<string, string> = { EMAIL: 'e-mail address', PHONE: 'phone number', CARD: 'card number', SSN: 'SSN', IBAN: 'IBAN', NATIONAL_ID: 'national ID number' };
+const SCRUBBED_KINDS = ['EMAIL', 'PHONE', 'CARD', 'SSN', 'IBAN', 'NATIONAL_ID'] as const;
 
 export class ChatController {
   readonly store = new ConversationStore({ clientId: `web-${randomId(10)}`, schedule: renderScheduler });
+  readonly conversations = new ConversationList(this.store.api, () => this.shown);
+  /** The session shown, as kept in localStorage. */
+  private shown: SessionInfo | undefined;
   private notice: Notice | undefined;
   private stats: ReplyStats | undefined;
   private bootAttempt = 0;
@@ -37,8 +44,14 @@ export class ChatController {
 
   constructor() {
     this.store.on('ack', (message) => {
-      const scrubbed = Object.entries(message.scrubbed ?? {}).map(([kind, n]) => `${n} ${SCRUBBED_NAMES[kind] ?? kind}${n === 1 ? '' : 's'}`);
-      if (scrubbed.length > 0) this.setNotice({ kind: 'info', text: `Replaced before sending: ${scrubbed.join(', ')}.` });
+      const found = message.scrubbed ?? {};
+      const scrubbed = SCRUBBED_KINDS.flatMap((kind) => (found[kind] === undefined ? [] : [t(`scrubbed.${kind}`, { count: found[kind] })]));
+      if (scrubbed.length > 0) this.setNotice({ kind: 'info', text: t('notice.scrubbed', { list: formatList(scrubbed) }) });
+      const sessionId = this.store.getSnapshot().session?.sessionId;
+      if (sessionId === undefined) return;
+      // The first message gives the conversation its title (the gateway's, scrubbed): read it back.
+      if (this.store.getSnapshot().messages.filter((m) => m.role === 'user').length === 1) void this.conversations.refresh();
+      else this.conversations.touched(sessionId);
     });
     this.store.on('refused', (refusal) => this.onRefused(refusal));
     this.store.on('done', (message) => {
@@ -62,6 +75,7 @@ export class ChatController {
 
   start(): void {
     void this.boot(savedSession());
+    void this.conversations.refresh();
   }
 
   /** The page sends only on a live socket (the SDK would hold the message until the next one). */
@@ -79,10 +93,40 @@ export class ChatController {
     if (this.canSend()) this.store.retry(key);
   }
 
+  regenerate(): void {
+    if (this.store.getSnapshot().connection === 'connected' && this.store.regenerate() && this.notice?.blocks !== true) this.setNotice(undefined);
+  }
+
   /** Leaves this conversation (stopping its reply) and opens a new session. */
   newChat(): void {
     this.store.stop();
     void this.boot(undefined);
+  }
+
+  /** Shows another of the reader's conversations (a reply streaming in this one goes on on the server). */
+  async openConversation(sessionId: string): Promise<void> {
+    if (sessionId === this.shown?.sessionId) return;
+    let session: SessionInfo;
+    try {
+      const token = await this.conversations.tokenFor(sessionId);
+      session = savedTokens().get(sessionId) ?? { sessionId, token, expiresAt: '' };
+    } catch (err) {
+      if (err instanceof ChatApiError && err.status === 404) this.conversations.forget(sessionId);
+      this.setNotice({ kind: 'error', text: describe(err) });
+      return;
+    }
+    saveSession(session);
+    void this.boot(session);
+  }
+
+  /** Deletes a conversation on the server; the one shown is left first, for the newest other one or a new chat. */
+  async deleteConversation(sessionId: string): Promise<void> {
+    if (sessionId === this.shown?.sessionId) {
+      const next = this.conversations.getSnapshot().items.find((s) => s.sessionId !== sessionId);
+      if (next === undefined) this.newChat();
+      else await this.openConversation(next.sessionId);
+    }
+    await this.conversations.remove(sessionId);
   }
 
   /**
@@ -99,38 +143,47 @@ export class ChatController {
       let session: SessionCredentials;
       try {
         const inflight = saved === undefined ? undefined : savedInflight(saved.sessionId);
-        session = await this.store.open({ session: saved, follow: inflight === undefined ? [] : [inflight], carry });
+        session = await this.store.open({ session: saved, follow: inflight === undefined ? [] : [inflight], carry, sessionBody: this.sessionBody() });
       } catch (err) {
         if (saved === undefined || !(err instanceof ChatApiError) || !err.sessionGone || generation !== this.generation) throw err;
-        this.setNotice({ kind: 'info', text: 'The previous chat has expired; this is a new one.' });
-        session = await this.store.open({ session: undefined, carry });
+        this.conversations.forget(saved.sessionId);
+        this.setNotice({ kind: 'info', text: t('notice.expired') });
+        session = await this.store.open({ session: undefined, carry, sessionBody: this.sessionBody() });
       }
       if (generation !== this.generation) return;
       this.bootAttempt = 0;
-      if (session.sessionId !== saved?.sessionId && session.expiresAt !== undefined) {
-        saveSession({ sessionId: session.sessionId, token: session.token, expiresAt: session.expiresAt });
+      if (session.sessionId === saved?.sessionId) this.shown = saved;
+      else if (session.expiresAt !== undefined) {
+        this.shown = { sessionId: session.sessionId, token: session.token, expiresAt: session.expiresAt };
+        saveSession(this.shown);
+        this.conversations.touched(session.sessionId);
       }
     } catch (err) {
       if (generation !== this.generation) return;
       // Nothing to chat with yet: say why and try again with backoff.
       const delay = Math.min(10_000, 1000 * 2 ** this.bootAttempt++);
       const retryAfter = err instanceof ChatApiError && err.retryAfterMs !== undefined ? err.retryAfterMs : delay;
-      this.setNotice({ kind: 'error', text: `${describe(err)}. Trying again`, until: Date.now() + retryAfter });
+      this.setNotice({ kind: 'error', text: t('notice.retrying', { reason: describe(err) }), until: Date.now() + retryAfter });
       window.setTimeout(() => {
         if (generation === this.generation) void this.boot(saved);
       }, retryAfter);
     }
   }
 
+  /** New sessions are this browser's (listed together) and ask the model for the reader's language. */
+  private sessionBody(): { userId: string; locale: string } {
+    return { userId: browserUserId(), locale: currentLocale() };
+  }
+
   /** A message or frame the gateway refused; a countdown when it says when to try again. */
   private onRefused(refusal: Refusal): void {
     const until = refusal.until;
     if (until === undefined) {
-      this.setNotice({ kind: 'error', text: refusal.message });
+      this.setNotice({ kind: 'error', text: refusal.regenerate === true && refusal.code === 'bad_request' ? t('notice.noRegenerate') : refusal.message });
       return;
     }
-    const what = refusal.code === 'rate_limited' ? 'Rate limit reached' : refusal.message;
-    this.setNotice({ kind: 'error', text: `${what}. You can send again`, until, blocks: true });
+    const text = refusal.code === 'rate_limited' ? t('notice.rateLimited') : t('notice.refusedUntil', { message: refusal.message });
+    this.setNotice({ kind: 'error', text, until, blocks: true });
     window.clearTimeout(this.noticeTimer);
     this.noticeTimer = window.setTimeout(() => {
       if (this.notice?.until === until) this.setNotice(undefined);
@@ -139,11 +192,12 @@ export class ChatController {
 
   private onEnded(end: SessionEnd): void {
     if (end.reason === 'stop') {
-      this.setNotice({ kind: 'error', text: `The connection was closed (${end.code}: ${end.message}). Start a new chat to continue.` });
+      this.setNotice({ kind: 'error', text: t('notice.closed', { code: end.code, message: end.message }) });
       return;
     }
     // Deleted, expired or its token refused: move to a new session, keeping what was not sent.
-    void this.boot(undefined, { kind: 'info', text: 'The previous chat has ended; this is a new one.' }, true);
+    if (end.reason === 'session_ended' && this.shown !== undefined) this.conversations.forget(this.shown.sessionId);
+    void this.boot(undefined, { kind: 'info', text: t('notice.ended') }, true);
   }
 
   private onStore(): void {
@@ -168,6 +222,6 @@ export class ChatController {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof ChatApiError) return err.code === 'network' ? 'Cannot reach the server' : err.message;
-  return 'Something went wrong';
+  if (err instanceof ChatApiError) return err.code === 'network' ? t('notice.unreachable') : err.message;
+  return t('notice.failed');
 }
