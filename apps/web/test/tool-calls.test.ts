@@ -7,9 +7,12 @@ const source = { id: 'p1', title: 'Rebooking policy' };
 
 describe('tool calls as the page words them', () => {
   it('sums a reply up in one line: tools, then sources, "Using" while one runs', () => {
-    expect(toolsSummary([call('done'), call('failed')], [source], false)).toBe('Used 2 tools · 1 source');
-    expect(toolsSummary([call('running')], [], true)).toBe('Using 1 tool');
-    expect(toolsSummary([], [source, { ...source, id: 'p2' }], false)).toBe('2 sources');
+    expect(toolsSummary([call('done'), call('failed')], [source], false)).toEqual([
+      { id: 'tools.used', count: 2 },
+      { id: 'tools.sources', count: 1 },
+    ]);
+    expect(toolsSummary([call('running')], [], true)).toEqual([{ id: 'tools.using', count: 1 }]);
+    expect(toolsSummary([], [source, { ...source, id: 'p2' }], false)).toEqual([{ id: 'tools.sources', count: 2 }]);
   });
 
   it('shows arguments as compact JSON, raw text as it is, and cuts long ones', () => {
@@ -22,9 +25,9 @@ describe('tool calls as the page words them', () => {
   });
 
   it('shows a call that never answered before its reply ended as failed, with no answer', () => {
-    expect([shownState(call('running'), true), stateLabel(call('running'), true)]).toEqual(['running', 'running']);
-    expect([shownState(call('running'), false), stateLabel(call('running'), false)]).toEqual(['failed', 'no answer']);
-    expect([shownState(call('done'), false), stateLabel(call('done'), false)]).toEqual(['done', 'ok']);
-    expect(stateLabel(call('failed'), false)).toBe('failed');
+    expect([shownState(call('running'), true), stateLabel(call('running'), true)]).toEqual(['running', 'tools.running']);
+    expect([shownState(call('running'), false), stateLabel(call('running'), false)]).toEqual(['failed', 'tools.noAnswer']);
+    expect([shownState(call('done'), false), stateLabel(call('done'), false)]).toEqual(['done', 'tools.ok']);
+    expect(stateLabel(call('failed'), false)).toBe('tools.failed');
   });
 });
