@@ -20,6 +20,7 @@ const files = [
   'abuse-limits',
   'identity',
   'admin',
+  'conversations',
   'cluster-faults',
 ];
 

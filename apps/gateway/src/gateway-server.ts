@@ -7,6 +7,7 @@ import type { ChatService } from './chat/chat-service.js';
 import type { TokenService } from './auth/token-service.js';
 import type { AdminAuth } from './auth/admin-auth.js';
 import type { UserAuth } from './auth/user-auth.js';
+import type { SessionAccess } from './auth/session-access.js';
 import type { SessionHub } from './relay/session-hub.js';
 import type { SessionControl } from './relay/session-control.js';
 import type { UsageApi } from './usage/usage-api.js';
@@ -24,6 +25,7 @@ export interface GatewayParts {
   service: ChatService;
   tokens: TokenService;
   users: UserAuth;
+  access: SessionAccess;
   admin: AdminAuth;
   hub: SessionHub;
   control: SessionControl;
@@ -96,6 +98,7 @@ export class GatewayServer {
       service: parts.service,
       tokens: parts.tokens,
       users: parts.users,
+      access: parts.access,
       admin: parts.admin,
       hub: parts.hub,
       storedFrames: parts.storedFrames,

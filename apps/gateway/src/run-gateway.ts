@@ -28,6 +28,7 @@ import { TokenService } from './auth/token-service.js';
 import { AdminAuth } from './auth/admin-auth.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { UserAuth } from './auth/user-auth.js';
+import { SessionAccess } from './auth/session-access.js';
 import { UserTokenVerifier } from './auth/user-tokens.js';
 import { ChatService } from './chat/chat-service.js';
 import { BullReplyQueue } from './chat/reply-queue.js';
@@ -209,6 +210,7 @@ const server = new GatewayServer({
   service,
   tokens,
   users,
+  access: new SessionAccess(tokens, users, sessions),
   admin,
   hub,
   control,

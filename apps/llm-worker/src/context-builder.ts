@@ -1,6 +1,6 @@
-// Builds what the model sees for a reply: the session's system prompt and as much of its
-// history as fits the token budget, oldest turns dropped first. The system prompt and the
-// user message being answered are always kept.
+// Builds what the model sees for a reply: the session's language (when it has a locale), its
+// system prompt and as much of its history as fits the token budget, oldest turns dropped first.
+// The system messages and the user message being answered are always kept.
 import { ChatError, type SessionStore, type StoredMessage } from '@chat-fleet/shared';
 import type { ModelMessage } from './model-client.js';
 import { countMessageTokens } from './token-counter.js';
@@ -30,9 +30,29 @@ export class ContextBuilder {
       .slice(0, end + 1)
       .filter((m) => !(m.role === 'assistant' && m.status !== undefined))
       .flatMap(modelMessages);
-    const system: ModelMessage | undefined =
-      meta.systemPrompt !== undefined && meta.systemPrompt !== '' ? { role: 'system', content: meta.systemPrompt } : undefined;
+    const system: ModelMessage[] = [];
+    // Before the system prompt, so the session's own instructions can ask for another language.
+    if (meta.locale !== undefined) system.push(languageInstruction(meta.locale));
+    if (meta.systemPrompt !== undefined && meta.systemPrompt !== '') system.push({ role: 'system', content: meta.systemPrompt });
     return fitToBudget(system, turns, this.maxTokens);
+  }
+}
+
+const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' });
+
+/** The system message that asks for replies in the session's language (a BCP 47 tag). */
+export function languageInstruction(locale: string): ModelMessage {
+  const named = languageName(locale);
+  return { role: 'system', content: `Reply in ${named === locale ? locale : `${named} (${locale})`} unless the instructions below ask for another language.` };
+}
+
+/** `Spanish` for `es`; a region the name would put in parentheses is left to the tag (`Chinese` for `zh-CN`). */
+function languageName(locale: string): string {
+  try {
+    const name = languageNames.of(locale) ?? locale;
+    return name.includes('(') ? (languageNames.of(new Intl.Locale(locale).language) ?? name) : name;
+  } catch {
+    return locale;
   }
 }
 
@@ -59,11 +79,11 @@ export function modelMessages(m: StoredMessage): ModelMessage[] {
   return out;
 }
 
-/** Keeps the system prompt and the last turn, then as many earlier turns as fit, newest first. */
-export function fitToBudget(system: ModelMessage | undefined, turns: ModelMessage[], maxTokens: number): BuiltContext {
+/** Keeps the system messages and the last turn, then as many earlier turns as fit, newest first. */
+export function fitToBudget(system: readonly ModelMessage[], turns: ModelMessage[], maxTokens: number): BuiltContext {
   const last = turns.at(-1);
   if (last === undefined) throw new ChatError('not_found', 'there is no message to answer');
-  let tokens = (system ? countMessageTokens(system) : 0) + countMessageTokens(last);
+  let tokens = system.reduce((n, m) => n + countMessageTokens(m), 0) + countMessageTokens(last);
   let first = turns.length - 1;
   while (first > 0) {
     const cost = countMessageTokens(turns[first - 1]!);
@@ -74,5 +94,5 @@ export function fitToBudget(system: ModelMessage | undefined, turns: ModelMessag
   // A tool result without the call before it is not a valid request: start after it.
   while (first < turns.length - 1 && turns[first]!.role === 'tool') tokens -= countMessageTokens(turns[first++]!);
   const kept = turns.slice(first);
-  return { messages: system ? [system, ...kept] : kept, tokens, dropped: first };
+  return { messages: [...system, ...kept], tokens, dropped: first };
 }

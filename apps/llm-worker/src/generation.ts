@@ -496,6 +496,8 @@ export class Generation {
     const request: ModelRequest = { model: data.model || this.options.model, maxTokens: this.options.maxReplyTokens, messages: context.messages };
     const hash = requestHash({ ...request, toolset: this.parts.tools?.toolset ?? '' });
     const call: ModelCall = { data, context, request, out, signal, cacheHash: undefined, ledger };
+    // Another answer was asked for: the model's, stored in the cache in place of the one it replaces.
+    if (data.fresh === true) return this.generate({ ...call, cacheHash: hash });
     if (!this.options.coalesce) {
       const hit = await cache.get(hash);
       return hit !== undefined ? this.replay(hit.chunks, hit.usage, out) : this.generate(call);

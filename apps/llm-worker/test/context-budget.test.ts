@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { fitToBudget, modelMessages } from '../src/context-builder.js';
+import { fitToBudget, languageInstruction, modelMessages } from '../src/context-builder.js';
 import { countMessageTokens, countTextTokens } from '../src/token-counter.js';
 import type { ModelMessage } from '../src/model-client.js';
 
@@ -16,7 +16,7 @@ describe('fitToBudget', () => {
 
   it('keeps everything when it fits', () => {
     const total = sys + cost.reduce((a, b) => a + b, 0);
-    const r = fitToBudget(system, turns, total);
+    const r = fitToBudget([system], turns, total);
     expect(r.messages).toEqual([system, ...turns]);
     expect(r.tokens).toBe(total);
     expect(r.dropped).toBe(0);
@@ -24,16 +24,23 @@ describe('fitToBudget', () => {
 
   it('drops the oldest turns first and always keeps the system prompt and the last turn', () => {
     const budget = sys + cost[4]! + cost[3]! + cost[2]! + 1;
-    const r = fitToBudget(system, turns, budget);
+    const r = fitToBudget([system], turns, budget);
     expect(r.messages.map((m) => (m.content ?? '').split(' ')[0])).toEqual(['You', 'u2', 'a2', 'u3']);
     expect(r.dropped).toBe(2);
     expect(r.tokens).toBeLessThanOrEqual(budget);
   });
 
   it('keeps the system prompt and the question even over budget', () => {
-    const r = fitToBudget(system, turns, 1);
+    const r = fitToBudget([system], turns, 1);
     expect(r.messages).toEqual([system, turns[4]]);
     expect(r.dropped).toBe(4);
+  });
+
+  it('keeps every system message, in order, and counts them', () => {
+    const language = languageInstruction('es');
+    const r = fitToBudget([language, system], turns, 1);
+    expect(r.messages).toEqual([language, system, turns[4]]);
+    expect(r.tokens).toBe(countMessageTokens(language) + sys + cost[4]!);
   });
 
   it('counts special-token text as plain text instead of throwing', () => {
@@ -68,9 +75,25 @@ describe('a reply that called tools, fed back to the model', () => {
     const turns: ModelMessage[] = [{ role: 'user', content: 'is XY123 on time?' }, ...modelMessages(stored), { role: 'user', content: 'thanks' }];
     // Room for the last three messages only: tool (c), the reply's text, the question.
     const budget = turns.slice(-3).reduce((n, m) => n + countMessageTokens(m), 0);
-    const r = fitToBudget(undefined, turns, budget);
+    const r = fitToBudget([], turns, budget);
     expect(r.messages[0]!.role).not.toBe('tool');
     expect(r.messages.map((m) => m.role)).toEqual(['assistant', 'user']);
     expect(r.tokens).toBe(r.messages.reduce((n, m) => n + countMessageTokens(m), 0));
+  });
+});
+
+describe('languageInstruction', () => {
+  it.each([
+    ['es', 'Reply in Spanish (es) unless the instructions below ask for another language.'],
+    ['zh-CN', 'Reply in Chinese (zh-CN) unless the instructions below ask for another language.'],
+    ['ar', 'Reply in Arabic (ar) unless the instructions below ask for another language.'],
+    ['ja', 'Reply in Japanese (ja) unless the instructions below ask for another language.'],
+    ['pt-BR', 'Reply in Brazilian Portuguese (pt-BR) unless the instructions below ask for another language.'],
+  ])('names %s in English', (locale, content) => {
+    expect(languageInstruction(locale)).toEqual({ role: 'system', content });
+  });
+
+  it('names a tag it has no name for by the tag', () => {
+    expect(languageInstruction('qaa').content).toBe('Reply in qaa unless the instructions below ask for another language.');
   });
 });

@@ -8,6 +8,16 @@ export const ChatFrameSchema = z.object({
   content: z.string(),
 });
 
+/**
+ * Answers the session's last user message again: its last reply leaves the history and a new one
+ * streams like a chat's (`ack` with `id`, then its frames). `busy` while a reply is in flight,
+ * `not_found` when there is no user message to answer.
+ */
+export const RegenerateFrameSchema = z.object({
+  type: z.literal('regenerate'),
+  id: z.string().min(1).max(128).optional(),
+});
+
 export const CancelFrameSchema = z.object({
   type: z.literal('cancel'),
   messageId: IdSchema,
@@ -25,12 +35,14 @@ export const PingFrameSchema = z.object({ type: z.literal('ping') });
 
 export const ClientFrameSchema = z.discriminatedUnion('type', [
   ChatFrameSchema,
+  RegenerateFrameSchema,
   CancelFrameSchema,
   ResumeFrameSchema,
   PingFrameSchema,
 ]);
 
 export type ChatFrame = z.infer<typeof ChatFrameSchema>;
+export type RegenerateFrame = z.infer<typeof RegenerateFrameSchema>;
 export type CancelFrame = z.infer<typeof CancelFrameSchema>;
 export type ResumeFrame = z.infer<typeof ResumeFrameSchema>;
 export type PingFrame = z.infer<typeof PingFrameSchema>;

@@ -15,6 +15,24 @@ export const UserIdSchema = z.string().min(1).max(128);
 /** A user's plan (a user token's plan claim, or what a backend with an API key says). */
 export const PlanSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of A-Z, a-z, 0-9, _, ., : or -');
 
+/**
+ * A language as a BCP 47 tag (`es`, `zh-CN`, `ar`), at most 35 characters; read in its canonical
+ * form (`zh-cn` is `zh-CN`).
+ */
+export const LocaleSchema = z
+  .string()
+  .max(35)
+  .transform((tag, ctx) => {
+    try {
+      const [canonical] = Intl.getCanonicalLocales(tag);
+      if (canonical !== undefined) return canonical;
+    } catch {
+      // Not a well-formed tag: reported below.
+    }
+    ctx.addIssue({ code: 'custom', message: 'expected a BCP 47 language tag, e.g. es or zh-CN' });
+    return z.NEVER;
+  });
+
 export const CreateSessionBodySchema = z.object({
   userId: UserIdSchema.optional(),
   /** Only with an API key (`forbidden` otherwise): the user's plan, stored with the session. */
@@ -22,6 +40,8 @@ export const CreateSessionBodySchema = z.object({
   /** Bounded by MAX_SYSTEM_PROMPT_CHARS at the gateway (`too_large`), not here. */
   systemPrompt: z.string().optional(),
   metadata: MetadataSchema.optional(),
+  /** Extension (issue 20): the language the model is asked to answer in, unless the system prompt says otherwise. */
+  locale: LocaleSchema.optional(),
 });
 
 export const CreateSessionResponseSchema = z.object({
@@ -69,6 +89,37 @@ export const SessionViewSchema = z.object({
   hasMore: z.boolean().optional(),
   /** Extension: the id of the oldest message of this page, when hasMore. */
   nextBefore: z.string().optional(),
+  /** Extension (issue 20): the session's title, `""` before its first message. */
+  title: z.string().optional(),
+  /** Extension (issue 20): the session's language, when it was created with one. */
+  locale: z.string().optional(),
+});
+
+/** A session in its user's list (`GET /chat/sessions`). */
+export const SessionListItemSchema = z.object({
+  sessionId: z.string(),
+  /** From the first message (scrubbed, at most 60 characters) or a rename; `""` before the first message. */
+  title: z.string(),
+  createdAt: z.string(),
+  /** The last activity: creation, or the last accepted message. */
+  updatedAt: z.string(),
+});
+
+/** `GET /chat/sessions?limit=&before=`: newest activity first. */
+export const SessionListSchema = z.object({
+  sessions: z.array(SessionListItemSchema),
+  /** More remain: ask again with `?before=<nextBefore>`. */
+  nextBefore: z.string().optional(),
+});
+
+/** `PATCH /chat/session/:id`. The gateway trims it, strips control characters and scrubs it like a message; 1-120 characters. */
+export const RenameSessionBodySchema = z.object({
+  title: z.string(),
+});
+
+export const RenameSessionResponseSchema = z.object({
+  sessionId: z.string(),
+  title: z.string(),
 });
 
 /** `POST /admin/users/:userId/block`: the body is optional. */
@@ -77,10 +128,14 @@ export const BlockUserBodySchema = z.object({
   reason: z.string().max(500).optional(),
 });
 
-export const PostMessageBodySchema = z.object({
-  sessionId: IdSchema,
-  content: z.string(),
-});
+/** A user message (`content`), or `regenerate: true` (no content) to answer the last user message again. */
+export const PostMessageBodySchema = z
+  .object({
+    sessionId: IdSchema,
+    content: z.string().optional(),
+    regenerate: z.literal(true).optional(),
+  })
+  .refine((b) => (b.content === undefined) !== (b.regenerate === undefined), 'send content, or regenerate: true without content');
 
 export const PostMessageResponseSchema = z.object({
   messageId: z.string(),
@@ -112,6 +167,10 @@ export type MessageRole = z.infer<typeof MessageRoleSchema>;
 export type StoredToolCall = z.infer<typeof StoredToolCallSchema>;
 export type StoredMessage = z.infer<typeof StoredMessageSchema>;
 export type SessionView = z.infer<typeof SessionViewSchema>;
+export type SessionListItem = z.infer<typeof SessionListItemSchema>;
+export type SessionList = z.infer<typeof SessionListSchema>;
+export type RenameSessionBody = z.infer<typeof RenameSessionBodySchema>;
+export type RenameSessionResponse = z.infer<typeof RenameSessionResponseSchema>;
 export type PostMessageBody = z.infer<typeof PostMessageBodySchema>;
 export type PostMessageResponse = z.infer<typeof PostMessageResponseSchema>;
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;

@@ -8,6 +8,7 @@ export * from './redis-client.js';
 export * from './lua-scripts.js';
 export * from './session/session-store.js';
 export * from './session/session-index.js';
+export * from './session/session-title.js';
 export * from './text/sanitize.js';
 export * from './parse-input.js';
 export * from './rate-limits.js';

@@ -21,6 +21,7 @@ type Arg = string | number;
 export interface ChatScripts {
   releaseIfOwner(lockKey: string, token: string): Promise<number>;
   replyAccept(...args: Arg[]): Promise<[number, string?]>;
+  replyRegenerate(...args: Arg[]): Promise<[number, string?]>;
   replyBegin(...args: Arg[]): Promise<[number, (number | string)?]>;
   replyFrame(...args: Arg[]): Promise<number>;
   replyFinish(...args: Arg[]): Promise<number>;
@@ -30,11 +31,13 @@ export interface ChatScripts {
   ledgerFleet(...args: Arg[]): Promise<number>;
   fleetHeartbeat(...args: Arg[]): Promise<number>;
   sessionIndexAdd(...args: Arg[]): Promise<number>;
+  sessionRename(...args: Arg[]): Promise<number>;
 }
 
 const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?: readonly string[] }> = {
   releaseIfOwner: { file: 'release-if-owner', keys: 1 },
   replyAccept: { file: 'reply-accept', keys: 4, include: ['lib/history'] },
+  replyRegenerate: { file: 'reply-regenerate', keys: 4 },
   replyBegin: { file: 'reply-begin', keys: 3 },
   replyFrame: { file: 'reply-frame', keys: 3 },
   replyFinish: { file: 'reply-finish', keys: 6, include: ['lib/history'] },
@@ -44,6 +47,7 @@ const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?:
   replyEnd: { file: 'reply-end', keys: 6, include: ['lib/history'] },
   fleetHeartbeat: { file: 'fleet-heartbeat', keys: 2 },
   sessionIndexAdd: { file: 'session-index-add', keys: 1 },
+  sessionRename: { file: 'session-rename', keys: 2 },
 };
 
 /** Defines every script once per client (EVALSHA with automatic EVAL fallback). */

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ChatError } from './errors.js';
 import { ClientFrameSchema, type ClientFrame } from '@chat-fleet/protocol';
 
-const CLIENT_FRAME_TYPES = ['chat', 'cancel', 'resume', 'ping'];
+const CLIENT_FRAME_TYPES: readonly string[] = ClientFrameSchema.options.map((frame) => frame.shape.type.value);
 
 export function describeIssues(error: z.ZodError): string {
   const issue = error.issues[0];

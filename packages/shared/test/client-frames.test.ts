@@ -19,6 +19,8 @@ describe('parseClientFrame', () => {
     ['{"type":"resume","messageId":"m1","afterSeq":0}', { type: 'resume', messageId: 'm1', afterSeq: 0 }],
     ['{"type":"resume","messageId":"m1","afterSeq":7,"attempt":2}', { type: 'resume', messageId: 'm1', afterSeq: 7, attempt: 2 }],
     ['{"type":"ping"}', { type: 'ping' }],
+    ['{"type":"regenerate"}', { type: 'regenerate' }],
+    ['{"type":"regenerate","id":"r1"}', { type: 'regenerate', id: 'r1' }],
   ])('accepts %s', (text, expected) => {
     expect(parseClientFrame(text)).toEqual(expected);
   });
@@ -35,6 +37,7 @@ describe('parseClientFrame', () => {
     ['{"type":"cancel","messageId":"../../etc"}', /messageId/],
     ['{"type":"resume","messageId":"m1","afterSeq":-1}', /afterSeq/],
     ['{"type":"resume","messageId":"m1","afterSeq":1.5}', /afterSeq/],
+    ['{"type":"regenerate","id":""}', /id/],
   ])('refuses %s with bad_request', (text, message) => {
     const err = parseError(text);
     expect(err).toBeInstanceOf(ChatError);
@@ -46,13 +49,13 @@ describe('parseClientFrame', () => {
     const frameLike = fc.oneof(
       fc.string(),
       fc.json(),
-      fc.record({ type: fc.constantFrom('chat', 'cancel', 'resume', 'ping', 'x', ''), content: fc.anything(), messageId: fc.anything(), afterSeq: fc.anything(), id: fc.anything() }).map((o) => JSON.stringify(o)),
+      fc.record({ type: fc.constantFrom('chat', 'regenerate', 'cancel', 'resume', 'ping', 'x', ''), content: fc.anything(), messageId: fc.anything(), afterSeq: fc.anything(), id: fc.anything() }).map((o) => JSON.stringify(o)),
     );
     fc.assert(
       fc.property(frameLike, (text) => {
         try {
           const frame = parseClientFrame(text);
-          expect(['chat', 'cancel', 'resume', 'ping']).toContain(frame.type);
+          expect(['chat', 'regenerate', 'cancel', 'resume', 'ping']).toContain(frame.type);
         } catch (err) {
           expect(err).toBeInstanceOf(ChatError);
           expect((err as ChatError).code).toBe('bad_request');

@@ -2,15 +2,12 @@
 // session's owner as the gateway established it (claims `uid`, `plan`, `via`), so a limit can
 // key on an identity the gateway trusts without reading the session.
 import { SignJWT, jwtVerify, errors, type JWTPayload } from 'jose';
-import { ChatError } from '@chat-fleet/shared';
+import { ChatError, type IdentitySource } from '@chat-fleet/shared';
 
 export interface IssuedToken {
   token: string;
   expiresAt: string;
 }
-
-/** How a session's userId was established: `anonymous` is a label the client chose. */
-export type IdentitySource = 'jwt' | 'api_key' | 'anonymous';
 
 /** The owner written into a session token. */
 export interface SessionIdentity {

@@ -1,5 +1,5 @@
 // One client connection's chat logic, whatever carries it (a WebSocket today): joins the
-// session's relay and says `ready`, dispatches the client's frames (chat, cancel, resume, ping)
+// session's relay and says `ready`, dispatches the client's frames (chat, regenerate, cancel, resume, ping)
 // under the frame-rate limit, relays the session's reply frames (the ack of a message first),
 // and ends the connection when its token expires, its session ends or it reads too slowly.
 // It sees only a ClientTransport, never the socket library.
@@ -211,10 +211,12 @@ export class ChatConnection {
       case 'ping':
         this.send({ type: 'pong' });
         return;
-      case 'chat': {
+      case 'chat':
+      case 'regenerate': {
         const messageId = newId();
         reader.holdFor(messageId);
-        deps.service.submit({ sessionId: info.sessionId, messageId, content: frame.content, clientAddress: info.remoteAddress, transport: 'ws' }).then(
+        const asked = frame.type === 'chat' ? { content: frame.content } : { regenerate: true as const };
+        deps.service.submit({ sessionId: info.sessionId, messageId, ...asked, clientAddress: info.remoteAddress, transport: 'ws' }).then(
           ({ scrubbed }) => reader.acked(messageId, ackFrame(messageId, scrubbed, frame.id)),
           (err: unknown) => {
             reader.dropped(messageId);

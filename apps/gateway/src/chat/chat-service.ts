@@ -1,5 +1,6 @@
-// The chat logic of a gateway, independent of any transport: sessions, accepting messages,
-// handing them to the worker fleet. Sockets, SSE and REST adapt to it.
+// The chat logic of a gateway, independent of any transport: sessions and their user's list of
+// them, accepting messages (and regenerates), handing them to the worker fleet. Sockets, SSE and
+// REST adapt to it.
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import {
   ATTR,
@@ -11,16 +12,21 @@ import {
   recordFailure,
   sanitizeText,
   scrubPii,
+  titleFromMessage,
+  titleFromRename,
   type PiiKind,
   type ChatJob,
   type CreateSessionBody,
   type CreateSessionResponse,
   type Logger,
+  type RenameSessionResponse,
   type ReplyState,
+  type SessionList,
   type SessionStore,
   type SessionView,
 } from '@chat-fleet/shared';
 import type { SessionIdentity, TokenService } from '../auth/token-service.js';
+import { isOwner, type SessionsCaller, type StoredOwner } from '../auth/session-access.js';
 import type { Admission } from '../limits/chat-admission.js';
 import { newId } from './new-id.js';
 import type { ReplyQueue } from './reply-queue.js';
@@ -44,15 +50,25 @@ export interface SessionEndings {
   deleted(sessionId: string, inflight: string | undefined): Promise<void>;
 }
 
-export interface SubmitInput {
+export interface SubmitOrigin {
   sessionId: string;
   /** Chosen by the transport so it can order the ack before the reply's frames. */
   messageId?: string;
-  content: string;
   /** The client's address, the rate-limit subject when the session has no userId. */
   clientAddress: string;
   /** How the message came in, for its trace. */
   transport?: 'ws' | 'rest' | 'sse';
+}
+
+/** A user message, or a regenerate: the session's last user message answered again. */
+export type Asked = { content: string } | { regenerate: true };
+
+export type SubmitInput = SubmitOrigin & Asked;
+
+/** `GET /chat/sessions`: at most `limit`, from just after the cursor a previous page gave. */
+export interface SessionListPage {
+  limit: number;
+  before?: string;
 }
 
 export class ChatService {
@@ -77,14 +93,20 @@ export class ChatService {
     const trusted = owner.via !== 'anonymous' && owner.userId !== undefined;
     await this.admission.admitSession(body, trusted ? `user:${owner.userId}` : clientAddress, ledgerUserId(owner.userId, clientAddress));
     const sessionId = newId();
+    // A title in the metadata names the session as its first message would.
+    const titled = body.metadata?.title;
+    const title = typeof titled === 'string' ? titleFromMessage(scrubPii(sanitizeText(titled)).text) : '';
     await this.sessions.create({
       sessionId,
       userId: owner.userId,
       plan: owner.plan,
+      via: owner.via,
       clientAddress,
       systemPrompt: body.systemPrompt === undefined ? undefined : scrubPii(sanitizeText(body.systemPrompt)).text,
       metadata: body.metadata,
       createdAt: new Date().toISOString(),
+      ...(body.locale === undefined ? {} : { locale: body.locale }),
+      ...(title === '' ? {} : { title }),
     });
     this.admission.sessionCreated(sessionId, owner.userId, owner.plan);
     const issued = await this.tokens.issue(sessionId, owner);
@@ -106,7 +128,40 @@ export class ChatService {
     if (found === undefined) throw new ChatError('not_found', `message ${page.before} is not in the history of session ${sessionId}`);
     await this.sessions.touch(sessionId);
     const { messages, hasMore } = found;
-    return { sessionId, createdAt: meta.createdAt, messages, hasMore, ...(hasMore && messages[0] !== undefined ? { nextBefore: messages[0].id } : {}) };
+    return {
+      sessionId,
+      createdAt: meta.createdAt,
+      title: meta.title ?? '',
+      ...(meta.locale === undefined ? {} : { locale: meta.locale }),
+      messages,
+      hasMore,
+      ...(hasMore && messages[0] !== undefined ? { nextBefore: messages[0].id } : {}),
+    };
+  }
+
+  /** The caller's sessions, most recently active first, a page at a time; expired and deleted ones never appear. */
+  async listSessions(caller: SessionsCaller, page: SessionListPage): Promise<SessionList> {
+    // A token of a session created without a userId speaks for nobody's list.
+    if (caller.userId === undefined) return { sessions: [] };
+    const found = await this.sessions.sessionsPage(caller.userId, page.limit, page.before === undefined ? undefined : parseListCursor(page.before), (s) => isOwner(caller, s));
+    const last = found.sessions.at(-1);
+    return {
+      sessions: found.sessions.map((s) => ({ sessionId: s.sessionId, title: s.title ?? '', createdAt: s.createdAt, updatedAt: s.updatedAt })),
+      ...(found.more && last !== undefined ? { nextBefore: `${Date.parse(last.updatedAt)}.${last.sessionId}` } : {}),
+    };
+  }
+
+  /** Gives the session the title a user chose (cleaned and scrubbed like a message). */
+  async renameSession(sessionId: string, raw: string): Promise<RenameSessionResponse> {
+    const title = titleFromRename(raw);
+    if (!(await this.sessions.rename(sessionId, title))) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
+    return { sessionId, title };
+  }
+
+  /** A fresh token of the session for its owner, carrying the owner the session was created for. */
+  async sessionToken(sessionId: string, owner: StoredOwner): Promise<CreateSessionResponse> {
+    const issued = await this.tokens.issue(sessionId, owner);
+    return { sessionId, token: issued.token, expiresAt: issued.expiresAt };
   }
 
   async deleteSession(sessionId: string): Promise<void> {
@@ -120,7 +175,9 @@ export class ChatService {
    * Accepts a user message: stores it in the history and queues its reply. Resolves with the
    * reply's messageId once queued; every accepted message later ends in `done` or `error`.
    * Personal data is replaced by placeholders here, before the history, the queue or a log
-   * line sees the text; `scrubbed` counts the replacements per kind.
+   * line sees the text; `scrubbed` counts the replacements per kind. A regenerate takes the same
+   * way, limits included: the last reply leaves the history and a new one answers the last user
+   * message, never from the cache.
    */
   async submit(input: SubmitInput): Promise<{ messageId: string; scrubbed: Partial<Record<PiiKind, number>> }> {
     const receivedAt = performance.now();
@@ -162,21 +219,20 @@ export class ChatService {
     // Limits first, before any work on the text: Redis memory and the session's owner are known
     // in process (the owner after one short read per session), then the user's limit is counted.
     const { subject, userId, plan, sessionUserId } = await this.admission.admitMessage(input.sessionId, input.clientAddress);
-    const sanitized = sanitizeText(input.content);
-    if (sanitized.length > this.options.maxMessageChars) {
-      throw new ChatError('too_large', `message has ${sanitized.length} characters; the limit is ${this.options.maxMessageChars}`);
-    }
-    if (sanitized.trim() === '') throw new ChatError('bad_request', 'message content is empty');
-    const { text: content, found: scrubbed } = scrubPii(sanitized);
+    const message = 'content' in input ? this.cleanMessage(input.content) : undefined;
+    const scrubbed = message?.found ?? {};
 
     const messageId = input.messageId ?? newId();
     span.setAttribute(ATTR.messageId, messageId);
     const ref = { sessionId: input.sessionId, messageId };
-    const userMessageId = newId();
-    // The in-flight slot, the user's message and the queued reply, in one write.
-    const accepted = await this.replies.accept(ref, { id: userMessageId, role: 'user', content, createdAt: new Date().toISOString() }, this.options.inflightTtlMs);
+    // The in-flight slot, the user's message (or the last reply's removal) and the queued reply, in one write.
+    const accepted =
+      message === undefined
+        ? await this.replies.regenerate(ref, this.options.inflightTtlMs)
+        : await this.replies.accept(ref, { id: newId(), role: 'user', content: message.text, createdAt: new Date().toISOString() }, this.options.inflightTtlMs);
     if (!accepted.accepted) {
       if (accepted.reason === 'gone') throw new ChatError('not_found', `session ${input.sessionId} does not exist or has expired`);
+      if (accepted.reason === 'nothing') throw new ChatError('not_found', `session ${input.sessionId} has no user message to answer again`);
       throw new ChatError('busy', `a reply is already streaming in this session (messageId ${accepted.holder}); wait for it or cancel it`);
     }
     try {
@@ -184,13 +240,14 @@ export class ChatService {
       const job: ChatJob = {
         sessionId: input.sessionId,
         messageId,
-        userMessageId,
+        userMessageId: accepted.userMessageId,
         subject,
         userId,
         ...(plan === undefined ? {} : { plan }),
         model: this.options.model,
         enqueuedAt: Date.now(),
         deadlineAt,
+        ...(message === undefined ? { fresh: true } : {}),
         ...(trace === undefined ? {} : { trace }),
       };
       // The deadline lives in Redis, so any gateway ends the reply if this one is gone by then.
@@ -211,4 +268,21 @@ export class ChatService {
     }
     return { messageId, scrubbed };
   }
+
+  /** A message's text as it is stored: sanitized, checked (`too_large`, empty) and scrubbed. */
+  private cleanMessage(raw: string): { text: string; found: Partial<Record<PiiKind, number>> } {
+    const sanitized = sanitizeText(raw);
+    if (sanitized.length > this.options.maxMessageChars) {
+      throw new ChatError('too_large', `message has ${sanitized.length} characters; the limit is ${this.options.maxMessageChars}`);
+    }
+    if (sanitized.trim() === '') throw new ChatError('bad_request', 'message content is empty');
+    return scrubPii(sanitized);
+  }
+}
+
+/** `<ms>.<sessionId>`: where the previous page ended in the user's index (nextBefore). */
+function parseListCursor(cursor: string): { updatedAt: number; sessionId: string } {
+  const m = /^(\d{1,15})\.([A-Za-z0-9_-]{1,64})$/.exec(cursor);
+  if (m === null) throw new ChatError('bad_request', 'before must be the nextBefore of a previous page');
+  return { updatedAt: Number(m[1]), sessionId: m[2]! };
 }

@@ -4,7 +4,7 @@
 import { ChatError, type AckFrame, type ReplyFrame, type SessionFrameReader, type StoredReader } from '@chat-fleet/shared';
 import { newId } from './new-id.js';
 import type { SessionHub } from '../relay/session-hub.js';
-import type { ChatService, SubmitInput } from './chat-service.js';
+import type { Asked, ChatService, SubmitOrigin } from './chat-service.js';
 import { ReplyReader, ackFrame, sessionEndedError, type FrameOut } from './reply-reader.js';
 
 export type TerminalFrame = Extract<ReplyFrame, { type: 'done' | 'error' }>;
@@ -50,11 +50,12 @@ export interface ReplyRequestDeps {
   storedFrames: SessionFrameReader;
 }
 
-export interface ReplyRequest extends Omit<SubmitInput, 'messageId'> {
-  timeoutMs: number;
-  /** The message was accepted: called before its ack and reply frames go to `out`. */
-  accepted?: (ack: AckFrame) => void;
-}
+export type ReplyRequest = Omit<SubmitOrigin, 'messageId'> &
+  Asked & {
+    timeoutMs: number;
+    /** The message was accepted: called before its ack and reply frames go to `out`. */
+    accepted?: (ack: AckFrame) => void;
+  };
 
 /**
  * Sends a message and follows its reply to the end: `out` gets the ack, then the reply's frames

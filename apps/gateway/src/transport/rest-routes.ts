@@ -4,6 +4,7 @@ import {
   ChatError,
   CreateSessionBodySchema,
   PostMessageBodySchema,
+  RenameSessionBodySchema,
   isValidId,
   parseOrThrow,
   toChatError,
@@ -16,6 +17,7 @@ import type { ChatService } from '../chat/chat-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { AdminAuth } from '../auth/admin-auth.js';
 import type { UserAuth } from '../auth/user-auth.js';
+import type { SessionAccess } from '../auth/session-access.js';
 import type { SessionHub } from '../relay/session-hub.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { Reply, bearerToken, parseJson, readBody, readRequest, type RequestInfo } from './http-kit.js';
@@ -31,6 +33,8 @@ export interface RestDeps {
   tokens: TokenService;
   /** Who creates a session: a user token, an API key, or (anonymous mode) nobody in particular. */
   users: UserAuth;
+  /** Whose sessions a caller may list, rename and get tokens of. */
+  access: SessionAccess;
   /** The admin routes' gate: rate limit per address, then the admin credential. */
   admin: AdminAuth;
   hub: SessionHub;
@@ -51,11 +55,11 @@ export interface RestDeps {
   classify(err: unknown): ChatError;
 }
 
-/** Answers one request; `body` is the request body of a POST. A ChatError thrown becomes its error answer. */
+/** Answers one request; `body` is the request body of a POST or PATCH. A ChatError thrown becomes its error answer. */
 export type Handler = (reply: Reply, info: RequestInfo, body: Promise<Buffer> | undefined) => Promise<void>;
 
 /** Declares a route: its path pattern, how many `:params` it has, and its handler. */
-export type Route = (method: 'get' | 'post' | 'del', pattern: string, params: number, handler: Handler) => void;
+export type Route = (method: 'get' | 'post' | 'patch' | 'del', pattern: string, params: number, handler: Handler) => void;
 
 /** What a drain waits for: requests still being answered (a REST or SSE reply can take a while). */
 export interface RestEndpoint {
@@ -75,7 +79,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
         }
         reply.allowOrigin(info.origin);
       }
-      const body = method === 'post' ? readBody(reply, deps.maxBodyBytes) : undefined;
+      const body = method === 'post' || method === 'patch' ? readBody(reply, deps.maxBodyBytes) : undefined;
       body?.catch(() => undefined);
       pending++;
       handler(reply, info, body)
@@ -110,6 +114,24 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
     reply.json(200, await deps.service.getSession(sessionId, historyPageOf(info.query)));
   });
 
+  route('get', '/chat/sessions', 0, async (reply, info) => {
+    const caller = await deps.access.caller(info.authorization);
+    reply.json(200, await deps.service.listSessions(caller, sessionListPageOf(info.query)), { 'cache-control': 'no-store' });
+  });
+
+  route('patch', '/chat/session/:id', 1, async (reply, info, body) => {
+    const sessionId = sessionIdParam(info);
+    await deps.access.requireOwner(info.authorization, sessionId);
+    const parsed = parseOrThrow(RenameSessionBodySchema, parseJson(await body!), 'rename body');
+    reply.json(200, await deps.service.renameSession(sessionId, parsed.title));
+  });
+
+  route('post', '/chat/session/:id/token', 1, async (reply, info) => {
+    const sessionId = sessionIdParam(info);
+    const owner = await deps.access.requireOwner(info.authorization, sessionId);
+    reply.json(201, await deps.service.sessionToken(sessionId, owner), { 'cache-control': 'no-store' });
+  });
+
   route('del', '/chat/session/:id', 1, async (reply, info) => {
     const sessionId = sessionIdParam(info);
     await deps.tokens.verify(bearerToken(info.authorization), sessionId);
@@ -129,7 +151,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
     const sources = new Map<string, Source>();
     const request = {
       sessionId: parsed.sessionId,
-      content: parsed.content,
+      ...(parsed.content === undefined ? { regenerate: true as const } : { content: parsed.content }),
       clientAddress: info.remoteAddress,
       transport: sse ? ('sse' as const) : ('rest' as const),
       timeoutMs: deps.replyTimeoutMs,
@@ -195,7 +217,7 @@ export function mountRest(app: TemplatedApp, deps: RestDeps): RestEndpoint {
     const origin = req.getHeader('origin');
     if (origin !== '' && deps.isOriginAllowed(origin)) reply.allowOrigin(origin);
     reply.send(204, '', {
-      'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+      'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS',
       'access-control-allow-headers': 'authorization, content-type, accept',
       'access-control-max-age': '600',
     });
@@ -220,6 +242,18 @@ function historyPageOf(query: URLSearchParams): { limit: number; before?: string
   if (before === null || before === '') return { limit };
   if (!isValidId(before)) throw new ChatError('bad_request', 'before must be a message id (1-64 characters of A-Z, a-z, 0-9, _ or -)');
   return { limit, before };
+}
+
+const LIST_DEFAULT = 20;
+const LIST_MAX = 100;
+
+/** `?limit=` (1-100, default 20) and `?before=<nextBefore>` of a list of sessions. */
+function sessionListPageOf(query: URLSearchParams): { limit: number; before?: string } {
+  const rawLimit = query.get('limit');
+  const limit = rawLimit === null || rawLimit === '' ? LIST_DEFAULT : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX) throw new ChatError('bad_request', `limit must be an integer from 1 to ${LIST_MAX}`);
+  const before = query.get('before');
+  return before === null || before === '' ? { limit } : { limit, before };
 }
 
 /** The catch-all, mounted last. */

@@ -16,6 +16,11 @@ export const ChatJobSchema = z.object({
   enqueuedAt: z.number(),
   /** When the accepting gateway gives up on the reply (ms since the epoch): a job picked later is dropped. */
   deadlineAt: z.number().optional(),
+  /**
+   * A regenerated reply: the user asked for another answer to the same context, so it is not read
+   * from the response cache nor shared with an identical request in flight.
+   */
+  fresh: z.boolean().optional(),
   /** W3C trace context carrier, so one trace spans gateway, queue and worker. */
   trace: z.record(z.string(), z.string()).optional(),
 });

@@ -12,6 +12,7 @@ import type { ReplyFrame, SourcesFrame, ToolCallFrame, ToolResultFrame } from '@
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { FENCE_POSITION, formatPosition } from './frame-envelope.js';
 import type { UsageEntry } from '../usage/usage-ledger.js';
+import { titleFromMessage } from '../session/session-title.js';
 
 export type ReplyStatus = 'queued' | 'streaming' | 'done' | 'cancelled' | 'error';
 
@@ -46,7 +47,12 @@ export interface ReplyStateOptions {
   pubSub?: PubSubMode;
 }
 
-export type AcceptResult = { accepted: true } | { accepted: false; reason: 'busy'; holder: string } | { accepted: false; reason: 'gone' };
+/** `userMessageId`: the message the reply answers. `nothing` (a regenerate): the history holds no user message. */
+export type AcceptResult =
+  | { accepted: true; userMessageId: string }
+  | { accepted: false; reason: 'busy'; holder: string }
+  | { accepted: false; reason: 'gone' }
+  | { accepted: false; reason: 'nothing' };
 
 /** How an attempt stopped before its end: `fenced` (the reply ended, or a newer attempt took it over) or `broken` (a write failed: RedisClient refused it or the connection dropped). */
 export class AttemptStopped extends Error {
@@ -88,7 +94,8 @@ export class ReplyState {
 
   /**
    * Accepts a user message: takes the session's in-flight slot for the reply, appends the message
-   * to the history and registers the reply as queued, all or nothing.
+   * to the history and registers the reply as queued, all or nothing. A session without a title
+   * takes one from the message.
    */
   async accept(ref: ReplyRef, userMessage: StoredMessage, inflightTtlMs: number): Promise<AcceptResult> {
     const { sessionId, messageId } = ref;
@@ -105,10 +112,34 @@ export class ReplyState {
       this.options.historyMaxMessages,
       this.options.historyMaxBytes,
       this.options.runningTtlSeconds,
+      titleFromMessage(userMessage.content),
     );
-    if (code === 1) return { accepted: true };
+    if (code === 1) return { accepted: true, userMessageId: userMessage.id };
     if (code === 0) return { accepted: false, reason: 'busy', holder: holder ?? '' };
     return { accepted: false, reason: 'gone' };
+  }
+
+  /**
+   * Accepts a regenerate: with the session's in-flight slot free, drops the last history entry if
+   * it is an assistant reply, takes the slot for the new reply and registers it as queued, all or
+   * nothing. Resolves with the user message the new reply answers: the last one in the history.
+   */
+  async regenerate(ref: ReplyRef, inflightTtlMs: number): Promise<AcceptResult> {
+    const { sessionId, messageId } = ref;
+    const k = this.keys;
+    const [code, extra] = await this.redis.replyRegenerate(
+      k.sessionMeta(sessionId),
+      k.sessionHistory(sessionId),
+      k.sessionInflight(sessionId),
+      k.replyMeta(sessionId, messageId),
+      messageId,
+      inflightTtlMs,
+      this.options.sessionTtlSeconds,
+      this.options.runningTtlSeconds,
+    );
+    if (code === 1) return { accepted: true, userMessageId: extra ?? '' };
+    if (code === 0) return { accepted: false, reason: 'busy', holder: extra ?? '' };
+    return code === -2 ? { accepted: false, reason: 'nothing' } : { accepted: false, reason: 'gone' };
   }
 
   async info(ref: ReplyRef): Promise<ReplyInfo | undefined> {

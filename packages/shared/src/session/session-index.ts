@@ -35,11 +35,26 @@ export class SessionIndex {
     if (sessionIds.length > 0) await this.redis.zrem(this.keys.userSessions(userId), ...sessionIds);
   }
 
-  /** Entries from the `offset`-th most recently active on, at most `count`. */
-  async page(userId: string, offset: number, count: number): Promise<IndexedSession[]> {
-    const flat = await this.redis.zrevrange(this.keys.userSessions(userId), offset, offset + count - 1, 'WITHSCORES');
+  /**
+   * At most `count` entries, most recently active first, from just after `after` (the last entry
+   * of a previous page) or from the newest. Paging by position in the order rather than by offset,
+   * an entry that moves up meanwhile (a new message) makes none of the others repeat or be skipped.
+   */
+  async page(userId: string, after: IndexedSession | undefined, count: number): Promise<IndexedSession[]> {
+    const key = this.keys.userSessions(userId);
+    const max = after === undefined ? '+inf' : String(after.updatedAt);
     const out: IndexedSession[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ sessionId: flat[i]!, updatedAt: Number(flat[i + 1]) });
+    for (let offset = 0; out.length < count; ) {
+      const flat = await this.redis.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', offset, count);
+      for (let i = 0; i + 1 < flat.length && out.length < count; i += 2) {
+        const entry = { sessionId: flat[i]!, updatedAt: Number(flat[i + 1]) };
+        // Entries of one ms come in descending id order: down to `after` itself, the previous page had them.
+        if (after !== undefined && entry.updatedAt === after.updatedAt && entry.sessionId >= after.sessionId) continue;
+        out.push(entry);
+      }
+      offset += flat.length / 2;
+      if (flat.length < count * 2) break;
+    }
     return out;
   }
 }

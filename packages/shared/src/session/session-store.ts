@@ -5,7 +5,10 @@ import type { RedisKeys } from '../redis-keys.js';
 import { StoredMessageSchema, type StoredMessage } from '@chat-fleet/protocol';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { readHistoryPage, type HistoryPage } from './history-page.js';
-import { SessionIndex } from './session-index.js';
+import { SessionIndex, type IndexedSession } from './session-index.js';
+
+/** How a session's userId was established: `anonymous` is a label the client chose. */
+export type IdentitySource = 'jwt' | 'api_key' | 'anonymous';
 
 export interface SessionMeta {
   sessionId: string;
@@ -17,6 +20,12 @@ export interface SessionMeta {
   systemPrompt: string | undefined;
   metadata: Record<string, unknown> | undefined;
   createdAt: string;
+  /** How the userId was established; undefined for a session created before it was stored. */
+  via?: IdentitySource | undefined;
+  /** The language the model is asked to answer in (a BCP 47 tag). */
+  locale?: string | undefined;
+  /** From the first message or a rename; undefined before either. */
+  title?: string | undefined;
 }
 
 export interface SessionStoreOptions {
@@ -32,7 +41,7 @@ export interface SessionSummary {
   userId: string | undefined;
   plan?: string;
   clientAddress?: string;
-  /** The metadata's `title`, when it is a string. */
+  via?: IdentitySource;
   title?: string;
   createdAt: string;
   /** The last activity (creation or an accepted message), ISO 8601. */
@@ -63,6 +72,9 @@ export class SessionStore {
     if (meta.clientAddress !== undefined) fields.clientAddress = meta.clientAddress;
     if (meta.systemPrompt !== undefined) fields.systemPrompt = meta.systemPrompt;
     if (meta.metadata !== undefined) fields.metadata = JSON.stringify(meta.metadata);
+    if (meta.via !== undefined) fields.via = meta.via;
+    if (meta.locale !== undefined) fields.locale = meta.locale;
+    if (meta.title !== undefined) fields.title = meta.title;
     const key = this.keys.sessionMeta(meta.sessionId);
     await Promise.all([
       this.redis.multi().hset(key, fields).expire(key, this.options.ttlSeconds).exec(),
@@ -80,23 +92,38 @@ export class SessionStore {
    * whose session has expired are skipped and removed from the index.
    */
   async sessionsOf(userId: string, limit: number): Promise<SessionSummary[]> {
+    return (await this.sessionsPage(userId, limit)).sessions;
+  }
+
+  /**
+   * One page of sessionsOf: at most `limit` of the sessions `keep` accepts, from just after
+   * `after` (the index entry of a previous page's last session) or from the newest; `more` when
+   * others remain.
+   */
+  async sessionsPage(
+    userId: string,
+    limit: number,
+    after?: IndexedSession,
+    keep: (session: SessionSummary) => boolean = () => true,
+  ): Promise<{ sessions: SessionSummary[]; more: boolean }> {
+    // One more than asked, to know whether more remain.
     const found: SessionSummary[] = [];
     const gone: string[] = [];
-    for (let offset = 0; found.length < limit; ) {
-      const want = limit - found.length;
-      const page = await this.index.page(userId, offset, want);
-      offset += page.length;
+    for (let last = after; found.length <= limit; ) {
+      const want = limit + 1 - found.length;
+      const page = await this.index.page(userId, last, want);
+      last = page.at(-1);
       const summaries = await Promise.all(page.map((entry) => this.summaryWith(entry.sessionId, entry.updatedAt)));
       page.forEach((entry, i) => {
         const summary = summaries[i];
         // A session id is never reused, so one owned by someone else is a corrupt entry: drop it too.
         if (summary === undefined || summary.userId !== userId) gone.push(entry.sessionId);
-        else found.push(summary);
+        else if (keep(summary)) found.push(summary);
       });
       if (page.length < want) break;
     }
     await this.index.remove(userId, ...gone);
-    return found;
+    return { sessions: found.slice(0, limit), more: found.length > limit };
   }
 
   /** One session as a list shows it; undefined when it does not exist. */
@@ -107,15 +134,15 @@ export class SessionStore {
   }
 
   private async summaryWith(sessionId: string, updatedAt: number | undefined): Promise<SessionSummary | undefined> {
-    const [createdAt, userId, plan, clientAddress, metadata] = await this.redis.hmget(this.keys.sessionMeta(sessionId), 'createdAt', 'userId', 'plan', 'clientAddress', 'metadata');
+    const [createdAt, userId, plan, clientAddress, via, title] = await this.redis.hmget(this.keys.sessionMeta(sessionId), 'createdAt', 'userId', 'plan', 'clientAddress', 'via', 'title');
     if (createdAt === null || createdAt === undefined) return undefined;
-    const title = titleOf(metadata ?? null);
     return {
       sessionId,
       userId: userId ?? undefined,
       ...(plan == null ? {} : { plan }),
       ...(clientAddress == null ? {} : { clientAddress }),
-      ...(title === undefined ? {} : { title }),
+      ...(via == null ? {} : { via: identitySource(via) }),
+      ...(title == null ? {} : { title }),
       createdAt,
       updatedAt: updatedAt === undefined ? createdAt : new Date(updatedAt).toISOString(),
     };
@@ -132,7 +159,15 @@ export class SessionStore {
       systemPrompt: h.systemPrompt,
       metadata: h.metadata === undefined ? undefined : (JSON.parse(h.metadata) as Record<string, unknown>),
       createdAt: h.createdAt,
+      ...(h.via === undefined ? {} : { via: identitySource(h.via) }),
+      ...(h.locale === undefined ? {} : { locale: h.locale }),
+      ...(h.title === undefined ? {} : { title: h.title }),
     };
+  }
+
+  /** Sets the session's title and renews its TTL; false when the session does not exist. */
+  async rename(sessionId: string, title: string): Promise<boolean> {
+    return (await this.redis.sessionRename(this.keys.sessionMeta(sessionId), this.keys.sessionHistory(sessionId), title, this.options.ttlSeconds)) === 1;
   }
 
   async exists(sessionId: string): Promise<boolean> {
@@ -149,10 +184,10 @@ export class SessionStore {
     return readHistoryPage(this.redis, this.keys.sessionHistory(sessionId), limit, before);
   }
 
-  /** The session's owner: `{ userId }` (undefined when anonymous), or undefined when the session is gone. Two short fields, not the prompt. */
-  async ownerOf(sessionId: string): Promise<{ userId: string | undefined; plan: string | undefined } | undefined> {
-    const [createdAt, userId, plan] = await this.redis.hmget(this.keys.sessionMeta(sessionId), 'createdAt', 'userId', 'plan');
-    return createdAt === null || createdAt === undefined ? undefined : { userId: userId ?? undefined, plan: plan ?? undefined };
+  /** The session's owner: `{ userId }` (undefined when anonymous), or undefined when the session is gone. Short fields, not the prompt. */
+  async ownerOf(sessionId: string): Promise<{ userId: string | undefined; plan: string | undefined; via: IdentitySource | undefined } | undefined> {
+    const [createdAt, userId, plan, via] = await this.redis.hmget(this.keys.sessionMeta(sessionId), 'createdAt', 'userId', 'plan', 'via');
+    return createdAt === null || createdAt === undefined ? undefined : { userId: userId ?? undefined, plan: plan ?? undefined, via: via === null || via === undefined ? undefined : identitySource(via) };
   }
 
   /** Renews the idle TTL of every key of the session. */
@@ -189,12 +224,7 @@ export class SessionStore {
   }
 }
 
-function titleOf(metadata: string | null): string | undefined {
-  if (metadata === null) return undefined;
-  try {
-    const title = (JSON.parse(metadata) as Record<string, unknown>).title;
-    return typeof title === 'string' ? title : undefined;
-  } catch {
-    return undefined;
-  }
+// Only the gateway writes the field; anything else reads as the least trusted source.
+function identitySource(via: string): IdentitySource {
+  return via === 'jwt' || via === 'api_key' ? via : 'anonymous';
 }
