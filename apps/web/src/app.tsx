@@ -173,7 +173,7 @@ function MessageView({ message, ...props }: MessageProps) {
 function UserView({ message, blockedUntil, onRetry }: { message: UserMessage } & Omit<MessageProps, 'message'>) {
   return (
     <div class="turn user" data-status={message.status}>
-      <div class="bubble" data-testid="chat-message-user">
+      <div class="bubble" data-testid="chat-message-user" dir="auto">
         {message.text}
       </div>
       {message.status === 'unsent' && (
