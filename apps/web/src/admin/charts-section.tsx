@@ -25,7 +25,7 @@ export function ChartsSection({ api }: { api: AdminApi }) {
           <LineChart id="messages" title="Messages" lines={data.messagesPerSec} times={data.times} format={(v) => `${figure(v)}/s`} />
           <LineChart id="first-token" title="First token" lines={data.firstTokenMs} times={data.times} format={ms} />
           <LineChart id="tokens" title="Tokens" lines={data.tokensPerSec} times={data.times} format={(v) => `${figure(v)}/s`} />
-          <LineChart id="errors" title="Errors by code" lines={data.errorsPerMin} times={data.times} format={(v) => `${figure(v)}/min`} empty="none in the hour" />
+          <LineChart id="errors" title="Errors by code" lines={data.errorsPerMin} times={data.times} format={(v) => `${figure(v)}/min`} empty="none in the hour" named />
           <LineChart id="hit-ratio" title="Cache and coalescing hits" lines={data.hitRatio} times={data.times} format={percent} top={1} />
         </div>
       )}

@@ -1,5 +1,5 @@
 // The fleet at a glance: one card per gateway and worker from their heartbeats, the chat queue by
-// state, its recent failures, and the last hour's charts.
+// state, the last hour's charts, and the queue's recent failures.
 import type { AdminApi, FailedJob, Fleet, Instance } from './admin-api.js';
 import { ChartsSection } from './charts-section.js';
 import { age, bytes, count, duration, when } from './format.js';
@@ -10,17 +10,20 @@ export function FleetView({ api }: { api: AdminApi }) {
   const fleet = usePoll(() => api.fleet(), LIVE_MS, []);
   // Asked again at once when the queue's failed count moves, else now and then.
   const failed = usePoll(() => api.failedJobs(20), SLOW_MS, [fleet.data?.queue.failed]);
+  // The failed jobs last: a burst of them would push the charts out of sight.
   return (
     <>
       <section class="card" data-testid="admin-fleet" aria-labelledby="fleet-title">
         <h2 id="fleet-title">Fleet</h2>
         <ProblemNote error={fleet.error} prefix="Could not refresh the fleet:" />
         {fleet.data === undefined ? <p class="muted">Loading…</p> : <FleetBody fleet={fleet.data} />}
-        <h3>Recent failed jobs</h3>
+      </section>
+      <ChartsSection api={api} />
+      <section class="card" aria-labelledby="failed-title">
+        <h2 id="failed-title">Recent failed jobs</h2>
         <ProblemNote error={failed.error} />
         <FailedJobs jobs={failed.data} />
       </section>
-      <ChartsSection api={api} />
     </>
   );
 }

@@ -19,15 +19,17 @@ export interface LineChartProps {
   top?: number;
   /** What to say when there are no lines at all (e.g. no error in the hour). */
   empty?: string;
+  /** Name every line in the legend and the text, even a single one (an error code says what it counts). */
+  named?: boolean;
 }
 
-export function LineChart({ id, title, lines, times, format, top, empty = 'no data yet' }: LineChartProps) {
+export function LineChart({ id, title, lines, times, format, top, empty = 'no data yet', named = lines.length > 1 }: LineChartProps) {
   const titleId = useId();
   const max = Math.max(0, ...lines.flatMap((l) => l.values.filter((v): v is number => v !== null)));
   const scaleTop = top ?? niceCeiling(max);
   const readings = lines.flatMap((l) => {
     const v = latest(l);
-    return v === null ? [] : [lines.length === 1 ? format(v) : `${l.name} ${format(v)}`];
+    return v === null ? [] : [named ? `${l.name} ${format(v)}` : format(v)];
   });
   const summary = readings.length > 0 ? `latest: ${readings.join(', ')}` : lines.length === 0 ? empty : 'no data yet';
   const span = times.length > 1 ? Math.round((Date.now() - times[0]!) / 60_000) : 0;
@@ -55,7 +57,7 @@ export function LineChart({ id, title, lines, times, format, top, empty = 'no da
         <span>{span > 0 ? `${span} min ago` : ''}</span>
         <span>now</span>
       </div>
-      {lines.length > 1 && (
+      {named && lines.length > 0 && (
         <ul class="chart-legend" aria-hidden="true">
           {lines.map((l, i) => (
             <li key={l.name}>
