@@ -13,7 +13,10 @@ const localhost = (url: string): string => url.replace('127.0.0.1', 'localhost')
 export function formatStackBanner(stack: Stack, redis: BannerRedis): string {
   const rows: [string, string][] = [];
   const first = stack.gateways[0];
-  if (first !== undefined) rows.push(['web client', `${localhost(first.url)}/`]);
+  if (first !== undefined) {
+    rows.push(['web client', `${localhost(first.url)}/`]);
+    rows.push(['admin console', `${localhost(first.url)}/admin   (sign in with the admin key below)`]);
+  }
   for (const g of stack.gateways) {
     rows.push([g.instance, `${localhost(g.url)}   ${localhost(g.wsUrl)}/ws/{sessionId}/{clientId}?token=…`]);
   }

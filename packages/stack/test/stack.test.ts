@@ -93,6 +93,9 @@ describe('startStack', () => {
       expect(formatStackBanner(a!, { topology: { mode: 'single', url: 'redis://127.0.0.1:1' }, private: false })).toMatch(
         new RegExp(`mcp tools +http://localhost:${a!.mcpTools!.port}/mcp `),
       );
+      expect(formatStackBanner(a!, { topology: { mode: 'single', url: 'redis://127.0.0.1:1' }, private: false })).toMatch(
+        new RegExp(`admin console +http://localhost:${a!.gateways[0]!.port}/admin `),
+      );
     } finally {
       await Promise.all([a?.stop(), b?.stop()]);
     }
