@@ -3,11 +3,11 @@
 // asking the server again each time. In anonymous mode the credential of the list is a token of any
 // session this browser kept (they share its userId label): the one shown first, else the others, a
 // refused one forgotten.
-import { ChatApiError, type ChatApi, type SessionSummary } from '@chat-fleet/client';
+import { ChatApiError, type ChatApi, type SessionListItem } from '@chat-fleet/client';
 import { forgetToken, saveToken, savedTokens, type SessionInfo } from './saved-session.js';
 
 export interface ConversationListView {
-  readonly items: readonly SessionSummary[];
+  readonly items: readonly SessionListItem[];
   /** More pages remain on the server. */
   readonly hasMore: boolean;
   readonly loading: boolean;
@@ -18,7 +18,7 @@ export interface ConversationListView {
 const PAGE_SIZE = 30;
 
 /** `page` after the items known: each conversation once, where the server put it. */
-export function withPage(items: readonly SessionSummary[], page: readonly SessionSummary[], first: boolean): SessionSummary[] {
+export function withPage(items: readonly SessionListItem[], page: readonly SessionListItem[], first: boolean): SessionListItem[] {
   const fresh = new Set(page.map((s) => s.sessionId));
   const rest = items.filter((s) => !fresh.has(s.sessionId));
   // A first page read again replaces what it holds at the top; a later page goes at the end.
@@ -26,14 +26,14 @@ export function withPage(items: readonly SessionSummary[], page: readonly Sessio
 }
 
 /** `sessionId` had activity at `at`: it moves to the top (added if unknown, untitled). */
-export function withActivity(items: readonly SessionSummary[], sessionId: string, at: string): SessionSummary[] {
+export function withActivity(items: readonly SessionListItem[], sessionId: string, at: string): SessionListItem[] {
   const known = items.find((s) => s.sessionId === sessionId);
-  const moved: SessionSummary = known === undefined ? { sessionId, title: '', createdAt: at, updatedAt: at } : { ...known, updatedAt: at };
+  const moved: SessionListItem = known === undefined ? { sessionId, title: '', createdAt: at, updatedAt: at } : { ...known, updatedAt: at };
   return [moved, ...items.filter((s) => s.sessionId !== sessionId)];
 }
 
 /** The conversations whose title holds `query` (any case, in the reader's language); all of them for an empty query. */
-export function matching(items: readonly SessionSummary[], query: string, locale: string): readonly SessionSummary[] {
+export function matching(items: readonly SessionListItem[], query: string, locale: string): readonly SessionListItem[] {
   const q = query.trim().toLocaleLowerCase(locale);
   return q === '' ? items : items.filter((s) => s.title.toLocaleLowerCase(locale).includes(q));
 }

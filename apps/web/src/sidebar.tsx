@@ -2,7 +2,7 @@
 // More button, loads the next), open, rename in place and delete after a confirm. On a narrow screen
 // it is a panel over the chat, opened from the header's button; Escape or a pick closes it.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ChatApiError, type SessionSummary } from '@chat-fleet/client';
+import { ChatApiError, type SessionListItem } from '@chat-fleet/client';
 import type { ChatController } from './chat-controller.js';
 import { matching } from './conversation-list.js';
 import { currentLocale, formatDate, t } from './i18n.js';
@@ -21,7 +21,7 @@ export function Sidebar({ controller, currentId, open, onClose }: SidebarProps) 
   const list = useExternal(controller.conversations.subscribe, controller.conversations.getSnapshot);
   const [query, setQuery] = useState('');
   const [renaming, setRenaming] = useState<string | undefined>(undefined);
-  const [deleting, setDeleting] = useState<SessionSummary | undefined>(undefined);
+  const [deleting, setDeleting] = useState<SessionListItem | undefined>(undefined);
   const [problem, setProblem] = useState<string | undefined>(undefined);
   const panel = useRef<HTMLElement>(null);
   const shown = matching(list.items, query, currentLocale());
@@ -132,7 +132,7 @@ export function Sidebar({ controller, currentId, open, onClose }: SidebarProps) 
 }
 
 interface ItemProps {
-  summary: SessionSummary;
+  summary: SessionListItem;
   current: boolean;
   renaming: boolean;
   onOpen: () => void;
@@ -216,7 +216,7 @@ function RenameForm({ title, onDone }: { title: string; onDone: (title: string |
 }
 
 /** A modal confirm (the browser's dialog: focus kept inside, Escape cancels); focus goes back where it was. */
-function ConfirmDelete({ summary, onAnswer }: { summary: SessionSummary | undefined; onAnswer: (confirmed: boolean) => void }) {
+function ConfirmDelete({ summary, onAnswer }: { summary: SessionListItem | undefined; onAnswer: (confirmed: boolean) => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const returnTo = useRef<Element | null>(null);
   useEffect(() => {

@@ -3,18 +3,18 @@
 // (a gap or an early `done` asks for the missed frames); a dropped socket reopens with backoff and
 // jitter on the next gateway and every open reply resumes where it stood; close codes that forbid
 // reconnecting end the session's replies with a clear code.
-import type { ErrorFrame, ReadyFrame, ServerFrame } from '@chat-fleet/protocol';
-import { ChatApi, ChatApiError, type ChatApiOptions, type NewSessionBody, type SessionCredentials } from './rest.js';
+import type { ClientFrame, CreateSessionBody, ErrorFrame, ReadyFrame, ServerFrame } from '@chat-fleet/protocol';
+import { ChatApi, ChatApiError, type ChatApiOptions, type SessionCredentials } from './rest.js';
 import { ChatSocket, type CloseAction, type ConnectionState, type CreateWebSocket } from './chat-socket.js';
 import { Emitter } from './emitter.js';
-import { isReplyEvent, isReplyFrame, type OutgoingFrame } from './frames.js';
+import { isReplyEvent, isReplyFrame } from './frames.js';
 import { Reply, ReplyError, type ReplyHost } from './reply.js';
 
 export interface ChatClientOptions extends ChatApiOptions {
   /** An existing session to use; otherwise `connect()` creates one. */
   session?: SessionCredentials | undefined;
   /** The body of the session `connect()` creates (`userId`, `systemPrompt`, `metadata`). */
-  sessionBody?: NewSessionBody | undefined;
+  sessionBody?: CreateSessionBody | undefined;
   /** A user token (jwt mode) or a backend's API key for creating sessions; a function is asked each time. */
   authorization?: string | (() => string | Promise<string>) | undefined;
   /** Prefix of the socket's clientId (the gateway's per-socket label). */
@@ -130,7 +130,7 @@ export class ChatClient extends Emitter<ClientEvents> implements ReplyHost {
   }
 
   /** Drops this session (its replies end `socket_closed`) and connects to a new one. */
-  async newSession(body?: NewSessionBody): Promise<ReadyFrame> {
+  async newSession(body?: CreateSessionBody): Promise<ReadyFrame> {
     this.shutdown(new ReplyError('socket_closed', 'the client moved to a new session'));
     this.credentials = undefined;
     this.ending = undefined;
@@ -350,7 +350,7 @@ export class ChatClient extends Emitter<ClientEvents> implements ReplyHost {
   }
 
   private sendRequest(reply: Reply): void {
-    const frame: OutgoingFrame = reply.regenerate ? { type: 'regenerate', id: reply.id } : { type: 'chat', id: reply.id, content: reply.content };
+    const frame: ClientFrame = reply.regenerate ? { type: 'regenerate', id: reply.id } : { type: 'chat', id: reply.id, content: reply.content };
     if (this.socket?.send(frame) === true) {
       reply.sent = true;
       reply.sentAt = performance.now();

@@ -3,8 +3,8 @@
 // to keep idle sockets alive and a silence limit for connections that died without closing. It
 // knows nothing of replies: frames go to the listener, which resumes replies on `ready`.
 import { CLOSE_CODES, shouldReconnect } from '@chat-fleet/protocol/close-codes';
-import type { ReadyFrame, ServerFrame } from '@chat-fleet/protocol';
-import { decodeServerFrame, encodeClientFrame, type OutgoingFrame } from './frames.js';
+import type { ClientFrame, ReadyFrame, ServerFrame } from '@chat-fleet/protocol';
+import { decodeServerFrame, encodeClientFrame } from './frames.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed';
 
@@ -132,7 +132,7 @@ export class ChatSocket {
   }
 
   /** Sends when connected; false when the frame could not be sent. */
-  send(frame: OutgoingFrame): boolean {
+  send(frame: ClientFrame): boolean {
     if (this.ws?.readyState !== OPEN || this.current !== 'connected') return false;
     this.ws.send(encodeClientFrame(frame));
     return true;

@@ -3,7 +3,7 @@
 // load older history, a new session). The client does the protocol (acks, whole replies, resume,
 // close codes); this store only turns what its replies do into messages with a status and a note,
 // remembers refusals (with the time sending is allowed again) and pages through the history.
-import type { ErrorCode, ReadyFrame } from '@chat-fleet/protocol';
+import type { CreateSessionBody, ErrorCode, ReadyFrame } from '@chat-fleet/protocol';
 import { ChatClient, randomId, type ChatClientOptions, type SessionEnd } from './chat-client.js';
 import type { ConnectionState } from './chat-socket.js';
 import {
@@ -31,7 +31,7 @@ import {
 } from './conversation.js';
 import { Emitter } from './emitter.js';
 import type { Reply, ReplyError } from './reply.js';
-import { ChatApi, ChatApiError, type NewSessionBody, type SessionCredentials } from './rest.js';
+import { ChatApi, ChatApiError, type SessionCredentials } from './rest.js';
 
 export interface ConversationOptions extends ChatClientOptions {
   /** Messages per history page (default 50; the gateway allows 1 to 200). */
@@ -148,7 +148,7 @@ export class ConversationStore extends Emitter<StoreEvents> {
    * ChatApiError when the history cannot be read (`sessionGone` when the session is gone) or no
    * session can be created.
    */
-  async open(from: { session?: SessionCredentials | undefined; follow?: readonly string[]; carry?: readonly ChatMessage[]; sessionBody?: NewSessionBody } = {}): Promise<SessionCredentials> {
+  async open(from: { session?: SessionCredentials | undefined; follow?: readonly string[]; carry?: readonly ChatMessage[]; sessionBody?: CreateSessionBody } = {}): Promise<SessionCredentials> {
     const generation = ++this.generation;
     this.shutdown();
     this.conversation = EMPTY;
@@ -191,7 +191,7 @@ export class ConversationStore extends Emitter<StoreEvents> {
   }
 
   /** Leaves this session (its reply is cancelled) for a new one; `carryUnsent` keeps the messages not sent. */
-  newSession(options: { carryUnsent?: boolean; sessionBody?: NewSessionBody } = {}): Promise<SessionCredentials> {
+  newSession(options: { carryUnsent?: boolean; sessionBody?: CreateSessionBody } = {}): Promise<SessionCredentials> {
     this.stop();
     const carry = options.carryUnsent === true ? this.unsent() : [];
     return this.open({ session: undefined, carry, ...(options.sessionBody !== undefined ? { sessionBody: options.sessionBody } : {}) });

@@ -13,6 +13,7 @@ export type {
   ErrorFrame,
   FinishReason,
   ReadyFrame,
+  RegenerateFrame,
   ReplyFrame,
   ResetFrame,
   ServerFrame,
@@ -25,18 +26,6 @@ export type {
   ToolResultFrame,
   Usage,
 } from '@chat-fleet/protocol';
-
-/**
- * Asks for the session's last reply again (answers its last user message anew). Declared here until
- * the protocol's ClientFrame has it; an old gateway answers it with an id-less `bad_request`.
- */
-export interface RegenerateFrame {
-  type: 'regenerate';
-  id?: string;
-}
-
-/** What this client sends. */
-export type OutgoingFrame = ClientFrame | RegenerateFrame;
 
 const KNOWN = new Set(['ready', 'ack', 'token', 'done', 'reset', 'error', 'pong', ...REPLY_EVENT_TYPES]);
 
@@ -58,7 +47,7 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
   return value as ServerFrame;
 }
 
-export function encodeClientFrame(frame: OutgoingFrame): string {
+export function encodeClientFrame(frame: ClientFrame): string {
   return JSON.stringify(frame);
 }
 

@@ -1,6 +1,6 @@
 // The gateway's REST API with one error type. Any gateway serves any session, so a call that gets
 // no answer (or 502/503) from one gateway is tried on the next before it fails.
-import type { CreateSessionBody, CreateSessionResponse, ErrorCode, SessionView } from '@chat-fleet/protocol';
+import type { CreateSessionBody, CreateSessionResponse, ErrorCode, RenameSessionResponse, SessionList, SessionView } from '@chat-fleet/protocol';
 
 /** A refused or failed call: the HTTP status (0 when no answer came) and the error body's code. */
 export class ChatApiError extends Error {
@@ -38,34 +38,12 @@ export interface UsageReport {
   month: UsagePeriod;
 }
 
-/** A conversation in the caller's list (`GET /chat/sessions`). */
-export interface SessionSummary {
-  sessionId: string;
-  /** From the first message (scrubbed, cut to 60 characters) or a rename; '' before the first message. */
-  title: string;
-  createdAt: string;
-  /** Moves on every accepted message: the list is newest activity first. */
-  updatedAt: string;
-}
-
-export interface SessionList {
-  sessions: SessionSummary[];
-  /** More remain: ask again with `before: nextBefore`. */
-  nextBefore?: string;
-}
-
 export interface SessionListPage {
   /** 1 to 100 (the gateway's default 20). */
   limit?: number;
   /** `nextBefore` of the previous page. */
   before?: string;
 }
-
-/**
- * `POST /chat/session`'s body; `locale` (a BCP 47 tag, e.g. `es`, `zh-CN`) asks the model to answer in
- * that language. Declared here until the protocol's CreateSessionBody has it.
- */
-export type NewSessionBody = CreateSessionBody & { locale?: string };
 
 export interface HistoryPage {
   /** At most this many messages (the newest, or those before `before`). */
@@ -103,9 +81,9 @@ export class ChatApi {
 
   /**
    * A new session. `authorization` is a user token (`AUTH_MODE=jwt`) or a backend's API key; in
-   * `anonymous` mode `body.userId` is a label.
+   * `anonymous` mode `body.userId` is a label. `body.locale` (a BCP 47 tag) asks the model to answer in that language.
    */
-  createSession(body: NewSessionBody = {}, authorization?: string): Promise<CreateSessionResponse> {
+  createSession(body: CreateSessionBody = {}, authorization?: string): Promise<CreateSessionResponse> {
     return this.call<CreateSessionResponse>('POST', '/chat/session', { body, token: authorization });
   }
 
@@ -123,8 +101,8 @@ export class ChatApi {
   }
 
   /** Renames a conversation (1 to 120 characters; the gateway scrubs it like a message) and answers the title as stored. */
-  renameSession(session: SessionCredentials, title: string): Promise<{ sessionId: string; title: string }> {
-    return this.call('PATCH', `/chat/session/${encodeURIComponent(session.sessionId)}`, { body: { title }, token: session.token });
+  renameSession(session: SessionCredentials, title: string): Promise<RenameSessionResponse> {
+    return this.call<RenameSessionResponse>('PATCH', `/chat/session/${encodeURIComponent(session.sessionId)}`, { body: { title }, token: session.token });
   }
 
   /**

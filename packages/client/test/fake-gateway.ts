@@ -1,7 +1,7 @@
 // A scripted in-memory gateway for the SDK's tests: REST through a `fetch` and sockets through a
 // `createSocket` handed to the client, answering chat and resume frames with what the test scripts.
 import type { ClientFrame, ServerFrame, SessionView, StoredMessage } from '@chat-fleet/protocol';
-import type { OutgoingFrame, WebSocketLike } from '../src/index.js';
+import type { WebSocketLike } from '../src/index.js';
 
 export interface Script {
   /** Frames answering a chat or regenerate frame (the ack is sent first unless `refuse`). */
@@ -15,7 +15,7 @@ export interface Script {
 
 export class FakeGateway {
   readonly sockets: FakeSocket[] = [];
-  readonly received: OutgoingFrame[] = [];
+  readonly received: ClientFrame[] = [];
   history: StoredMessage[] = [];
   script: Script = {};
   gone = false;
@@ -40,7 +40,7 @@ export class FakeGateway {
     return socket;
   };
 
-  frame(socket: FakeSocket, frame: OutgoingFrame): void {
+  frame(socket: FakeSocket, frame: ClientFrame): void {
     if (frame.type === 'resume') {
       for (const f of this.script.resume?.(frame) ?? []) socket.push(f);
       return;
@@ -78,7 +78,7 @@ export class FakeSocket implements WebSocketLike {
   }
 
   send(data: string): void {
-    const frame = JSON.parse(data) as OutgoingFrame;
+    const frame = JSON.parse(data) as ClientFrame;
     this.gateway.received.push(frame);
     // The answer comes later, as over a network.
     setTimeout(() => this.gateway.frame(this, frame), 1);
