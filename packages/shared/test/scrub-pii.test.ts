@@ -385,6 +385,9 @@ describe('scrubPii', () => {
       'GB82WEST12345698765432-415-555-2671',
       '12345678Z 784-1968-6570305-0 AB 12 34 56 C',
       '1234 5678 9018\n11010519491231002X',
+      // An id led by a letter after an id or an address and a hyphen: the placeholder stands for a word.
+      '12345678Z–X1234567L',
+      'jo@example.com-X1234567L',
     ];
     for (const input of inputs) {
       const once = scrubPii(input).text;

@@ -35,7 +35,8 @@ const SSN = new RegExp(String.raw`${START}(\d{3})([ -])(\d{2})\2(\d{4})${END}`, 
 // digit or letter, dates, allocation rules), so ordinary numbers of the same shape stay.
 // An id led by letters (NIE, NINO) starts a word; one ending in a letter is whole before a number
 // ("DNI 12345678Z 28001 Madrid"). After a space the check letter must be a capital: "… 12345678 y …".
-const LETTER_START = String.raw`(?<!${WORD_LETTER}|[\p{N}_@#]|${PLACEHOLDER}|${WORD_LETTER}-)`;
+// A placeholder and a hyphen count as a word and a hyphen, so a second pass is a no-op.
+const LETTER_START = String.raw`(?<!${WORD_LETTER}|[\p{N}_@#]|${PLACEHOLDER}|(?:${WORD_LETTER}|${PLACEHOLDER})-)`;
 const LETTER_END = String.raw`(?!${WORD_LETTER}|[\p{N}_@])`;
 const CHECK_LETTER = String.raw`(?:-?[A-Za-z]| [A-Z])${LETTER_END}`;
 // Each branch first looks ahead at the shape's opening characters, which is cheap, before the guards.
