@@ -1,7 +1,7 @@
 // Builds what the model sees for a reply: the session's language (when it has a locale), its
 // system prompt and as much of its history as fits the token budget, oldest turns dropped first.
 // The system messages and the user message being answered are always kept.
-import { ChatError, type SessionStore, type StoredMessage } from '@chat-fleet/shared';
+import { ChatError, type ReplyInfo, type SessionMeta, type SessionStore, type StoredMessage } from '@chat-fleet/shared';
 import type { ModelMessage } from './model-client.js';
 import { countMessageTokens } from './token-counter.js';
 
@@ -19,8 +19,16 @@ export class ContextBuilder {
     private readonly maxTokens: number,
   ) {}
 
-  async build(sessionId: string, userMessageId: string): Promise<BuiltContext> {
-    const [meta, history] = await Promise.all([this.sessions.getMeta(sessionId), this.sessions.history(sessionId)]);
+  /**
+   * Reads, in one command, the reply's state and what its context is built from. `context()`
+   * builds it, throwing `not_found` when the session or the message to answer is gone.
+   */
+  async read(sessionId: string, messageId: string, userMessageId: string): Promise<{ reply: ReplyInfo | undefined; context: () => BuiltContext }> {
+    const { reply, meta, history } = await this.sessions.readForReply(sessionId, messageId);
+    return { reply, context: () => this.build(sessionId, meta, history, userMessageId) };
+  }
+
+  private build(sessionId: string, meta: SessionMeta | undefined, history: readonly StoredMessage[], userMessageId: string): BuiltContext {
     if (meta === undefined) throw new ChatError('not_found', `session ${sessionId} no longer exists`);
     const end = history.findIndex((m) => m.id === userMessageId);
     if (end < 0) throw new ChatError('not_found', 'the message to answer is no longer in the session history');

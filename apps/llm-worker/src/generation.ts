@@ -285,19 +285,18 @@ export class Generation {
       this.dropped(span, log, Date.now() >= data.deadlineAt ? 'deadline' : 'late');
       return;
     }
-    // The reply's state and the context are read in parallel: one round trip before the model.
-    const building = this.parts.context.build(data.sessionId, data.userMessageId);
-    building.catch(() => undefined);
     // Watching before reading: a cancel is either published after this or marked in the state.
     const abort = new AbortController();
     const unwatch = this.parts.cancels.watch(data.messageId, abort);
-    let info: Awaited<ReturnType<ReplyState['info']>>;
+    // The reply's state and what its context is built from: one command, one round trip before the model.
+    let read: Awaited<ReturnType<ContextBuilder['read']>>;
     try {
-      info = await replies.info(ref);
+      read = await this.parts.context.read(data.sessionId, data.messageId, data.userMessageId);
     } catch (err) {
       unwatch();
       throw err;
     }
+    const info = read.reply;
     if (info === undefined || isFinished(info.status)) {
       unwatch();
       this.dropped(span, log, info === undefined ? 'unknown' : 'ended');
@@ -309,7 +308,7 @@ export class Generation {
     const ledger: RunLedger = { reservation: undefined, budgetHeldFor: undefined };
     const started = performance.now();
     try {
-      const built = await this.withRetrieval(await building, data, out, abort.signal);
+      const built = await this.withRetrieval(read.context(), data, out, abort.signal);
       // The tools offered are part of the prompt: reserved for, and budgeted, like the rest of it.
       const context = this.parts.tools === undefined ? built : { ...built, tokens: built.tokens + this.parts.tools.tokens };
       for (let restarts = 0; ; restarts++) {

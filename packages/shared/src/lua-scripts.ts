@@ -32,6 +32,7 @@ export interface ChatScripts {
   fleetHeartbeat(...args: Arg[]): Promise<number>;
   sessionIndexAdd(...args: Arg[]): Promise<number>;
   sessionRename(...args: Arg[]): Promise<number>;
+  replyContext(...args: Arg[]): Promise<[Array<string | null>, string[], string[]]>;
 }
 
 const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?: readonly string[] }> = {
@@ -48,6 +49,7 @@ const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?:
   fleetHeartbeat: { file: 'fleet-heartbeat', keys: 2 },
   sessionIndexAdd: { file: 'session-index-add', keys: 1 },
   sessionRename: { file: 'session-rename', keys: 2 },
+  replyContext: { file: 'reply-context', keys: 3 },
 };
 
 /** Defines every script once per client (EVALSHA with automatic EVAL fallback). */

@@ -29,6 +29,12 @@ export interface ReplyInfo {
 }
 
 
+/** A reply's state from its meta's `status`, `attempt` and `cancel` fields (null when absent); undefined for an unknown reply. */
+export function replyInfoOf([status, attempt, cancel]: ReadonlyArray<string | null | undefined>): ReplyInfo | undefined {
+  if (status === null || status === undefined) return undefined;
+  return { status: status as ReplyStatus, attempt: Number(attempt ?? 0), cancelRequested: cancel === '1' };
+}
+
 export function isFinished(status: ReplyStatus): boolean {
   return status === 'done' || status === 'cancelled' || status === 'error';
 }
@@ -143,9 +149,7 @@ export class ReplyState {
   }
 
   async info(ref: ReplyRef): Promise<ReplyInfo | undefined> {
-    const [status, attempt, cancel] = await this.redis.hmget(this.keys.replyMeta(ref.sessionId, ref.messageId), 'status', 'attempt', 'cancel');
-    if (status === null) return undefined;
-    return { status: status as ReplyStatus, attempt: Number(attempt ?? 0), cancelRequested: cancel === '1' };
+    return replyInfoOf(await this.redis.hmget(this.keys.replyMeta(ref.sessionId, ref.messageId), 'status', 'attempt', 'cancel'));
   }
 
   /** Marks the reply for cancelling; a worker that opens an attempt later sees the mark. */

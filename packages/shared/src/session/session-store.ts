@@ -6,6 +6,7 @@ import { StoredMessageSchema, type StoredMessage } from '@chat-fleet/protocol';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { readHistoryPage, type HistoryPage } from './history-page.js';
 import { SessionIndex, type IndexedSession } from './session-index.js';
+import { replyInfoOf, type ReplyInfo } from '../relay/reply-state.js';
 
 /** How a session's userId was established: `anonymous` is a label the client chose. */
 export type IdentitySource = 'jwt' | 'api_key' | 'anonymous';
@@ -149,20 +150,18 @@ export class SessionStore {
   }
 
   async getMeta(sessionId: string): Promise<SessionMeta | undefined> {
-    const h = await this.redis.hgetall(this.keys.sessionMeta(sessionId));
-    if (h.createdAt === undefined) return undefined;
-    return {
-      sessionId,
-      userId: h.userId,
-      plan: h.plan,
-      clientAddress: h.clientAddress,
-      systemPrompt: h.systemPrompt,
-      metadata: h.metadata === undefined ? undefined : (JSON.parse(h.metadata) as Record<string, unknown>),
-      createdAt: h.createdAt,
-      ...(h.via === undefined ? {} : { via: identitySource(h.via) }),
-      ...(h.locale === undefined ? {} : { locale: h.locale }),
-      ...(h.title === undefined ? {} : { title: h.title }),
-    };
+    return metaOf(sessionId, await this.redis.hgetall(this.keys.sessionMeta(sessionId)));
+  }
+
+  /**
+   * What a worker needs before it answers `messageId`, in one round trip and one command: the
+   * reply's state, the session's meta (undefined when the session is gone) and its history.
+   */
+  async readForReply(sessionId: string, messageId: string): Promise<{ reply: ReplyInfo | undefined; meta: SessionMeta | undefined; history: StoredMessage[] }> {
+    const [reply, flat, rows] = await this.redis.replyContext(this.keys.replyMeta(sessionId, messageId), this.keys.sessionMeta(sessionId), this.keys.sessionHistory(sessionId));
+    const h: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+    return { reply: replyInfoOf(reply), meta: metaOf(sessionId, h), history: historyOf(rows) };
   }
 
   /** Sets the session's title and renews its TTL; false when the session does not exist. */
@@ -175,8 +174,7 @@ export class SessionStore {
   }
 
   async history(sessionId: string): Promise<StoredMessage[]> {
-    const rows = await this.redis.lrange(this.keys.sessionHistory(sessionId), 0, -1);
-    return rows.map((row) => StoredMessageSchema.parse(JSON.parse(row)));
+    return historyOf(await this.redis.lrange(this.keys.sessionHistory(sessionId), 0, -1));
   }
 
   /** One page of the history, oldest first (see readHistoryPage); undefined when `before` is not in it. */
@@ -227,4 +225,25 @@ export class SessionStore {
 // Only the gateway writes the field; anything else reads as the least trusted source.
 function identitySource(via: string): IdentitySource {
   return via === 'jwt' || via === 'api_key' ? via : 'anonymous';
+}
+
+/** A session's meta from its hash (as HGETALL gives it); undefined when the session is gone. */
+function metaOf(sessionId: string, h: Record<string, string | undefined>): SessionMeta | undefined {
+  if (h.createdAt === undefined) return undefined;
+  return {
+    sessionId,
+    userId: h.userId,
+    plan: h.plan,
+    clientAddress: h.clientAddress,
+    systemPrompt: h.systemPrompt,
+    metadata: h.metadata === undefined ? undefined : (JSON.parse(h.metadata) as Record<string, unknown>),
+    createdAt: h.createdAt,
+    ...(h.via === undefined ? {} : { via: identitySource(h.via) }),
+    ...(h.locale === undefined ? {} : { locale: h.locale }),
+    ...(h.title === undefined ? {} : { title: h.title }),
+  };
+}
+
+function historyOf(rows: readonly string[]): StoredMessage[] {
+  return rows.map((row) => StoredMessageSchema.parse(JSON.parse(row)));
 }
