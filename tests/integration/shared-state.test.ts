@@ -271,6 +271,20 @@ describe('cache off', () => {
   });
 });
 
+describe('cache without coalescing', () => {
+
+  const solo = useTestStack('cache-no-coalesce', { gateways: 1, workerEnv: { COALESCE: 'false' } });
+
+  it('still stores a finished reply and serves the same question from the cache with COALESCE=false', async () => {
+    const q = `Cache me without coalescing ${Date.now()}`;
+    const first = await askOnce(0, q, solo);
+    expect(first.end).toMatchObject({ type: 'done', cached: false, finishReason: 'stop' });
+    const second = await askOnce(0, q, solo);
+    expect(second.end).toMatchObject({ type: 'done', cached: true, finishReason: 'stop' });
+    expect(await callsFor(q, solo)).toBe(1);
+  });
+});
+
 describe('cut replies', () => {
 
   // Replies of 24 tokens capped at 8: every reply ends with finishReason "length".

@@ -499,7 +499,7 @@ export class Generation {
     if (data.fresh === true) return this.generate({ ...call, cacheHash: hash });
     if (!this.options.coalesce) {
       const hit = await cache.get(hash);
-      return hit !== undefined ? this.replay(hit.chunks, hit.usage, out) : this.generate(call);
+      return hit !== undefined ? this.replay(hit.chunks, hit.usage, out) : this.generate({ ...call, cacheHash: hash });
     }
     // One round trip: the coalescing lock, then the cache (read after the lock is taken, so a
     // leader that finished before it was ours is found there), sent in the same tick.
