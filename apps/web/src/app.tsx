@@ -46,17 +46,20 @@ export function App({ controller }: { controller: ChatController }) {
     stick.current = false;
     void chat.loadOlder();
   };
-  const closeSidebar = (): void => {
-    if (!sidebarOpen) return;
-    setSidebarOpen(false);
-    toggle.current?.focus();
-  };
+  const closeSidebar = (): void => setSidebarOpen(false);
+  // Closed, the panel gives the keyboard back to its button (once the chat is no longer inert).
+  const wasOpen = useRef(false);
+  useEffect(() => {
+    if (wasOpen.current && !sidebarOpen) toggle.current?.focus();
+    wasOpen.current = sidebarOpen;
+  }, [sidebarOpen]);
 
   return (
     <div class={`app${sidebarOpen ? ' sidebar-open' : ''}`}>
       <Sidebar controller={controller} currentId={chat.session?.sessionId} open={sidebarOpen} onClose={closeSidebar} />
       {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={closeSidebar} />}
-      <div class="chat">
+      {/* Open over the chat (narrow screens only have the button), the panel holds the keyboard: what is behind it is inert. */}
+      <div class="chat" inert={sidebarOpen}>
         <header class="bar">
           <button
             type="button"
