@@ -32,6 +32,8 @@ export class ChatController {
   readonly conversations = new ConversationList(this.store.api, () => this.shown);
   /** The session shown, as kept in localStorage. */
   private shown: SessionInfo | undefined;
+  /** The list was asked for: once a session is open, since a first visit has no token to list with before. */
+  private listed = false;
   private notice: Notice | undefined;
   private stats: ReplyStats | undefined;
   private bootAttempt = 0;
@@ -75,7 +77,6 @@ export class ChatController {
 
   start(): void {
     void this.boot(savedSession());
-    void this.conversations.refresh();
   }
 
   /** The page sends only on a live socket (the SDK would hold the message until the next one). */
@@ -157,6 +158,10 @@ export class ChatController {
         this.shown = { sessionId: session.sessionId, token: session.token, expiresAt: session.expiresAt };
         saveSession(this.shown);
         this.conversations.touched(session.sessionId);
+      }
+      if (!this.listed) {
+        this.listed = true;
+        void this.conversations.refresh();
       }
     } catch (err) {
       if (generation !== this.generation) return;
