@@ -6,3 +6,4 @@ export * from './usage.js';
 export * from './client-frames.js';
 export * from './server-frames.js';
 export * from './rest.js';
+export * from './admin.js';

@@ -122,12 +122,6 @@ export const RenameSessionResponseSchema = z.object({
   title: z.string(),
 });
 
-/** `POST /admin/users/:userId/block`: the body is optional. */
-export const BlockUserBodySchema = z.object({
-  /** Why, for the audit trail and the console. */
-  reason: z.string().max(500).optional(),
-});
-
 /** A user message (`content`), or `regenerate: true` (no content) to answer the last user message again. */
 export const PostMessageBodySchema = z
   .object({

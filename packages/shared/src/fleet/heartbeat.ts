@@ -6,6 +6,7 @@
 // agree (NTP) to well under a heartbeat, as reply deadlines already assume.
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { FleetInstanceSchema, type FleetInstance } from '@chat-fleet/protocol';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis-client.js';
@@ -18,28 +19,12 @@ export const FORGET_SILENT_MS = 60_000;
 /** Stale once silent for this many of its own heartbeat intervals. */
 const STALE_AFTER_BEATS = 3;
 
-export const HeartbeatRecordSchema = z.object({
-  instance: z.string(),
-  role: z.enum(['gateway', 'worker']),
-  /** The app's package version. */
-  version: z.string(),
-  /** When the process started (ISO 8601). */
-  startedAt: z.string(),
+/** What an instance writes every heartbeat: what the fleet view shows of it, when it wrote, and its interval. */
+export const HeartbeatRecordSchema = FleetInstanceSchema.omit({ uptimeSeconds: true, lastSeenMs: true, stale: true }).extend({
   /** When this record was written (ms since the epoch, the writer's clock). */
   at: z.number(),
   /** The writer's HEARTBEAT_MS. */
   heartbeatMs: z.number(),
-  /** Gateways: open sockets, and sessions with a socket here. */
-  sockets: z.number().optional(),
-  sessions: z.number().optional(),
-  /** Replies a gateway accepted and has not seen end, or a worker is running. */
-  inflight: z.number(),
-  /** The event loop's delay, 99th percentile over the last interval (as nodejs_eventloop_lag_p99_seconds). */
-  eventLoopDelayMs: z.number(),
-  rssBytes: z.number(),
-  heapUsedBytes: z.number(),
-  /** A gateway that started draining (SIGTERM). */
-  draining: z.boolean().optional(),
 });
 
 export type HeartbeatRecord = z.infer<typeof HeartbeatRecordSchema>;
@@ -136,15 +121,6 @@ export class Heartbeat {
     await this.redis.fleetHeartbeat(this.keys.fleetHeartbeats, this.keys.fleetSeen, this.self.instance, record, now, now - FORGET_SILENT_MS, FORGET_SILENT_MS);
   }
 }
-
-/** An instance as the fleet view shows it. */
-export type FleetInstance = Omit<HeartbeatRecord, 'at' | 'heartbeatMs'> & {
-  uptimeSeconds: number;
-  /** Since its last heartbeat. */
-  lastSeenMs: number;
-  /** Silent for more than three of its heartbeat intervals. */
-  stale: boolean;
-};
 
 /** Every instance heard from within FORGET_SILENT_MS, gateways first, then by name. */
 export async function readFleet(redis: RedisClient, keys: RedisKeys, now = Date.now()): Promise<FleetInstance[]> {

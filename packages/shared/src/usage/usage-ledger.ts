@@ -4,21 +4,12 @@
 // job ran); the script that finishes the reply keeps its own usage record in its meta. Before a model call a worker reserves the reply's
 // worst case from the user's budgets (lua/budget-reserve.lua); the ledger replaces the
 // reservation with what was used, and a reply that fails gives it back.
+import type { PeriodUsage, UsageReport, UsageTotals } from '@chat-fleet/protocol';
 import type { RedisClient } from '../redis-client.js';
 import { ChatError } from '../errors.js';
 import type { RedisKeys } from '../redis-keys.js';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { nanosToUsd } from './prices.js';
-
-/** One period's usage, as the API shows it. */
-export interface UsageTotals {
-  promptTokens: number;
-  completionTokens: number;
-  /** Tokens served from the cache or from an identical reply generated at the same time. */
-  cachedTokens: number;
-  replies: number;
-  costUsd: number;
-}
 
 /** What one finished reply adds to the ledger. */
 export interface UsageEntry {
@@ -79,10 +70,6 @@ function byModelOf(h: Record<string, string>): Record<string, UsageTotals> {
   return Object.fromEntries([...models].map((m) => [m, totalsOf(h, `m:${m}:`)]));
 }
 
-export interface PeriodUsage extends UsageTotals {
-  byModel: Record<string, UsageTotals>;
-}
-
 export class UsageLedger {
   private readonly redis: RedisClient & ChatScripts;
 
@@ -129,7 +116,7 @@ export class UsageLedger {
   }
 
   /** A user's usage today and this month. */
-  async read(userId: string, at = new Date()): Promise<{ day: UsageTotals; month: UsageTotals }> {
+  async read(userId: string, at = new Date()): Promise<Omit<UsageReport, 'userId'>> {
     const [day, month] = await Promise.all([this.period(userId, dayOf(at)), this.period(userId, monthOf(at))]);
     return { day: strip(day), month: strip(month) };
   }
