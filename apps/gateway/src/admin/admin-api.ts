@@ -10,24 +10,36 @@ import {
   ledgerUserId,
   nanosToUsd,
   readFleet,
+  type AdminAction,
+  type AdminSession,
+  type AdminSessionDetail,
+  type AdminSessionList,
+  type AdminWhoAmI,
+  type AuditEntry,
+  type AuditList,
   type BudgetPolicy,
-  type FleetInstance,
+  type BudgetResetResponse,
+  type CancelReplyResponse,
+  type FailedJobList,
+  type Fleet,
+  type InflightReply,
   type Logger,
   type RedisClient,
   type RedisKeys,
   type ReplyState,
+  type Series,
   type SessionFrameReader,
   type SessionStore,
   type SessionSummary,
-  type StoredMessage,
   type UsageLedger,
-  type UsageTotals,
+  type UserAccount,
+  type UserBlockStatus,
 } from '@chat-fleet/shared';
 import type { Counter } from 'prom-client';
-import type { FailedJob, QueueInspector, QueueStats } from '../chat/reply-queue.js';
+import type { QueueInspector } from '../chat/reply-queue.js';
 import type { SessionControl } from '../relay/session-control.js';
-import type { AdminAction, AuditEntry, AuditLog } from './audit-log.js';
-import { SERIES_MAX_MINUTES, type ReplySeries, type Series } from './reply-series.js';
+import type { AuditLog } from './audit-log.js';
+import { SERIES_MAX_MINUTES, type ReplySeries } from './reply-series.js';
 import type { UserBlocks } from './user-blocks.js';
 
 /** Who acts, for the audit trail. */
@@ -61,62 +73,6 @@ export interface AdminApiParts {
   log: Logger;
 }
 
-export interface Fleet {
-  instances: FleetInstance[];
-  queue: QueueStats;
-  heartbeatMs: number;
-}
-
-export interface ListedSession {
-  sessionId: string;
-  /** The session's userId; `ip:<address>` (its creator's) for a session created without one, as the ledger names such users. */
-  userId: string;
-  title?: string;
-  plan?: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface InflightReply {
-  messageId: string;
-  status: 'queued' | 'streaming';
-  /** The current attempt's text so far (a restart starts it over). */
-  text: string;
-  attempt: number;
-}
-
-export interface SessionDetail {
-  sessionId: string;
-  userId: string;
-  createdAt: string;
-  plan?: string;
-  clientAddress?: string;
-  systemPrompt?: string;
-  metadata?: Record<string, unknown>;
-  messages: StoredMessage[];
-  inflight: InflightReply | null;
-}
-
-export interface UserView {
-  userId: string;
-  blocked: boolean;
-  blockedAt?: string;
-  blockedBy?: string;
-  blockReason?: string;
-  day: UsageTotals;
-  month: UsageTotals;
-  budget: {
-    /** 0: none. */
-    dailyTokens: number;
-    monthlyCostUsd: number;
-    /** Null without a daily budget. */
-    dayTokensLeft: number | null;
-    monthCostLeftUsd: number | null;
-    /** The plan whose budget applies: that of the user's most recently active session. */
-    plan?: string;
-  };
-}
-
 /** An integer query parameter within bounds; `fallback` when absent. */
 function intParam(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -129,7 +85,7 @@ export class AdminApi {
   constructor(private readonly p: AdminApiParts) {}
 
   /** GET /admin/whoami: the console's sign-in, audited. */
-  async signIn(actor: AdminActor): Promise<{ who: string }> {
+  async signIn(actor: AdminActor): Promise<AdminWhoAmI> {
     await this.audited(actor, 'sign-in', '');
     return { who: actor.who };
   }
@@ -141,7 +97,7 @@ export class AdminApi {
   }
 
   /** GET /admin/queue/failed?limit=20 */
-  async failedJobs(limit: string | undefined): Promise<{ jobs: FailedJob[] }> {
+  async failedJobs(limit: string | undefined): Promise<FailedJobList> {
     return { jobs: await this.p.queue.failed(intParam(limit, 'limit', 20, 1, 1000)) };
   }
 
@@ -151,7 +107,7 @@ export class AdminApi {
   }
 
   /** GET /admin/users/:userId */
-  async user(userId: string): Promise<UserView> {
+  async user(userId: string): Promise<UserAccount> {
     const [usage, block, latest] = await Promise.all([this.p.ledger.read(userId), this.p.blocks.read(userId), this.p.sessions.sessionsOf(userId, 1)]);
     const plan = latest[0]?.plan;
     const budget = this.p.budgets.budgetFor(plan);
@@ -173,28 +129,28 @@ export class AdminApi {
   }
 
   /** POST /admin/users/:userId/block: new sessions and messages of the user get `forbidden`, on every gateway. */
-  async block(userId: string, reason: string | undefined, actor: AdminActor): Promise<{ userId: string; blocked: true }> {
+  async block(userId: string, reason: string | undefined, actor: AdminActor): Promise<UserBlockStatus> {
     await this.p.blocks.block(userId, { at: new Date().toISOString(), who: actor.who, ...(reason === undefined ? {} : { reason }) });
     await this.audited(actor, 'block', userId, reason);
     return { userId, blocked: true };
   }
 
   /** POST /admin/users/:userId/unblock (a user who was not blocked stays so). */
-  async unblock(userId: string, actor: AdminActor): Promise<{ userId: string; blocked: false }> {
+  async unblock(userId: string, actor: AdminActor): Promise<UserBlockStatus> {
     await this.p.blocks.unblock(userId);
     await this.audited(actor, 'unblock', userId);
     return { userId, blocked: false };
   }
 
   /** POST /admin/users/:userId/budget/reset: today's and this month's usage start over from zero. */
-  async resetBudget(userId: string, actor: AdminActor): Promise<{ userId: string; day: UsageTotals; month: UsageTotals }> {
+  async resetBudget(userId: string, actor: AdminActor): Promise<BudgetResetResponse> {
     await this.p.ledger.reset(userId);
     await this.audited(actor, 'budget-reset', userId);
     return { userId, ...(await this.p.ledger.read(userId)) };
   }
 
   /** GET /admin/sessions?userId= (newest first) or ?sessionId= (that one, or none). */
-  async sessions(query: { userId?: string; sessionId?: string; limit?: string }): Promise<{ sessions: ListedSession[] }> {
+  async sessions(query: { userId?: string; sessionId?: string; limit?: string }): Promise<AdminSessionList> {
     if (query.sessionId !== undefined) {
       const one = await this.p.sessions.summaryOf(query.sessionId);
       return { sessions: one === undefined ? [] : [listed(one)] };
@@ -205,7 +161,7 @@ export class AdminApi {
   }
 
   /** GET /admin/sessions/:sessionId: the session, its history as stored, and the reply in flight with its text so far. */
-  async session(sessionId: string): Promise<SessionDetail> {
+  async session(sessionId: string): Promise<AdminSessionDetail> {
     const meta = await this.p.sessions.getMeta(sessionId);
     if (meta === undefined) throw new ChatError('not_found', `session ${sessionId} does not exist or has expired`);
     const [messages, inflight] = await Promise.all([this.p.sessions.history(sessionId), this.inflight(sessionId)]);
@@ -227,7 +183,7 @@ export class AdminApi {
    * with `finishReason: "cancelled"` on every socket of the session). The session comes from the
    * reply's job; `not_found` when there is none or the reply has already ended.
    */
-  async cancel(messageId: string, actor: AdminActor): Promise<{ messageId: string; sessionId: string; status: 'queued' | 'running' }> {
+  async cancel(messageId: string, actor: AdminActor): Promise<CancelReplyResponse> {
     const sessionId = await this.p.queue.sessionOf(messageId);
     if (sessionId === undefined) throw new ChatError('not_found', `reply ${messageId} is unknown or has ended`);
     const status = await this.p.control.cancel(sessionId, messageId).catch((err: unknown) => {
@@ -247,7 +203,7 @@ export class AdminApi {
   }
 
   /** GET /admin/audit?limit=100, newest first. */
-  async audit(limit: string | undefined): Promise<{ entries: AuditEntry[] }> {
+  async audit(limit: string | undefined): Promise<AuditList> {
     return { entries: await this.p.audit.newest(intParam(limit, 'limit', 100, 1, 10_000)) };
   }
 
@@ -277,7 +233,7 @@ export class AdminApi {
   }
 }
 
-function listed(s: SessionSummary): ListedSession {
+function listed(s: SessionSummary): AdminSession {
   return {
     sessionId: s.sessionId,
     userId: ledgerUserId(s.userId, s.clientAddress ?? 'unknown'),

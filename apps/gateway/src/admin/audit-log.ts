@@ -1,27 +1,7 @@
 // The admin audit trail: who did what to whom, from where, for every action that changes
 // something and every sign-in to the console. An append-only list in Redis, newest first,
 // capped at the newest `max` entries.
-import { z } from 'zod';
-import type { RedisClient, RedisKeys } from '@chat-fleet/shared';
-
-export const ADMIN_ACTIONS = ['sign-in', 'block', 'unblock', 'budget-reset', 'cancel', 'delete-session'] as const;
-export type AdminAction = (typeof ADMIN_ACTIONS)[number];
-
-const AuditEntrySchema = z.object({
-  /** ISO 8601. */
-  at: z.string(),
-  /** AdminIdentity.who: `admin-key` or `user:<sub>`. */
-  who: z.string(),
-  action: z.enum(ADMIN_ACTIONS),
-  /** The userId, sessionId or messageId acted on; '' for a sign-in. */
-  target: z.string(),
-  /** The admin's client address. */
-  address: z.string(),
-  /** A block's reason. */
-  reason: z.string().optional(),
-});
-
-export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+import { AuditEntrySchema, type AuditEntry, type RedisClient, type RedisKeys } from '@chat-fleet/shared';
 
 export class AuditLog {
   constructor(

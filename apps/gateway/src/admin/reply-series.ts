@@ -4,7 +4,7 @@
 // per bucket, kept about two hours, all under one hash tag so a read is one pipeline. Each reply
 // is counted by the gateway that accepted it (its ReplyTracker): the counts gather in memory and
 // go out once a second in one pipeline, never a write per reply or per token.
-import type { Logger, RedisClient, RedisKeys } from '@chat-fleet/shared';
+import type { Logger, RedisClient, RedisKeys, Series, SeriesPoint } from '@chat-fleet/shared';
 import type { ReplyOutcomes } from '../chat/reply-tracker.js';
 
 export const SERIES_STEP_MS = 10_000;
@@ -16,31 +16,6 @@ export const FIRST_TOKEN_BOUNDS_MS = [25, 50, 100, 200, 300, 500, 750, 1000, 150
 
 const FIRST_TOKEN_FIELD = 'ft:';
 const ERROR_FIELD = 'e:';
-
-export interface SeriesPoint {
-  /** The bucket's start, ms since the epoch. */
-  t: number;
-  /** Messages accepted. */
-  messages: number;
-  /** Completion tokens of the replies that ended in `done`. */
-  tokens: number;
-  /** Replies that ended in `done` (cancelled ones included). */
-  replies: number;
-  /** Replies that ended in `error`, by code. */
-  errors: Record<string, number>;
-  cacheHits: number;
-  coalesced: number;
-  cancelled: number;
-  firstTokenP50Ms: number | null;
-  firstTokenP95Ms: number | null;
-}
-
-export interface Series {
-  stepSeconds: number;
-  /** The first point's `t`. */
-  from: number;
-  points: SeriesPoint[];
-}
 
 /** The histogram bucket a first-token time falls in: the field of its upper bound (`inf` above the last). */
 function firstTokenField(ms: number): string {

@@ -1,7 +1,7 @@
 // The producer side of the chat queues: replies are spread over QUEUE_SHARDS BullMQ queues by
 // a hash of their session (one queue lives on one Redis Cluster slot); every worker takes from all.
 import { Queue, type Job } from 'bullmq';
-import { CHAT_JOB_NAME, ChatJobSchema, type ChatJob, type RedisClient, type RedisKeys, type ReplyRef } from '@chat-fleet/shared';
+import { CHAT_JOB_NAME, ChatJobSchema, type ChatJob, type FailedJob, type QueueStats, type RedisClient, type RedisKeys, type ReplyRef } from '@chat-fleet/shared';
 
 /** Hands a reply to the worker fleet. At most one job per messageId (the job id). */
 export interface ReplyQueue {
@@ -10,29 +10,6 @@ export interface ReplyQueue {
   /** Takes a job out of the queue if no worker holds it yet; true when removed. */
   removeQueued(ref: ReplyRef): Promise<boolean>;
   close(): Promise<void>;
-}
-
-/** Jobs by state over every queue, and the wait of the oldest one waiting. */
-export interface QueueStats {
-  waiting: number;
-  active: number;
-  delayed: number;
-  prioritized: number;
-  failed: number;
-  completed: number;
-  /** How long the oldest job waiting for a worker has waited; null when none waits. */
-  oldestWaitingMs: number | null;
-}
-
-export interface FailedJob {
-  id: string;
-  messageId: string;
-  sessionId: string;
-  userId?: string;
-  failedReason: string;
-  attemptsMade: number;
-  /** ISO 8601. */
-  finishedAt: string;
 }
 
 /** What the admin console reads of the queues. */

@@ -1,7 +1,18 @@
 // The usage ledger over REST: a caller's own usage (GET /v1/usage) and the fleet's for admins
 // (GET /admin/usage, GET /admin/usage/users/:id). Transport-free: the REST adapter passes the
 // request's Authorization header, address and query, and sends back what this returns.
-import { ChatError, dayOf, monthOf, type BudgetPolicy, type UsageLedger, type UsageTotals, type PeriodUsage } from '@chat-fleet/shared';
+import {
+  ChatError,
+  dayOf,
+  monthOf,
+  type BudgetPolicy,
+  type FleetUsage,
+  type PeriodUsage,
+  type UsageLedger,
+  type UsageReport,
+  type UsageTotals,
+  type UserUsage,
+} from '@chat-fleet/shared';
 
 /** Resolves the ledger user a credential speaks for (a session token, or a user token in jwt mode). */
 export type CallerResolver = (authorization: string | undefined, remoteAddress: string) => Promise<string>;
@@ -55,13 +66,13 @@ export class UsageApi {
   ) {}
 
   /** GET /v1/usage: the caller's own usage today and this month. */
-  async mine(authorization: string | undefined, remoteAddress: string): Promise<{ userId: string; day: UsageTotals; month: UsageTotals }> {
+  async mine(authorization: string | undefined, remoteAddress: string): Promise<UsageReport> {
     const userId = await this.caller(authorization, remoteAddress);
     return { userId, ...(await this.ledger.read(userId)) };
   }
 
   /** GET /admin/usage: the heaviest users and the fleet's totals, today, this month and over a range. */
-  async fleet(query: UsageQuery, now = new Date()): Promise<object> {
+  async fleet(query: UsageQuery, now = new Date()): Promise<FleetUsage> {
     const top = query.top === undefined ? 10 : Number(query.top);
     if (!Number.isInteger(top) || top < 1 || top > 1000) throw new ChatError('bad_request', '`top` must be an integer from 1 to 1000');
     const range = this.range(query, now);
@@ -91,7 +102,7 @@ export class UsageApi {
   }
 
   /** GET /admin/usage/users/:id: one user's usage by model, and the default budget. */
-  async user(userId: string, query: UsageQuery, now = new Date()): Promise<object> {
+  async user(userId: string, query: UsageQuery, now = new Date()): Promise<UserUsage> {
     const range = this.range(query, now);
     const [d, m, r] = await Promise.all([
       this.ledger.period(userId, dayOf(now)),
