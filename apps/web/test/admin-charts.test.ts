@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Series, SeriesPoint } from '../src/admin/admin-api.js';
+import type { Series, SeriesPoint } from '@chat-fleet/protocol';
 import { age, duration, usd } from '../src/admin/format.js';
 import { chartData, latest, linePath, niceCeiling } from '../src/admin/series.js';
 
@@ -11,6 +11,7 @@ const point = (t: number, over: Partial<SeriesPoint> = {}): SeriesPoint => ({
   errors: {},
   cacheHits: 0,
   coalesced: 0,
+  cancelled: 0,
   firstTokenP50Ms: null,
   firstTokenP95Ms: null,
   ...over,

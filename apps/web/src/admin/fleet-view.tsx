@@ -1,6 +1,7 @@
 // The fleet at a glance: one card per gateway and worker from their heartbeats, the chat queue by
 // state, the last hour's charts, and the queue's recent failures.
-import type { AdminApi, FailedJob, Fleet, Instance } from './admin-api.js';
+import type { FailedJob, Fleet, FleetInstance } from '@chat-fleet/protocol';
+import type { AdminApi } from './admin-api.js';
 import { ChartsSection } from './charts-section.js';
 import { age, bytes, count, duration, when } from './format.js';
 import { ProblemNote } from './problem-note.js';
@@ -28,7 +29,7 @@ export function FleetView({ api }: { api: AdminApi }) {
   );
 }
 
-const byRoleThenName = (a: Instance, b: Instance): number =>
+const byRoleThenName = (a: FleetInstance, b: FleetInstance): number =>
   a.role === b.role ? a.instance.localeCompare(b.instance, undefined, { numeric: true }) : a.role === 'gateway' ? -1 : 1;
 
 function FleetBody({ fleet }: { fleet: Fleet }) {
@@ -51,7 +52,7 @@ function FleetBody({ fleet }: { fleet: Fleet }) {
   );
 }
 
-function InstanceCard({ instance: i }: { instance: Instance }) {
+function InstanceCard({ instance: i }: { instance: FleetInstance }) {
   return (
     <li class="instance" data-testid="admin-instance" data-role={i.role} data-instance={i.instance} data-stale={String(i.stale)}>
       <div class="instance-head">

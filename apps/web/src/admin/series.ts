@@ -1,6 +1,6 @@
 // The charts' lines from GET /admin/series: per-second rates, first-token percentiles, errors by
 // code and hit ratios, one value per finished bucket (null where there is nothing to measure).
-import type { Series } from './admin-api.js';
+import type { Series } from '@chat-fleet/protocol';
 
 export interface Line {
   name: string;

@@ -2,7 +2,8 @@
 // text so far (cancellable), and deletion.
 import { useState } from 'preact/hooks';
 import { ChatApiError } from '@chat-fleet/client';
-import type { AdminApi, SessionDetail, SessionQuery, SessionSummary, StoredMessage } from './admin-api.js';
+import type { AdminSession, AdminSessionDetail, StoredMessage } from '@chat-fleet/protocol';
+import type { AdminApi, SessionQuery } from './admin-api.js';
 import { ConfirmButton } from './confirm-button.js';
 import { when } from './format.js';
 import { ProblemNote } from './problem-note.js';
@@ -76,7 +77,7 @@ function SessionList({ api, query, open, onOpen }: { api: AdminApi; query: Sessi
           </tr>
         </thead>
         <tbody>
-          {list.data.map((s: SessionSummary) => (
+          {list.data.map((s: AdminSession) => (
             <tr key={s.sessionId} data-testid="admin-session-row" data-session={s.sessionId} aria-current={s.sessionId === open ? 'true' : undefined}>
               <th scope="row">
                 <button type="button" class="link" onClick={() => onOpen(s.sessionId)}>
@@ -121,7 +122,7 @@ function SessionPanel({ api, sessionId, onClose }: { api: AdminApi; sessionId: s
   );
 }
 
-function SessionBody({ api, session: s, onChanged }: { api: AdminApi; session: SessionDetail; onChanged: () => void }) {
+function SessionBody({ api, session: s, onChanged }: { api: AdminApi; session: AdminSessionDetail; onChanged: () => void }) {
   const action = useAction();
   const { inflight } = s;
   return (

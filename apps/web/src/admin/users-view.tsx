@@ -1,7 +1,8 @@
 // Who spends what: the heaviest users this month (and today), the fleet's spend by model, and one
 // user's account: usage by model, budget left, block / unblock and a budget reset.
 import { useState } from 'preact/hooks';
-import type { AdminApi, UsageTop, UsageTotals, UserAccount } from './admin-api.js';
+import type { FleetUsage, UsageTotals, UserAccount } from '@chat-fleet/protocol';
+import type { AdminApi } from './admin-api.js';
 import { ConfirmButton } from './confirm-button.js';
 import { count, usd, when } from './format.js';
 import { ProblemNote } from './problem-note.js';
@@ -46,7 +47,7 @@ function UserLookup({ onOpen }: { onOpen: (userId: string) => void }) {
   );
 }
 
-function TopUsers({ usage, selected, onOpen }: { usage: UsageTop; selected: string | undefined; onOpen: (userId: string) => void }) {
+function TopUsers({ usage, selected, onOpen }: { usage: FleetUsage; selected: string | undefined; onOpen: (userId: string) => void }) {
   if (usage.users.length === 0) return <p class="muted">No usage this month yet.</p>;
   return (
     <div class="table-wrap">
@@ -126,7 +127,7 @@ function ByModel({ caption, models }: { caption: string; models: Record<string, 
   );
 }
 
-function FleetByModel({ usage }: { usage: UsageTop }) {
+function FleetByModel({ usage }: { usage: FleetUsage }) {
   return (
     <section class="card" aria-labelledby="models-title">
       <h2 id="models-title">Fleet by model</h2>
