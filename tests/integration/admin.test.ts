@@ -4,80 +4,28 @@
 // deleting a session as an admin, the audit trail of it all, and a wrong credential that sees
 // nothing. Also in the cluster suite.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { redisKeys, type RedisClient } from '@chat-fleet/shared';
+import {
+  AdminSessionDetailSchema,
+  AdminSessionListSchema,
+  AdminWhoAmISchema,
+  AuditListSchema,
+  BudgetResetResponseSchema,
+  CancelReplyResponseSchema,
+  FailedJobListSchema,
+  FleetSchema,
+  SeriesSchema,
+  UserAccountSchema,
+  UserBlockStatusSchema,
+  redisKeys,
+  type AdminSession,
+  type Fleet,
+  type RedisClient,
+} from '@chat-fleet/shared';
 import { connect, http, newSession, sendChat, tokensOf, type HttpAnswer, type Session } from '../support/chat-client.js';
 import { sleep, waitUntil } from '../support/probes.js';
 import { testRedis } from '../support/test-redis.js';
 import { SIM_DEFAULTS, startTestStack, type TestStack } from '../support/test-stack.js';
 
-interface Instance {
-  instance: string;
-  role: 'gateway' | 'worker';
-  version: string;
-  startedAt: string;
-  uptimeSeconds: number;
-  lastSeenMs: number;
-  stale: boolean;
-  sockets?: number;
-  sessions?: number;
-  inflight: number;
-  eventLoopDelayMs: number;
-  rssBytes: number;
-  heapUsedBytes: number;
-}
-interface Fleet {
-  instances: Instance[];
-  queue: Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'completed', number> & { oldestWaitingMs: number | null };
-  heartbeatMs: number;
-}
-interface Totals {
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  replies: number;
-  costUsd: number;
-}
-interface UserView {
-  userId: string;
-  blocked: boolean;
-  blockedAt?: string;
-  day: Totals;
-  month: Totals;
-  budget: { dailyTokens: number; monthlyCostUsd: number; dayTokensLeft: number | null; monthCostLeftUsd: number | null; plan?: string };
-}
-interface Listed {
-  sessionId: string;
-  userId: string;
-  title?: string;
-  createdAt: string;
-  updatedAt: string;
-}
-interface SessionDetail {
-  sessionId: string;
-  userId: string;
-  createdAt: string;
-  systemPrompt?: string;
-  messages: Array<{ id: string; role: string; content: string; status?: string }>;
-  inflight: { messageId: string; status: 'queued' | 'streaming'; text: string } | null;
-}
-interface Point {
-  t: number;
-  messages: number;
-  tokens: number;
-  replies: number;
-  errors: Record<string, number>;
-  cacheHits: number;
-  coalesced: number;
-  firstTokenP50Ms: number | null;
-  firstTokenP95Ms: number | null;
-}
-interface AuditEntry {
-  at: string;
-  who: string;
-  action: string;
-  target: string;
-  address: string;
-}
 type Refusal = { error?: { code: string; message: string } };
 
 /** The daily budget of the plan `tight`; no other user has one. */
@@ -108,10 +56,19 @@ function admin<T>(base: string, method: string, path: string, body?: unknown): P
   return http<T & Refusal>(base, method, path, { token: stack.adminApiKey, ...(body === undefined ? {} : { body }) });
 }
 
+/**
+ * An admin call that must succeed: 200, and an answer the protocol's schema accepts. The answer is
+ * returned as sent, not as parsed, so a field the schema does not know still shows in a comparison.
+ */
+async function adminOk<T>(schema: { parse(value: unknown): T }, base: string, method: string, path: string, body?: unknown): Promise<HttpAnswer<T & Refusal>> {
+  const r = await admin<T>(base, method, path, body);
+  expect([method, path, r.status, r.json?.error]).toEqual([method, path, 200, undefined]);
+  schema.parse(r.json);
+  return r;
+}
+
 async function fleet(base = stack.gateways[0]!.url): Promise<Fleet> {
-  const r = await admin<Fleet>(base, 'GET', '/admin/fleet');
-  expect(r.status).toBe(200);
-  return r.json;
+  return (await adminOk(FleetSchema, base, 'GET', '/admin/fleet')).json;
 }
 
 /** One message over REST, waited for whole: the status and, when refused, the code. */
@@ -191,8 +148,7 @@ describe('the fleet', () => {
   }, 60_000);
 
   it('lists failed jobs newest first (none yet)', async () => {
-    const r = await admin<{ jobs: unknown[] }>(stack.gateways[0]!.url, 'GET', '/admin/queue/failed?limit=5');
-    expect(r.status).toBe(200);
+    const r = await adminOk(FailedJobListSchema, stack.gateways[0]!.url, 'GET', '/admin/queue/failed?limit=5');
     expect(r.headers.get('cache-control')).toBe('no-store');
     expect(Array.isArray(r.json.jobs)).toBe(true);
     expect((await admin(stack.gateways[0]!.url, 'GET', '/admin/queue/failed?limit=0')).status).toBe(400);
@@ -207,8 +163,7 @@ describe('the charts', () => {
     // Counts go out once a second; any gateway reads them.
     const points = await waitUntil(
       async () => {
-        const r = await admin<{ stepSeconds: number; from: number; points: Point[] }>(B, 'GET', '/admin/series?minutes=5');
-        expect(r.status).toBe(200);
+        const r = await adminOk(SeriesSchema, B, 'GET', '/admin/series?minutes=5');
         return r.json.points.reduce((n, p) => n + p.replies, 0) >= 3 ? r.json : undefined;
       },
       10_000,
@@ -239,7 +194,7 @@ describe('a user', () => {
     expect(await chat(g1.url, session, 'hello before the block')).toEqual({ status: 200 });
     const socket = await connect(g2.wsUrl, session.sessionId, 'blocked-tab', session.token);
 
-    const blocked = await admin<{ userId: string; blocked: boolean }>(g1.url, 'POST', `/admin/users/${encodeURIComponent(userId)}/block`, { reason: 'spam' });
+    const blocked = await adminOk(UserBlockStatusSchema, g1.url, 'POST', `/admin/users/${encodeURIComponent(userId)}/block`, { reason: 'spam' });
     expect([blocked.status, blocked.json]).toEqual([200, { userId, blocked: true }]);
     // The gateway that wrote the block knows at once; the other within its cache's 2 s.
     expect(await chat(g1.url, session, 'still there?')).toEqual({ status: 403, code: 'forbidden' });
@@ -255,14 +210,13 @@ describe('a user', () => {
     // Another user is not affected.
     expect(await chat(g2.url, await newSession(g2.url), 'someone else')).toEqual({ status: 200 });
 
-    const view = await admin<UserView>(g2.url, 'GET', `/admin/users/${encodeURIComponent(userId)}`);
-    expect(view.status).toBe(200);
+    const view = await adminOk(UserAccountSchema, g2.url, 'GET', `/admin/users/${encodeURIComponent(userId)}`);
     // The first and maybe the refusals gateway-2 had not yet learnt of.
     expect(view.json).toMatchObject({ userId, blocked: true });
     expect(view.json.day.replies).toBeGreaterThanOrEqual(1);
     expect(Number.isNaN(Date.parse(view.json.blockedAt ?? ''))).toBe(false);
 
-    const unblocked = await admin<{ userId: string; blocked: boolean }>(g2.url, 'POST', `/admin/users/${encodeURIComponent(userId)}/unblock`);
+    const unblocked = await adminOk(UserBlockStatusSchema, g2.url, 'POST', `/admin/users/${encodeURIComponent(userId)}/unblock`);
     expect([unblocked.status, unblocked.json]).toEqual([200, { userId, blocked: false }]);
     await waitUntil(async () => (await chat(g1.url, session, 'back again?')).status === 200, 5_000, 'an answered message on gateway-1');
     expect(await chat(g2.url, session, 'and here?')).toEqual({ status: 200 });
@@ -270,7 +224,7 @@ describe('a user', () => {
     const again = await sendChat(socket, 'and over the socket');
     expect('messageId' in again).toBe(true);
     socket.close();
-    expect((await admin<UserView>(g1.url, 'GET', `/admin/users/${encodeURIComponent(userId)}`)).json.blocked).toBe(false);
+    expect((await adminOk(UserAccountSchema, g1.url, 'GET', `/admin/users/${encodeURIComponent(userId)}`)).json.blocked).toBe(false);
   }, 60_000);
 
   it('whose budget is spent chats again after a reset, which zeroes today\'s and this month\'s usage', async () => {
@@ -283,20 +237,19 @@ describe('a user', () => {
     const question = 'Tell me everything you know about lighthouses, their keepers, their lamps and the ships they guide. ';
     for (let i = 0; i < 25 && last.status === 200; i++) last = await chat(base, session, `${question.repeat(3)}(round ${i})`);
     expect(last).toEqual({ status: 429, code: 'quota_exceeded' });
-    const spent = (await admin<UserView>(base, 'GET', `/admin/users/${userId}`)).json;
+    const spent = (await adminOk(UserAccountSchema, base, 'GET', `/admin/users/${userId}`)).json;
     expect(spent.day.completionTokens).toBeGreaterThan(0);
     // The budget of the plan of the user's latest session.
     expect(spent.budget).toMatchObject({ dailyTokens: DAILY_TOKENS, monthlyCostUsd: 0, monthCostLeftUsd: null, plan: 'tight' });
     expect(spent.budget.dayTokensLeft).toBeLessThan(DAILY_TOKENS);
 
-    const reset = await admin<{ userId: string; day: Totals; month: Totals }>(base, 'POST', `/admin/users/${userId}/budget/reset`);
-    expect(reset.status).toBe(200);
+    const reset = await adminOk(BudgetResetResponseSchema, base, 'POST', `/admin/users/${userId}/budget/reset`);
     const zero = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, replies: 0, costUsd: 0 };
     expect(reset.json).toEqual({ userId, day: zero, month: zero });
-    const after = (await admin<UserView>(base, 'GET', `/admin/users/${userId}`)).json;
+    const after = (await adminOk(UserAccountSchema, base, 'GET', `/admin/users/${userId}`)).json;
     expect([after.day, after.month, after.budget.dayTokensLeft]).toEqual([zero, zero, DAILY_TOKENS]);
     expect(await chat(stack.gateways[1]!.url, session, 'and one more')).toEqual({ status: 200 });
-    expect((await admin<UserView>(base, 'GET', `/admin/users/${userId}`)).json.day.replies).toBe(1);
+    expect((await adminOk(UserAccountSchema, base, 'GET', `/admin/users/${userId}`)).json.day.replies).toBe(1);
   }, 60_000);
 });
 
@@ -307,11 +260,7 @@ describe('sessions', () => {
     const first = await newSession(base, { userId });
     const second = await newSession(stack.gateways[1]!.url, { userId });
     const third = await newSession(base, { userId });
-    const list = async (): Promise<Listed[]> => {
-      const r = await admin<{ sessions: Listed[] }>(base, 'GET', `/admin/sessions?userId=${userId}`);
-      expect(r.status).toBe(200);
-      return r.json.sessions;
-    };
+    const list = async (): Promise<AdminSession[]> => (await adminOk(AdminSessionListSchema, base, 'GET', `/admin/sessions?userId=${userId}`)).json.sessions;
     expect((await list()).map((s) => s.sessionId)).toEqual([third.sessionId, second.sessionId, first.sessionId]);
     // A message moves its session to the top.
     expect(await chat(base, first, 'bump')).toEqual({ status: 200 });
@@ -330,9 +279,9 @@ describe('sessions', () => {
     expect(await redis.zscore(keys.userSessions(userId), second.sessionId)).toBeNull();
     expect(await redis.zscore(keys.userSessions(userId), third.sessionId)).toBeNull();
 
-    const one = await admin<{ sessions: Listed[] }>(base, 'GET', `/admin/sessions?sessionId=${first.sessionId}`);
+    const one = await adminOk(AdminSessionListSchema, base, 'GET', `/admin/sessions?sessionId=${first.sessionId}`);
     expect(one.json.sessions).toEqual([bumped[0]]);
-    expect((await admin<{ sessions: Listed[] }>(base, 'GET', `/admin/sessions?sessionId=${third.sessionId}`)).json.sessions).toEqual([]);
+    expect((await adminOk(AdminSessionListSchema, base, 'GET', `/admin/sessions?sessionId=${third.sessionId}`)).json.sessions).toEqual([]);
     expect((await admin(base, 'GET', '/admin/sessions')).status).toBe(400);
   });
 
@@ -349,14 +298,13 @@ describe('sessions', () => {
       const { messageId } = sent;
       await socket.until((fs) => tokensOf(fs, messageId).length >= 3 || undefined, 15_000, 'the first tokens');
 
-      const detail = await admin<SessionDetail>(stack.gateways[0]!.url, 'GET', `/admin/sessions/${session.sessionId}`);
-      expect(detail.status).toBe(200);
+      const detail = await adminOk(AdminSessionDetailSchema, stack.gateways[0]!.url, 'GET', `/admin/sessions/${session.sessionId}`);
       expect(detail.json).toMatchObject({ sessionId: session.sessionId, userId, systemPrompt: 'Be long-winded.', inflight: { messageId, status: 'streaming' } });
       expect(detail.json.messages.map((m) => [m.role, m.content])).toEqual([['user', 'Tell me a very long story about a lighthouse.']]);
       const soFar = detail.json.inflight!.text;
       expect(soFar.length).toBeGreaterThan(0);
 
-      const cancelled = await admin<{ messageId: string; status: string }>(stack.gateways[0]!.url, 'POST', `/admin/replies/${messageId}/cancel`);
+      const cancelled = await adminOk(CancelReplyResponseSchema, stack.gateways[0]!.url, 'POST', `/admin/replies/${messageId}/cancel`);
       expect([cancelled.status, cancelled.json.messageId, cancelled.json.status]).toEqual([200, messageId, 'running']);
       const done = await socket.until((fs) => fs.find((f) => f.type === 'done' && f.messageId === messageId), 10_000, 'done');
       expect(done.type === 'done' && done.finishReason).toBe('cancelled');
@@ -366,7 +314,7 @@ describe('sessions', () => {
       socket.close();
 
       // Ended: nothing in flight, the partial reply stored as cancelled; a second cancel finds nothing.
-      const after = (await admin<SessionDetail>(gateway.url, 'GET', `/admin/sessions/${session.sessionId}`)).json;
+      const after = (await adminOk(AdminSessionDetailSchema, gateway.url, 'GET', `/admin/sessions/${session.sessionId}`)).json;
       expect(after.inflight).toBeNull();
       expect(after.messages.at(-1)).toMatchObject({ id: messageId, role: 'assistant', status: 'cancelled' });
       const again = await admin(gateway.url, 'POST', `/admin/replies/${messageId}/cancel`);
@@ -390,7 +338,7 @@ describe('sessions', () => {
       expect(socket.frames.find((f) => f.type === 'error')).toMatchObject({ code: 'not_found' });
     }
     expect((await http(stack.gateways[0]!.url, 'GET', `/chat/session/${session.sessionId}`, { token: session.token })).status).toBe(404);
-    expect((await admin<{ sessions: Listed[] }>(stack.gateways[0]!.url, 'GET', `/admin/sessions?userId=${userId}`)).json.sessions).toEqual([]);
+    expect((await adminOk(AdminSessionListSchema, stack.gateways[0]!.url, 'GET', `/admin/sessions?userId=${userId}`)).json.sessions).toEqual([]);
     expect((await admin(stack.gateways[0]!.url, 'DELETE', `/admin/sessions/${session.sessionId}`)).status).toBe(404);
   });
 });
@@ -398,15 +346,14 @@ describe('sessions', () => {
 describe('the audit trail', () => {
   it('records the sign-in and every action, newest first, with who and from where', async () => {
     const base = stack.gateways[0]!.url;
-    const who = await admin<{ who: string }>(base, 'GET', '/admin/whoami');
+    const who = await adminOk(AdminWhoAmISchema, base, 'GET', '/admin/whoami');
     expect([who.status, who.json]).toEqual([200, { who: 'admin-key' }]);
     const userId = unique('audited');
     await admin(base, 'POST', `/admin/users/${userId}/block`, { reason: 'testing the trail' });
     await admin(base, 'POST', `/admin/users/${userId}/unblock`);
     await admin(base, 'POST', `/admin/users/${userId}/budget/reset`);
 
-    const r = await admin<{ entries: AuditEntry[] }>(stack.gateways[1]!.url, 'GET', '/admin/audit?limit=1000');
-    expect(r.status).toBe(200);
+    const r = await adminOk(AuditListSchema, stack.gateways[1]!.url, 'GET', '/admin/audit?limit=1000');
     const entries = r.json.entries;
     expect(entries.slice(0, 4).map((e) => [e.action, e.target])).toEqual([
       ['budget-reset', userId],
@@ -421,9 +368,9 @@ describe('the audit trail', () => {
       expect(Number.isNaN(Date.parse(e.at))).toBe(false);
     }
     // The earlier tests' actions are there too.
-    const actions = new Set(entries.map((e) => e.action));
+    const actions = new Set<string>(entries.map((e) => e.action));
     for (const action of ['sign-in', 'block', 'unblock', 'budget-reset', 'cancel', 'delete-session']) expect(actions.has(action)).toBe(true);
-    expect((await admin<{ entries: AuditEntry[] }>(base, 'GET', '/admin/audit?limit=2')).json.entries).toHaveLength(2);
+    expect((await adminOk(AuditListSchema, base, 'GET', '/admin/audit?limit=2')).json.entries).toHaveLength(2);
   });
 });
 
@@ -449,7 +396,7 @@ describe('a wrong credential', () => {
 
   it('gets 401 on every admin route, sees nothing and changes nothing', async () => {
     const base = stack.gateways[0]!.url;
-    const before = (await admin<{ entries: AuditEntry[] }>(base, 'GET', '/admin/audit?limit=1')).json.entries[0];
+    const before = (await adminOk(AuditListSchema, base, 'GET', '/admin/audit?limit=1')).json.entries[0];
     for (const credential of [undefined, 'not-the-admin-key-0123456789', `${stack.adminApiKey}x`]) {
       for (const [method, path, body] of routes) {
         const r = await http<Refusal>(base, method, path, { ...(credential === undefined ? {} : { token: credential }), ...(body === undefined ? {} : { body }) });
@@ -458,9 +405,9 @@ describe('a wrong credential', () => {
       }
     }
     await sleep(1_500);
-    expect((await admin<UserView>(base, 'GET', `/admin/users/${userId}`)).json.blocked).toBe(false);
+    expect((await adminOk(UserAccountSchema, base, 'GET', `/admin/users/${userId}`)).json.blocked).toBe(false);
     expect((await http(base, 'POST', '/chat/session', { body: { userId } })).status).toBe(201);
     // Nothing reached the trail.
-    expect((await admin<{ entries: AuditEntry[] }>(base, 'GET', '/admin/audit?limit=1')).json.entries[0]).toEqual(before);
+    expect((await adminOk(AuditListSchema, base, 'GET', '/admin/audit?limit=1')).json.entries[0]).toEqual(before);
   });
 });

@@ -3,27 +3,14 @@
 // workers at once; a spent budget is refused before anything is queued.
 import { describe, expect, it } from '@jest/globals';
 import type { ReplyError } from '@chat-fleet/client';
+import { FleetUsageSchema, UserUsageSchema, type FleetUsage, type UsageReport, type UserUsage } from '@chat-fleet/shared';
 import { http, newSession } from '../support/chat-client.js';
 import { writeArtifact as artifact } from '../support/artifacts.js';
 import { endingOf, expectWhole } from '../support/replies.js';
 import { api, connectedClient, type RecordingClient } from '../support/sdk-client.js';
 import { useTestStack,  } from '../support/test-stack.js';
 
-interface Totals {
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  replies: number;
-  costUsd: number;
-}
-
-interface UsageAnswer {
-  userId: string;
-  day: Totals;
-  month: Totals;
-}
-
-const usageOf = (base: string, token: string): Promise<UsageAnswer> => api(base).usage(token);
+const usageOf = (base: string, token: string): Promise<UsageReport> => api(base).usage(token);
 
 /** Clients (the SDK's) of one user, each on its own session, alternating over the gateways. */
 function clientsOf(gateways: ReadonlyArray<{ url: string }>, userId: string, n: number): Promise<RecordingClient[]> {
@@ -86,8 +73,9 @@ describe('the usage ledger', () => {
       }
     }
     const key = stack.adminApiKey;
-    const r = await http<{ users: Array<{ userId: string; day: Totals; month: Totals }>; fleet: { day: Totals; month: Totals } }>(base, 'GET', '/admin/usage?top=1000', { token: key });
+    const r = await http<FleetUsage>(base, 'GET', '/admin/usage?top=1000', { token: key });
     expect(r.status).toBe(200);
+    FleetUsageSchema.parse(r.json);
     const ids = r.json.users.map((u) => u.userId);
     expect(ids.indexOf(heavy)).toBeGreaterThanOrEqual(0);
     expect(ids.indexOf(heavy)).toBeLessThan(ids.indexOf(light));
@@ -97,8 +85,9 @@ describe('the usage ledger', () => {
     const usersTokens = r.json.users.reduce((n, u) => n + u.day.promptTokens + u.day.completionTokens + u.day.cachedTokens, 0);
     expect(fleetTokens).toBe(usersTokens);
     const today = new Date().toISOString().slice(0, 10);
-    const one = await http<{ userId: string; range: Totals; day: Totals & { byModel: Record<string, Totals> } }>(base, 'GET', `/admin/usage/users/${heavy}?from=${today}&to=${today}`, { token: key });
+    const one = await http<UserUsage>(base, 'GET', `/admin/usage/users/${heavy}?from=${today}&to=${today}`, { token: key });
     expect(one.status).toBe(200);
+    UserUsageSchema.parse(one.json);
     expect(one.json.range).toEqual(heavyRow.day);
     expect(Object.keys(one.json.day.byModel)).toEqual(['gpt-4o-mini']);
     expect((await http(base, 'GET', '/admin/usage')).status).toBe(401);
