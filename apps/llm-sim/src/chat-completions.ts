@@ -1,6 +1,7 @@
 // POST /v1/chat/completions: validates, logs, then answers tool calls or a deterministic reply, streamed or whole, or an injected failure.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { sendJson } from '@chat-fleet/shared/http';
 import type { Logger } from 'pino';
 import {
   ChatCompletionRequestSchema,
@@ -13,7 +14,7 @@ import {
 } from './chat-request.js';
 import { streamCompletion, streamToolCalls, type Usage } from './completion-stream.js';
 import type { FailureInjector } from './failure-injector.js';
-import { openAiError, sendJson } from './http-json.js';
+import { openAiError } from './openai-error.js';
 import { countPromptTokens, countToolTokens, tokenPieces } from './tokenizer.js';
 import { generateReply } from './reply-generator.js';
 import type { LoggedRequest, RequestLog } from './request-log.js';

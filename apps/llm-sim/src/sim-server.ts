@@ -1,12 +1,12 @@
 // The simulator's HTTP server: OpenAI-compatible routes plus /_sim control routes for tests and benchmarks.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readJson, sendJson, startJsonServer } from '@chat-fleet/shared/http';
 import { pino, type Logger } from 'pino';
 import type { SimConfig } from './sim-config.js';
 import { createChatCompletionHandler } from './chat-completions.js';
 import { describeIssues } from './chat-request.js';
 import { FailureInjector } from './failure-injector.js';
-import { HttpRequestError, openAiError, readJson, sendJson } from './http-json.js';
+import { openAiError } from './openai-error.js';
 import { RequestLog } from './request-log.js';
 import { SimSettingsPatchSchema, SimSettingsStore, settingsFromConfig } from './sim-settings.js';
 
@@ -30,6 +30,9 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const MODELS_CREATED = 1_715_367_049;
 const DEFAULT_REQUEST_LIMIT = 50;
 
+/** A request's JSON body; an empty body reads as `{}`. */
+const readRequest = (req: IncomingMessage): Promise<unknown> => readJson(req, MAX_BODY_BYTES, { emptyAs: {} });
+
 export async function startSimServer(config: SimConfig, opts: SimServerOptions = {}): Promise<SimServer> {
   const logger = opts.logger ?? pino({ level: 'silent' });
   const defaults = settingsFromConfig(config);
@@ -49,7 +52,7 @@ export async function startSimServer(config: SimConfig, opts: SimServerOptions =
     const key = `${req.method ?? 'GET'} ${path}`;
     switch (key) {
       case 'POST /v1/chat/completions':
-        chatCompletion(res, await readJson(req, MAX_BODY_BYTES));
+        chatCompletion(res, await readRequest(req));
         return;
       case 'GET /v1/models':
         sendJson(res, 200, modelList);
@@ -61,7 +64,7 @@ export async function startSimServer(config: SimConfig, opts: SimServerOptions =
         sendJson(res, 200, settings.current);
         return;
       case 'POST /_sim/config': {
-        const parsed = SimSettingsPatchSchema.safeParse(await readJson(req, MAX_BODY_BYTES));
+        const parsed = SimSettingsPatchSchema.safeParse(await readRequest(req));
         if (!parsed.success) {
           sendJson(res, 400, openAiError(describeIssues(parsed.error), 'invalid_request_error'));
           return;
@@ -95,51 +98,13 @@ export async function startSimServer(config: SimConfig, opts: SimServerOptions =
     }
   };
 
-  const server = createServer({ noDelay: true }, (req, res) => {
-    route(req, res).catch((err: unknown) => {
-      if (err instanceof HttpRequestError) {
-        if (!res.headersSent) sendJson(res, err.status, openAiError(err.message, 'invalid_request_error'));
-        return;
-      }
-      logger.error({ err, url: req.url }, 'request failed');
-      if (res.headersSent) res.destroy();
-      else sendJson(res, 500, openAiError('internal simulator error', 'server_error'));
-    });
+  const server = await startJsonServer(route, {
+    port: config.LLM_SIM_PORT,
+    host: config.HOST,
+    backlog: 4096,
+    logger,
+    refusal: (err) => openAiError(err.message, 'invalid_request_error'),
+    internalError: openAiError('internal simulator error', 'server_error'),
   });
-  // Longer than typical client pools (undici 4s, nginx 60s) so the server is never the side closing a reused socket.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  // Streams can legitimately run for minutes at a slow token rate.
-  server.requestTimeout = 0;
-  server.timeout = 0;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: config.LLM_SIM_PORT, host: config.HOST, backlog: 4096 }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (err) => logger.error({ err }, 'server error'));
-
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    url: `http://${urlHost(config.HOST)}:${port}`,
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
-}
-
-/** A host a client can dial: wildcard binds are reached over loopback; IPv6 literals need brackets. */
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
+  return { port: server.port, url: server.origin, close: () => server.close() };
 }
