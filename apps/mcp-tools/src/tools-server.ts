@@ -6,14 +6,13 @@
 // session again. Each POST gets a fresh McpServer and transport (the SDK's stateless pattern; a
 // stateless transport cannot be reused). The tools keep no state between calls, so nothing is lost.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readJson, sendJson, startJsonServer } from '@chat-fleet/shared/http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode, isJSONRPCRequest, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { CallLog, type ToolCall } from './call-log.js';
-import { HttpRequestError, readJson, sendJson } from './http-json.js';
 import { InFlightRequests } from './in-flight.js';
 import { createToolsMcpServer, type CallOutcome } from './tools-mcp-server.js';
 import { PolicyIndex } from './tools/policy-search.js';
@@ -170,46 +169,14 @@ export async function startToolsServer(options: ToolsServerOptions = {}): Promis
     sendJson(res, 404, { error: `unknown route ${method} ${path}` });
   };
 
-  const server = createServer({ noDelay: true }, (req, res) => {
-    route(req, res).catch((err: unknown) => {
-      if (err instanceof HttpRequestError) {
-        if (!res.headersSent) sendJson(res, err.status, rpcError(err.status === 400 ? ErrorCode.ParseError : ErrorCode.InvalidRequest, err.message));
-        return;
-      }
-      logger.error({ err, url: req.url }, 'request failed');
-      if (res.headersSent) res.destroy();
-      else sendJson(res, 500, rpcError(ErrorCode.InternalError, 'internal error'));
-    });
+  const server = await startJsonServer(route, {
+    port: options.port ?? DEFAULT_TOOLS_PORT,
+    host: options.host ?? '127.0.0.1',
+    logger,
+    refusal: (err) => rpcError(err.status === 400 ? ErrorCode.ParseError : ErrorCode.InvalidRequest, err.message),
+    internalError: rpcError(ErrorCode.InternalError, 'internal error'),
   });
-  // Longer than typical client pools (undici 4 s, nginx 60 s), so the server is never the side closing a reused socket.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  // A tool may run for minutes; the caller's own time-out decides.
-  server.requestTimeout = 0;
-
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port ?? DEFAULT_TOOLS_PORT, host }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (err) => logger.error({ err }, 'server error'));
-
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    url: `http://${urlHost(host)}:${port}${MCP_PATH}`,
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  return { port: server.port, url: `${server.origin}${MCP_PATH}`, close: () => server.close() };
 }
 
 function rpcError(code: number, message: string): { jsonrpc: '2.0'; error: { code: number; message: string }; id: null } {
@@ -224,11 +191,4 @@ function bearerCheck(token: string): (header: string | undefined) => boolean {
     if (match === null) return false;
     return timingSafeEqual(createHash('sha256').update(match[1]!).digest(), expected);
   };
-}
-
-/** A host a client can dial: wildcard binds are reached over loopback; IPv6 literals need brackets. */
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
 }
