@@ -1,6 +1,6 @@
 // The gateway's REST API with one error type. Any gateway serves any session, so a call that gets
 // no answer (or 502/503) from one gateway is tried on the next before it fails.
-import type { CreateSessionBody, CreateSessionResponse, ErrorCode, RenameSessionResponse, SessionList, SessionView } from '@chat-fleet/protocol';
+import type { CreateSessionBody, CreateSessionResponse, ErrorCode, RenameSessionResponse, SessionList, SessionView, UsageReport, UsageTotals } from '@chat-fleet/protocol';
 
 /** A refused or failed call: the HTTP status (0 when no answer came) and the error body's code. */
 export class ChatApiError extends Error {
@@ -24,19 +24,9 @@ export class ChatApiError extends Error {
 /** A session's credentials, as `POST /chat/session` answers them. */
 export type SessionCredentials = Pick<CreateSessionResponse, 'sessionId' | 'token'> & Partial<CreateSessionResponse>;
 
-export interface UsagePeriod {
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  replies: number;
-  costUsd: number;
-}
-
-export interface UsageReport {
-  userId: string;
-  day: UsagePeriod;
-  month: UsagePeriod;
-}
+/** One period's usage as `GET /v1/usage` reports it (the protocol's UsageTotals). */
+export type UsagePeriod = UsageTotals;
+export type { UsageReport };
 
 export interface SessionListPage {
   /** 1 to 100 (the gateway's default 20). */
