@@ -158,7 +158,8 @@ function ConversationItem({ summary, current, renaming, onOpen, onRename, onRena
       ) : (
         <>
           <button type="button" ref={opener} class="open" data-testid="conversation-open" aria-current={current ? 'page' : undefined} onClick={onOpen}>
-            <span class={`title${summary.title === '' ? ' untitled' : ''}`} data-testid="conversation-title">
+            {/* A title reads in its own direction (an English title in the Arabic interface), cut at its end. */}
+            <span class={`title${summary.title === '' ? ' untitled' : ''}`} data-testid="conversation-title" dir={summary.title === '' ? undefined : 'auto'}>
               {title}
             </span>
             <time class="when" dateTime={summary.updatedAt}>
