@@ -56,8 +56,19 @@ function node(name: string, client: RedisClient, pid: number | undefined): Bench
     async monitor(onCommand) {
       if (!('monitor' in client)) throw new Error(`${name}: MONITOR needs a connection to one node`);
       const monitor = await client.monitor();
-      monitor.on('monitor', (_time: string, args: string[], source: string) => onCommand(args, source));
-      return () => monitor.disconnect();
+      let stopped = false;
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (!stopped) onCommand(args, source);
+      });
+      // Lines still on the wire when the census stops reach a closing connection, which ioredis
+      // reports as an 'error' ("Command queue state error"); unheard, it ended the bench.
+      monitor.on('error', (err: Error) => {
+        if (!stopped) process.stderr.write(`${name}: MONITOR connection: ${err.message}\n`);
+      });
+      return () => {
+        stopped = true;
+        monitor.disconnect();
+      };
     },
     dropKeys: (prefix) => dropKeys(client, prefix, true),
   };
