@@ -201,6 +201,8 @@ describe('conversations', () => {
     await screenshot(page, 'conversations-phone');
     await page.keyboard.press('Escape');
     await list.waitFor({ state: 'hidden' });
+    // The focus goes back to the toggle in an effect after the panel's render (once the chat is no longer inert): a frame later.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'sidebar-toggle', null, { timeout: 2000 }).catch(() => undefined);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('sidebar-toggle');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(390);
