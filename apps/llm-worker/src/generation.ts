@@ -657,7 +657,6 @@ export class Generation {
     metrics.activeGenerations.inc();
     const started = performance.now();
     let firstAt = 0;
-    let stepText = '';
     const batcher = this.frameClock.batcher((t) => out.token(t));
     const offered = tools?.tools ?? [];
     let messages = request.messages;
@@ -667,21 +666,22 @@ export class Generation {
     try {
       for (let step = 0; ; step++) {
         const offer = offered.length > 0 && step < this.options.toolMaxSteps;
-        stepText = '';
+        // This turn's text is what its deltas added to the reply's chunks: read once, not built per delta.
+        const stepStart = out.chunks.length;
         const result = await model.stream({ ...request, messages, signal, ...(offer ? { tools: offered } : {}) }, (delta) => {
           if (firstAt === 0) {
             firstAt = performance.now();
             metrics.llmFirstToken.observe((firstAt - started) / 1000);
             span.addEvent('first_token', { [ATTR.firstTokenMs]: Math.round(firstAt - started) });
           }
-          if (offer) stepText += delta;
           batcher.push(delta);
         });
-        const turn = result.usage ?? { promptTokens: promptNow, completionTokens: countTextTokens(offer ? stepText : out.text) };
+        batcher.flush();
+        const stepText = (): string => out.chunks.slice(stepStart).join('');
+        const turn = result.usage ?? { promptTokens: promptNow, completionTokens: countTextTokens(stepText()) };
         usage.promptTokens += turn.promptTokens;
         usage.completionTokens += turn.completionTokens;
         if (!offer || result.toolCalls.length === 0) {
-          batcher.flush();
           metrics.llmDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
           metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
           metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
@@ -690,13 +690,13 @@ export class Generation {
           const cacheable = cacheHash !== undefined && result.natural && !calledTools;
           return { usage, finishReason: result.finishReason, cached: false, coalesced: false, ...(cacheable ? { cacheAs: cacheHash } : {}) };
         }
-        // The text the model said before its calls goes out before them.
-        batcher.flush();
+        // The text the model said before its calls went out (flushed) before them.
         calledTools = true;
+        const said = stepText();
         const calls = result.toolCalls.map((call, i) => (call.id === '' ? { ...call, id: `call_${step}_${i}` } : call));
         const answered = await this.runTools(data, out, calls, step, signal);
         const turnMessages: ModelMessage[] = [
-          { role: 'assistant', content: stepText === '' ? null : stepText, tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) },
+          { role: 'assistant', content: said === '' ? null : said, tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) },
           ...calls.map((c, i): ModelMessage => ({ role: 'tool', tool_call_id: c.id, content: answered[i]!.content })),
         ];
         for (const m of turnMessages) promptNow += countMessageTokens(m);
