@@ -79,6 +79,25 @@ describe('a session that ends', () => {
     }
   });
 
+  it('expired among live ones: only the sockets of the session that is gone are closed', async () => {
+    // One gateway asks about all the sessions it holds in one EXISTS; a count short of them all must
+    // find which one is gone, not close them all (nor none).
+    const keys = redisKeys(stack.prefix);
+    const sessions = await Promise.all([0, 1, 2].map(() => newSession(stack.gateways[0]!.url)));
+    const sockets = await Promise.all(sessions.map((s, i) => connect(stack.gateways[1]!.wsUrl, s.sessionId, `held-${i}`, s.token)));
+    try {
+      await redis.del(keys.sessionMeta(sessions[1]!.sessionId));
+      const close = await closedWithin(sockets[1]!, 2 * CHECK_MS + 3000, 'socket of the removed session');
+      expect(close.code).toBe(4100);
+      // Two more checks: the live sessions' sockets stay open.
+      await new Promise((resolve) => setTimeout(resolve, 2 * CHECK_MS + 500));
+      expect(sockets[0]!.closed).toBeUndefined();
+      expect(sockets[2]!.closed).toBeUndefined();
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
+  }, 30_000);
+
   it('expired: an idle session closes its open socket with 4100 within its TTL and one check', async () => {
     const s = await newSession(stack.gateways[0]!.url);
     const socket = await connect(stack.gateways[1]!.wsUrl, s.sessionId, 'idle', s.token);

@@ -1,5 +1,6 @@
 // Finds the sessions this gateway holds sockets for that expired in Redis, and ends them here.
 // Polled rather than told: managed Redis often has keyspace notifications turned off.
+import { Cluster } from 'ioredis';
 import type { Logger, RedisKeys, RedisClient } from '@chat-fleet/shared';
 import type { SessionHub } from './session-hub.js';
 
@@ -28,10 +29,12 @@ export class SessionExpiry {
   }
 
   /**
-   * One EXISTS per held session, sent together (one write; on a cluster, to each key's shard);
-   * each one found missing is ended (`expired`) on this
-   * gateway only, since every gateway checks its own. A failed check changes nothing; the next
-   * one tries again. Resolves with the sessions ended.
+   * Which held sessions still exist. On one Redis (or Sentinel's primary) one multi-key EXISTS per
+   * BATCH sessions answers how many of them exist; only a batch that is short is asked again key by
+   * key, so a check costs one command per BATCH sessions, not one per session. On a cluster the keys
+   * live on many slots: one EXISTS per session, sent together (one write to each shard). Each one
+   * found missing is ended (`expired`) on this gateway only, since every gateway checks its own. A
+   * failed check changes nothing; the next one tries again. Resolves with the sessions ended.
    */
   async check(): Promise<string[]> {
     if (this.checking) return [];
@@ -39,7 +42,7 @@ export class SessionExpiry {
     if (ids.length === 0) return [];
     this.checking = true;
     try {
-      const found = await Promise.all(ids.map((id) => this.redis.exists(this.keys.sessionMeta(id)).catch(() => -1)));
+      const found = await this.existing(ids);
       // Missing twice in a row: one miss can be a failover's moment (a promoted replica, a
       // client still reading the demoted primary), and ending a live session is not undone.
       const missed = new Set(ids.filter((_, i) => found[i] === 0));
@@ -55,4 +58,22 @@ export class SessionExpiry {
       this.checking = false;
     }
   }
+
+  /** Per id: 1 its session exists, 0 it does not, -1 unknown (the check failed). */
+  private async existing(ids: string[]): Promise<number[]> {
+    const one = (id: string): Promise<number> => this.redis.exists(this.keys.sessionMeta(id)).catch(() => -1);
+    if (this.redis instanceof Cluster) return Promise.all(ids.map(one));
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += SESSION_CHECK_BATCH) batches.push(ids.slice(i, i + SESSION_CHECK_BATCH));
+    const found = await Promise.all(
+      batches.map(async (batch) => {
+        const n = await this.redis.exists(...batch.map((id) => this.keys.sessionMeta(id))).catch(() => -1);
+        return n === batch.length ? batch.map(() => 1) : Promise.all(batch.map(one));
+      }),
+    );
+    return found.flat();
+  }
 }
+
+/** Sessions asked about in one EXISTS on a single Redis. */
+export const SESSION_CHECK_BATCH = 500;
