@@ -139,6 +139,46 @@ describe('response cache', () => {
 });
 
 describe('coalescing', () => {
+  it('takes a corrupt cache entry for a miss: removed, one model call for two identical questions, then cached again', async () => {
+    const q = `What does a corrupt cache entry cost? ${Date.now()}`;
+    const first = await askOnce(0, q);
+    expect(first.end).toMatchObject({ type: 'done', cached: false });
+    // The entry this reply left, found by its text (the key is a hash of the whole request).
+    const redis = testRedis();
+    try {
+      const primaries = 'nodes' in redis ? redis.nodes('master') : [redis];
+      const keys: string[] = [];
+      for (const node of primaries) {
+        let cursor = '0';
+        do {
+          const [next, found] = await node.scan(cursor, 'MATCH', `${stack.prefix}:cache:*`, 'COUNT', 1000);
+          keys.push(...found);
+          cursor = next;
+        } while (cursor !== '0');
+      }
+      const entries = await Promise.all(keys.map(async (key) => ({ key, value: await redis.get(key) })));
+      const entry = entries.find((e) => e.value !== null && (JSON.parse(e.value) as { chunks: string[] }).chunks.join('') === first.reply!.text);
+      expect(entry).toBeDefined();
+      await redis.set(entry!.key, '{"chunks": not json', 'KEEPTTL');
+
+      await simConfig({ ttftMs: 400 });
+      const [a, b] = await Promise.all([askOnce(0, q), askOnce(1, q)]);
+      // A miss: the model is asked again, once, the other question following that call (the lock
+      // let go with the corrupt entry was taken again).
+      expect(await callsFor(q)).toBe(2);
+      for (const r of [a, b]) {
+        expect(r.end).toMatchObject({ type: 'done', cached: false, finishReason: 'stop' });
+        expect(r.reply!.text).toBe(first.reply!.text);
+      }
+      expect([a, b].filter((r) => r.reply!.done.coalesced === true)).toHaveLength(1);
+      const stored = await redis.get(entry!.key);
+      expect((JSON.parse(stored!) as { chunks: string[] }).chunks.join('')).toBe(first.reply!.text);
+    } finally {
+      redis.disconnect();
+      await simConfig({ ttftMs: 40 });
+    }
+  });
+
   it('makes one model call for eight identical questions sent at once from eight sessions on two gateways', async () => {
     await simConfig({ ttftMs: 400 });
     const q = `Explain coalescing in one line. ${Date.now()}`;

@@ -38,19 +38,24 @@ export class Coalescer {
     this.redis = withScripts(redis);
   }
 
-  /** Leader when nobody runs this request (or when the lock is already this reply's, after a crash). */
-  async claim(hash: string, self: LeaderRef): Promise<Claim> {
+  /**
+   * Leader when nobody runs this request (or when the lock is already this reply's, after a crash).
+   * With `readCache` the cached reply's raw entry comes back from the same script, read after the
+   * lock is taken (a leader that finished before it was ours is found there); on a hit the lock
+   * this call took is let go at once. One round trip, one command.
+   */
+  async claim(hash: string, self: LeaderRef, readCache = false): Promise<{ claim: Claim; cached: string | undefined }> {
     const key = this.keys.coalesceLock(hash);
     const value = `${self.messageId} ${self.sessionId}`;
-    // One command (Redis 7): set it if nobody holds it, and answer who held it before.
-    const holder = (await this.redis.call('SET', key, value, 'PX', this.options.leaseMs, 'NX', 'GET')) as string | null;
+    const [holder, cached] = await this.redis.cacheClaim(key, this.keys.replyCache(hash), value, this.options.leaseMs, readCache ? '1' : '0');
     const release = async (): Promise<void> => {
       await this.redis.releaseIfOwner(key, value);
     };
-    if (holder === null || holder === value) return { role: 'leader', release };
+    const hit = cached ?? undefined;
+    if (holder === null || holder === value) return { claim: { role: 'leader', release }, cached: hit };
     const [messageId, sessionId] = holder.split(' ');
-    if (messageId === undefined || sessionId === undefined) return { role: 'leader', release };
-    return { role: 'follower', leader: { messageId, sessionId } };
+    if (messageId === undefined || sessionId === undefined) return { claim: { role: 'leader', release }, cached: hit };
+    return { claim: { role: 'follower', leader: { messageId, sessionId } }, cached: hit };
   }
 
   /**

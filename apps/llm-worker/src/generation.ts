@@ -501,14 +501,16 @@ export class Generation {
       const hit = await cache.get(hash);
       return hit !== undefined ? this.replay(hit.chunks, hit.usage, out) : this.generate({ ...call, cacheHash: hash });
     }
-    // One round trip: the coalescing lock, then the cache (read after the lock is taken, so a
-    // leader that finished before it was ours is found there), sent in the same tick.
-    const claiming = coalescer.claim(hash, { messageId: data.messageId, sessionId: data.sessionId });
-    const [claim, hit] = await Promise.all([claiming, cache.get(hash)]);
-    if (hit !== undefined) {
-      if (claim.role === 'leader') await claim.release().catch((err: unknown) => log.warn({ err }, 'could not release the coalescing lock'));
-      return this.replay(hit.chunks, hit.usage, out);
-    }
+    // One script: the coalescing lock, then the cache (read after the lock is taken, so a leader
+    // that finished before it was ours is found there; on a hit the lock is let go in the script).
+    const self = { messageId: data.messageId, sessionId: data.sessionId };
+    const first = await coalescer.claim(hash, self, cache.enabled);
+    const cached = first.cached;
+    let claim = first.claim;
+    const hit = await cache.entry(hash, cached);
+    if (hit !== undefined) return this.replay(hit.chunks, hit.usage, out);
+    // A corrupt entry (now removed) let the lock go with it: take it again, without the cache.
+    if (cached !== undefined) ({ claim } = await coalescer.claim(hash, self));
     if (claim.role === 'leader') {
       try {
         return await this.generate({ ...call, cacheHash: hash });

@@ -46,8 +46,12 @@ export class ReplyCache {
   /** The stored reply, or undefined; a corrupt entry counts as a miss and is removed. */
   async get(hash: string): Promise<CachedReply | undefined> {
     if (!this.enabled) return undefined;
-    const raw = await this.redis.get(this.keys.replyCache(hash));
-    if (raw === null) return undefined;
+    return this.entry(hash, (await this.redis.get(this.keys.replyCache(hash))) ?? undefined);
+  }
+
+  /** A stored entry read elsewhere (with the coalescing lock): parsed, or undefined, a corrupt one removed. */
+  async entry(hash: string, raw: string | undefined): Promise<CachedReply | undefined> {
+    if (raw === undefined) return undefined;
     const parsed = CachedReplySchema.safeParse(safeJson(raw));
     if (parsed.success) return parsed.data;
     await this.redis.del(this.keys.replyCache(hash));

@@ -33,6 +33,7 @@ export interface ChatScripts {
   sessionIndexAdd(...args: Arg[]): Promise<number>;
   sessionRename(...args: Arg[]): Promise<number>;
   replyContext(...args: Arg[]): Promise<[Array<string | null>, string[], string[]]>;
+  cacheClaim(...args: Arg[]): Promise<[string | null, string | null]>;
 }
 
 const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?: readonly string[] }> = {
@@ -50,6 +51,7 @@ const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?:
   sessionIndexAdd: { file: 'session-index-add', keys: 1 },
   sessionRename: { file: 'session-rename', keys: 2 },
   replyContext: { file: 'reply-context', keys: 3 },
+  cacheClaim: { file: 'cache-claim', keys: 2 },
 };
 
 /** Defines every script once per client (EVALSHA with automatic EVAL fallback). */

@@ -58,9 +58,9 @@ export interface RedisKeys {
   usageRanking(period: string): string;
   /** String: set once a reply's usage is in the fleet's ledger (ledger-fleet.lua). */
   fleetUsageCounted(messageId: string): string;
-  /** String: a finished reply stored under the hash of what the model was asked. */
+  /** String: a finished reply stored under the hash of what the model was asked (the hash is the slot tag). */
   replyCache(hash: string): string;
-  /** String: the messageId and sessionId of the reply now generating for this request hash. */
+  /** String: the messageId and sessionId of the reply now generating for this request hash (the cache's slot). */
   coalesceLock(hash: string): string;
   /** Sorted set: a user's sessions (sessionId) by last activity (ms); see session/session-index.ts. */
   userSessions(userId: string): string;
@@ -144,8 +144,8 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     fleetUsage: (period) => `${prefix}:{usage}:fleet:${period}`,
     usageRanking: (period) => `${prefix}:{usage}:top:${period}`,
     fleetUsageCounted: (messageId) => `${prefix}:{usage}:counted:${messageId}`,
-    replyCache: (hash) => `${prefix}:cache:${hash}`,
-    coalesceLock: (hash) => `${prefix}:co:${hash}`,
+    replyCache: (hash) => `${prefix}:cache:{${hash}}`,
+    coalesceLock: (hash) => `${prefix}:co:{${hash}}`,
     userSessions: (userId) => `${prefix}:u:{${userId}}:sessions`,
     // The keys below are read together (a pipeline, one script), so each group shares a hash tag.
     fleetHeartbeats: `${prefix}:{fleet}:heartbeats`,
