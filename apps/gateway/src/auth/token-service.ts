@@ -1,6 +1,7 @@
 // Session tokens: HS256 JWTs whose subject is the one session they open. They also carry the
 // session's owner as the gateway established it (claims `uid`, `plan`, `via`), so a limit can
 // key on an identity the gateway trusts without reading the session.
+import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors, type JWTPayload } from 'jose';
 import { ChatError, type IdentitySource } from '@chat-fleet/shared';
 
@@ -32,6 +33,12 @@ export interface VerifiedToken {
 
 export class TokenService {
   private readonly key: Uint8Array;
+  /**
+   * The key as a verify-only CryptoKey, imported once: given the bytes, jose imports a CryptoKey
+   * on every verify, and at a socket upgrade each that garbage outlived the young generation.
+   * The bytes themselves if the import fails (jose then reports the same as before).
+   */
+  private verifyKey: Promise<webcrypto.CryptoKey | Uint8Array> | undefined;
 
   constructor(
     secret: string,
@@ -65,7 +72,7 @@ export class TokenService {
     }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { issuer: this.issuer, algorithms: ['HS256'] }));
+      ({ payload } = await jwtVerify(token, await this.keyForVerify(), { issuer: this.issuer, algorithms: ['HS256'] }));
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new ChatError('unauthorized', 'the session token has expired');
       throw new ChatError('unauthorized', 'the session token is invalid');
@@ -76,6 +83,13 @@ export class TokenService {
       expiresAtMs: payload.exp === undefined ? undefined : payload.exp * 1000,
       claims: { sessionId, userId: stringOrUndefined(payload.uid), plan: stringOrUndefined(payload.plan), via },
     };
+  }
+
+  private keyForVerify(): Promise<webcrypto.CryptoKey | Uint8Array> {
+    this.verifyKey ??= webcrypto.subtle
+      .importKey('raw', this.key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+      .catch(() => this.key);
+    return this.verifyKey;
   }
 }
 
