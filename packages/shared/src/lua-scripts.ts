@@ -23,7 +23,8 @@ export interface ChatScripts {
   replyAccept(...args: Arg[]): Promise<[number, string?]>;
   replyRegenerate(...args: Arg[]): Promise<[number, string?]>;
   replyBegin(...args: Arg[]): Promise<[number, (number | string)?]>;
-  replyFrame(...args: Arg[]): Promise<number>;
+  /** `numkeys` (3 per frame) first, then the keys and the arguments. */
+  replyFrames(...args: Arg[]): Promise<number[]>;
   replyFinish(...args: Arg[]): Promise<number>;
   replyEnd(...args: Arg[]): Promise<number>;
   budgetReserve(...args: Arg[]): Promise<[number, string?]>;
@@ -36,12 +37,15 @@ export interface ChatScripts {
   cacheClaim(...args: Arg[]): Promise<[string | null, string | null]>;
 }
 
+/** A script whose caller gives its number of keys as the first argument. */
+const VARIADIC = -1;
+
 const SCRIPTS: Record<keyof ChatScripts, { file: string; keys: number; include?: readonly string[] }> = {
   releaseIfOwner: { file: 'release-if-owner', keys: 1 },
   replyAccept: { file: 'reply-accept', keys: 4, include: ['lib/history'] },
   replyRegenerate: { file: 'reply-regenerate', keys: 4 },
   replyBegin: { file: 'reply-begin', keys: 3 },
-  replyFrame: { file: 'reply-frame', keys: 3 },
+  replyFrames: { file: 'reply-frames', keys: VARIADIC },
   replyFinish: { file: 'reply-finish', keys: 6, include: ['lib/history'] },
   ledgerUser: { file: 'ledger-user', keys: 4, include: ['lib/ledger'] },
   ledgerFleet: { file: 'ledger-fleet', keys: 5, include: ['lib/ledger'] },
@@ -64,16 +68,19 @@ export function withScripts(redis: RedisClient): RedisClient & ChatScripts {
 
 /**
  * Puts `lua` on `redis` as the method `name`, taking its `keys` keys then its arguments (once per
- * client: a second call for the same name does nothing).
+ * client: a second call for the same name does nothing). `keys` -1: the method's first argument
+ * is the number of keys.
  */
 export function defineScript(redis: RedisClient, name: string, keys: number, lua: string): void {
   if (name in redis) return;
   const sha = createHash('sha1').update(lua).digest('hex');
   // Called once per frame: the EVALSHA's own promise, with no async wrapper around it.
-  const run = (...args: Arg[]): Promise<unknown> =>
-    redis.evalsha(sha, keys, ...args).catch((err: unknown) => {
+  const run = (...args: Arg[]): Promise<unknown> => {
+    const given = keys < 0 ? (args.shift() as number) : keys;
+    return redis.evalsha(sha, given, ...args).catch((err: unknown) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(lua, keys, ...args);
+      return redis.eval(lua, given, ...args);
     });
+  };
   Object.defineProperty(redis, name, { value: run, configurable: true, enumerable: false, writable: false });
 }

@@ -11,6 +11,7 @@ import type { FinishReason, Usage } from '@chat-fleet/protocol';
 import type { ReplyFrame, SourcesFrame, ToolCallFrame, ToolResultFrame } from '@chat-fleet/protocol';
 import { withScripts, type ChatScripts } from '../lua-scripts.js';
 import { FENCE_POSITION, formatPosition } from './frame-envelope.js';
+import { FrameWriter } from './frame-writer.js';
 import type { UsageEntry } from '../usage/usage-ledger.js';
 import { titleFromMessage } from '../session/session-title.js';
 
@@ -88,6 +89,8 @@ export class ReplyState {
   private readonly redis: RedisClient & ChatScripts;
   /** PUBLISH, or SPUBLISH on a Redis Cluster (sharded pub/sub). */
   private readonly publish: 'PUBLISH' | 'SPUBLISH';
+  /** Every attempt's frames, batched per synchronous run. */
+  private readonly frames: FrameWriter;
 
   constructor(
     redis: RedisClient,
@@ -96,6 +99,7 @@ export class ReplyState {
   ) {
     this.redis = withScripts(redis);
     this.publish = options.pubSub === 'sharded' ? 'SPUBLISH' : 'PUBLISH';
+    this.frames = new FrameWriter(this.redis, { maxFrames: options.maxFrames, runningTtlSeconds: options.runningTtlSeconds, publish: this.publish });
   }
 
   /**
@@ -174,7 +178,7 @@ export class ReplyState {
     );
     if (code === -1) return { kind: 'gone', status: 'unknown' };
     if (code === -2) return { kind: 'gone', status: extra as ReplyStatus };
-    return new ReplyAttempt(this.redis, this.keys, this.publish, this.options, ref, code, extra === 1, onStop, () => this.clearDeadline(ref));
+    return new ReplyAttempt(this.redis, this.frames, this.keys, this.publish, this.options, ref, code, extra === 1, onStop, () => this.clearDeadline(ref));
   }
 
   /**
@@ -247,6 +251,7 @@ export class ReplyAttempt {
 
   constructor(
     private readonly redis: RedisClient & ChatScripts,
+    private readonly frames: FrameWriter,
     private readonly keys: RedisKeys,
     private readonly publish: 'PUBLISH' | 'SPUBLISH',
     private readonly options: ReplyStateOptions,
@@ -296,7 +301,7 @@ export class ReplyAttempt {
 
   private write(json: string): void {
     const position = ++this.positionNo;
-    const written = this.redis.replyFrame(this.metaKey, this.streamKey, this.channel, this.attemptArg, position, json, this.options.maxFrames, this.options.runningTtlSeconds, this.publish);
+    const written = this.frames.write(this.metaKey, this.streamKey, this.channel, this.attemptArg, position, json);
     this.last = written.then(
       (code) => {
         if (code === 0) this.halt(new AttemptStopped('fenced'));
