@@ -146,18 +146,27 @@ describe('coalescing', () => {
     // The entry this reply left, found by its text (the key is a hash of the whole request).
     const redis = testRedis();
     try {
+      await redis.get(`${stack.prefix}:warm-up`); // connected, so a cluster client knows its nodes
       const primaries = 'nodes' in redis ? redis.nodes('master') : [redis];
-      const keys: string[] = [];
-      for (const node of primaries) {
-        let cursor = '0';
-        do {
-          const [next, found] = await node.scan(cursor, 'MATCH', `${stack.prefix}:cache:*`, 'COUNT', 1000);
-          keys.push(...found);
-          cursor = next;
-        } while (cursor !== '0');
+      // The worker stores the entry just after `done`: look until it is there.
+      const findEntry = async (): Promise<{ key: string; value: string | null } | undefined> => {
+        const keys: string[] = [];
+        for (const node of primaries) {
+          let cursor = '0';
+          do {
+            const [next, found] = await node.scan(cursor, 'MATCH', `${stack.prefix}:cache:*`, 'COUNT', 1000);
+            keys.push(...found);
+            cursor = next;
+          } while (cursor !== '0');
+        }
+        const entries = await Promise.all(keys.map(async (key) => ({ key, value: await redis.get(key) })));
+        return entries.find((e) => e.value !== null && (JSON.parse(e.value) as { chunks: string[] }).chunks.join('') === first.reply!.text);
+      };
+      let entry = await findEntry();
+      for (let i = 0; entry === undefined && i < 50; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        entry = await findEntry();
       }
-      const entries = await Promise.all(keys.map(async (key) => ({ key, value: await redis.get(key) })));
-      const entry = entries.find((e) => e.value !== null && (JSON.parse(e.value) as { chunks: string[] }).chunks.join('') === first.reply!.text);
       expect(entry).toBeDefined();
       await redis.set(entry!.key, '{"chunks": not json', 'KEEPTTL');
 
