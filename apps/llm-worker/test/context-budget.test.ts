@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { fitToBudget, languageInstruction, modelMessages } from '../src/context-builder.js';
-import { countMessageTokens, countTextTokens } from '../src/token-counter.js';
+import { countKnownTextTokens, countMessageTokens, countTextTokens } from '../src/token-counter.js';
 import type { ModelMessage } from '../src/model-client.js';
 
 const turn = (role: 'user' | 'assistant', words: number, tag: string): ModelMessage => ({
@@ -95,5 +95,16 @@ describe('languageInstruction', () => {
 
   it('names a tag it has no name for by the tag', () => {
     expect(languageInstruction('qaa').content).toBe('Reply in qaa unless the instructions below ask for another language.');
+  });
+});
+
+describe('remembered counts', () => {
+  it('equal the tokenizer for texts counted before and new ones, short and long', () => {
+    const texts = ['hi', 'The quick brown fox jumps over the lazy dog, twice over.', '日本語のテキストも同じように数えます。', 'x'.repeat(5000), '<|endoftext|> stays plain text here'];
+    for (let round = 0; round < 3; round++) {
+      for (const t of texts) expect(countKnownTextTokens(t)).toBe(countTextTokens(t));
+    }
+    const m: ModelMessage = { role: 'user', content: texts[1]! };
+    expect(countMessageTokens(m)).toBe(countTextTokens(texts[1]!) + 4);
   });
 });
