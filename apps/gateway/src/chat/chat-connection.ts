@@ -12,6 +12,7 @@ import {
   type Logger,
   type ServerFrame,
   type SessionFrameReader,
+  type StoredReader,
 } from '@chat-fleet/shared';
 import type { SessionHub } from '../relay/session-hub.js';
 import type { SessionControl } from '../relay/session-control.js';
@@ -21,7 +22,8 @@ import { FrameBucket, type FrameVerdict } from '../limits/frame-bucket.js';
 import type { ChatService } from './chat-service.js';
 import type { ClientTransport } from './client-transport.js';
 import { newId } from './new-id.js';
-import { ReplyReader, ackFrame, sessionEndedError } from './reply-reader.js';
+import { ReplyReader, ackFrame, sessionEndedError, type ReaderOwner } from './reply-reader.js';
+import { tokenClock, type TokenHolder } from './token-clock.js';
 
 export interface ChatConnectionDeps {
   service: ChatService;
@@ -51,39 +53,33 @@ export interface ConnectionInfo {
   tokenExpiresAtMs: number | undefined;
 }
 
-/** setTimeout's longest delay; a later expiry is waited for in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export class ChatConnection {
+// A gateway holds thousands of these, mostly quiet: per-connection state is kept to fields, with
+// no closures or timers of its own (the token's expiry waits on the shared tokenClock, the
+// reader and the frame bucket are made lazily, when first needed).
+export class ChatConnection implements ReaderOwner, TokenHolder {
   private closed = false;
   /** The connection as the relay sees it: all the session's replies, gated, acks first. */
   private readonly reader: ReplyReader;
-  private readonly frames: FrameBucket | undefined;
-  private expiry: NodeJS.Timeout | undefined;
+  /** Made at the first frame the client sends (a full bucket then, as one made now would be). */
+  private frames: FrameBucket | undefined;
+  /** TokenHolder: when the token expires, and this connection's place on the token clock. */
+  tokenDueAtMs = 0;
+  tokenSlot = -1;
 
   constructor(
     private readonly transport: ClientTransport,
     private readonly info: ConnectionInfo,
     private readonly deps: ChatConnectionDeps,
   ) {
-    const { sessionId } = info;
-    this.reader = new ReplyReader((_frame, raw) => this.sendRaw(raw), deps.storedFrames(sessionId), {
-      graceMs: deps.resumeGraceMs,
-      onReadError: (err, messageId) => {
-        deps.log.warn({ err, sessionId, messageId }, 'could not read stored frames');
-        this.send({ type: 'error', code: 'unavailable', messageId, message: 'could not read the reply from Redis; send resume again' });
-      },
-      onSessionEnded: (reason) => this.sessionEnded(reason),
-    });
-    this.frames = deps.framesPerSec > 0 ? new FrameBucket(deps.framesPerSec, deps.frameBurst) : undefined;
+    this.reader = new ReplyReader(this, deps.resumeGraceMs);
   }
 
   /** The transport is open: starts the token's clock, joins the session's relay, then says `ready`. */
   start(): void {
     const { deps, info } = this;
-    if (info.tokenExpiresAtMs !== undefined) this.expireAt(info.tokenExpiresAtMs);
+    if (info.tokenExpiresAtMs !== undefined) tokenClock.add(this, info.tokenExpiresAtMs);
     deps.hub.join(info.sessionId, this.reader).then(
       () => {
         deps.metrics.sessionsActive.set(deps.hub.sessions);
@@ -101,6 +97,7 @@ export class ChatConnection {
   receive(message: ArrayBuffer, isBinary: boolean): void {
     if (this.closed) return;
     const { deps } = this;
+    if (this.frames === undefined && deps.framesPerSec > 0) this.frames = new FrameBucket(deps.framesPerSec, deps.frameBurst);
     const verdict = this.frames?.take();
     if (verdict !== undefined && !verdict.ok) {
       this.overRate(verdict);
@@ -158,30 +155,37 @@ export class ChatConnection {
     }
   }
 
-  private sessionEnded(reason: SessionEndReason): void {
+  /** ReaderOwner: the session's stored reply frames. */
+  readerStored(): StoredReader {
+    return this.deps.storedFrames(this.info.sessionId);
+  }
+
+  /** ReaderOwner: a frame of the session's replies (or an ack) goes out as it came. */
+  readerFrame(_frame: unknown, raw: string): void {
+    this.sendRaw(raw);
+  }
+
+  /** ReaderOwner: a reply's stored frames could not be read. */
+  readerFailed(err: unknown, messageId: string): void {
+    this.deps.log.warn({ err, sessionId: this.info.sessionId, messageId }, 'could not read stored frames');
+    this.send({ type: 'error', code: 'unavailable', messageId, message: 'could not read the reply from Redis; send resume again' });
+  }
+
+  /** ReaderOwner: the session was deleted or expired. */
+  readerSessionEnded(reason: SessionEndReason): void {
     const e = sessionEndedError(reason);
     this.send({ type: 'error', code: e.code, message: e.message });
     this.close(CLOSE_CODES.SESSION_ENDED, `session ${reason}`);
   }
 
-  /** Closes the connection with 4101 when its token expires at `atMs` (epoch ms). */
-  private expireAt(atMs: number): void {
-    clearTimeout(this.expiry);
-    const wait = atMs - Date.now();
-    this.expiry = setTimeout(() => {
-      if (Date.now() < atMs) {
-        this.expireAt(atMs);
-        return;
-      }
-      this.send({ type: 'error', code: 'unauthorized', message: 'the token expired; get a new one' });
-      this.close(CLOSE_CODES.UNAUTHORIZED, 'token expired');
-    }, Math.min(Math.max(wait, 0), MAX_TIMER_MS));
-    this.expiry.unref();
+  /** TokenHolder: the token expired; the connection closes with 4101. */
+  tokenExpired(): void {
+    this.send({ type: 'error', code: 'unauthorized', message: 'the token expired; get a new one' });
+    this.close(CLOSE_CODES.UNAUTHORIZED, 'token expired');
   }
 
   private stopExpiry(): void {
-    clearTimeout(this.expiry);
-    this.expiry = undefined;
+    tokenClock.remove(this);
   }
 
   /** A frame over the connection's rate: refused unread; a client that keeps on is closed (4103). */

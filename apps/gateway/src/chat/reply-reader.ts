@@ -14,52 +14,73 @@ import {
 import type { ReplySink } from '../relay/session-hub.js';
 import type { SessionEndReason } from '../relay/session-signal.js';
 
+/**
+ * Where a reader's frames go, and what it reports: a connection's own methods, so a reader
+ * costs no closures of its own (a gateway holds one per socket).
+ */
 /** Receives a reader's frames in order (an ack, then its reply's frames); `raw` is the frame's JSON. */
 export type FrameOut = (frame: AckFrame | ReplyFrame, raw: string) => void;
 
-export interface ReplyReaderOptions {
-  /** How long a reply first seen mid-stream waits for a `resume` before catching up by itself. */
-  graceMs: number;
+export interface ReaderOwner {
+  /** Reads a reply's stored frames (asked once, when the reader first has a reply to order). */
+  readerStored(): StoredReader;
+  /** A frame in order (an ack, then its reply's frames); `raw` is the frame's JSON. */
+  readerFrame(frame: AckFrame | ReplyFrame, raw: string): void;
   /** A reply's stored frames could not be read (after the gate's retries). */
-  onReadError: (err: unknown, messageId: string) => void;
+  readerFailed(err: unknown, messageId: string): void;
   /** The session was deleted or expired (see ReplySink.sessionEnded). */
-  onSessionEnded: (reason: SessionEndReason) => void;
-  /** Follows only this reply (a REST or SSE request); by default every reply of the session. */
-  only?: string;
+  readerSessionEnded(reason: SessionEndReason): void;
 }
 
 export class ReplyReader implements ReplySink {
-  private readonly gate: ReplyGate;
+  /**
+   * Made at the first frame or message it has to order: a socket that stays quiet never
+   * pays for one (its maps, its callbacks), and an idle gateway holds thousands of those.
+   */
+  private gate: ReplyGate | undefined;
+  private closed = false;
   /** Frames of replies whose ack has not gone out yet. */
   private held: Map<string, Array<[ReplyFrame, string]>> | undefined;
 
   constructor(
-    private readonly out: FrameOut,
-    stored: StoredReader,
-    private readonly options: ReplyReaderOptions,
-  ) {
-    this.gate = new ReplyGate((frame, raw) => this.pass(frame, raw), stored, { graceMs: options.graceMs }, options.onReadError);
+    private readonly owner: ReaderOwner,
+    /** How long a reply first seen mid-stream waits for a `resume` before catching up by itself. */
+    private readonly graceMs: number,
+    /** Follows only this reply (a REST or SSE request); by default every reply of the session. */
+    private readonly only?: string,
+  ) {}
+
+  private ordering(): ReplyGate {
+    if (this.gate === undefined) {
+      const owner = this.owner;
+      this.gate = new ReplyGate((frame, raw) => this.pass(frame, raw), owner.readerStored(), { graceMs: this.graceMs }, (err, messageId) =>
+        owner.readerFailed(err, messageId),
+      );
+      if (this.closed) this.gate.close();
+    }
+    return this.gate;
   }
 
   deliver(frame: ReplyFrame, raw: string, position: FramePosition): void {
-    if (this.options.only === undefined || frame.messageId === this.options.only) this.gate.live(frame, raw, position);
+    if (this.closed || (this.only !== undefined && frame.messageId !== this.only)) return;
+    this.ordering().live(frame, raw, position);
   }
 
   resync(): void {
-    this.gate.resync();
+    this.gate?.resync();
   }
 
   poll(idleMs: number): Promise<boolean> | undefined {
-    return this.gate.poll(idleMs);
+    return this.gate?.poll(idleMs);
   }
 
   sessionEnded(reason: SessionEndReason): void {
-    this.options.onSessionEnded(reason);
+    this.owner.readerSessionEnded(reason);
   }
 
   /** A message this reader sent: its reply streams live from the first frame, held until acked() or dropped(). */
   holdFor(messageId: string): void {
-    this.gate.expect(messageId);
+    this.ordering().expect(messageId);
     (this.held ??= new Map()).set(messageId, []);
   }
 
@@ -67,29 +88,30 @@ export class ReplyReader implements ReplySink {
   acked(messageId: string, ack: AckFrame): void {
     const held = this.held?.get(messageId) ?? [];
     this.held?.delete(messageId);
-    this.out(ack, JSON.stringify(ack));
-    for (const [frame, raw] of held) this.out(frame, raw);
+    this.owner.readerFrame(ack, JSON.stringify(ack));
+    for (const [frame, raw] of held) this.owner.readerFrame(frame, raw);
   }
 
   /** The message was refused: its reply will not come. */
   dropped(messageId: string): void {
     this.held?.delete(messageId);
-    this.gate.forget(messageId);
+    this.gate?.forget(messageId);
   }
 
   /** Replays a reply's stored frames after `after`, then its live ones (a client's `resume`). */
   resume(messageId: string, after: FramePosition): Promise<void> {
-    return this.gate.resume(messageId, after);
+    return this.ordering().resume(messageId, after);
   }
 
   close(): void {
-    this.gate.close();
+    this.closed = true;
+    this.gate?.close();
   }
 
   private pass(frame: ReplyFrame, raw: string): void {
     const held = this.held?.get(frame.messageId);
     if (held !== undefined) held.push([frame, raw]);
-    else this.out(frame, raw);
+    else this.owner.readerFrame(frame, raw);
   }
 }
 

@@ -26,18 +26,18 @@ export class ReplyWaiter extends ReplyReader {
     });
     finished.catch(() => undefined);
     super(
-      (frame, raw) => {
-        onFrame(frame, raw);
-        if (frame.type === 'done' || frame.type === 'error') settle(frame);
-      },
-      stored,
       {
-        // The waiter expects the reply from its start: a late first frame is caught up at once.
-        graceMs: 0,
-        only: messageId,
-        onReadError: (err) => fail(new ChatError('unavailable', 'could not read the reply from Redis; try again', { retryAfterMs: 1000, cause: err })),
-        onSessionEnded: (reason) => fail(sessionEndedError(reason)),
+        readerStored: () => stored,
+        readerFrame: (frame, raw) => {
+          onFrame(frame, raw);
+          if (frame.type === 'done' || frame.type === 'error') settle(frame);
+        },
+        readerFailed: (err) => fail(new ChatError('unavailable', 'could not read the reply from Redis; try again', { retryAfterMs: 1000, cause: err })),
+        readerSessionEnded: (reason) => fail(sessionEndedError(reason)),
       },
+      // The waiter expects the reply from its start: a late first frame is caught up at once.
+      0,
+      messageId,
     );
     this.finished = finished;
     this.holdFor(messageId);

@@ -34,19 +34,27 @@ export interface WsEndpoint {
   readonly count: number;
 }
 
-/** The socket as the chat layer sees it: a send over `maxBuffered` buffered bytes reports a slow reader. */
-function socketTransport(ws: WebSocket<SocketData>, maxBuffered: number): ClientTransport {
-  return {
-    send(text: string): boolean {
-      ws.cork(() => {
-        ws.send(text, false);
-      });
-      return ws.getBufferedAmount() <= maxBuffered;
-    },
-    close(code: number, reason: string): void {
-      ws.end(code, reason);
-    },
-  };
+/**
+ * The socket as the chat layer sees it: a send over `maxBuffered` buffered bytes reports a slow
+ * reader. A class rather than an object of closures: one is held per open socket.
+ */
+class SocketTransport implements ClientTransport {
+  constructor(
+    private readonly ws: WebSocket<SocketData>,
+    private readonly maxBuffered: number,
+  ) {}
+
+  send(text: string): boolean {
+    const ws = this.ws;
+    ws.cork(() => {
+      ws.send(text, false);
+    });
+    return ws.getBufferedAmount() <= this.maxBuffered;
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.end(code, reason);
+  }
 }
 
 export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
@@ -119,7 +127,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): WsEndpoint {
     open: (ws) => {
       const data = ws.getUserData();
       const { sessionId, clientId, remoteAddress, tokenExpiresAtMs } = data;
-      const connection = new ChatConnection(socketTransport(ws, deps.maxBackpressureBytes), { sessionId, clientId, remoteAddress, tokenExpiresAtMs }, deps);
+      const connection = new ChatConnection(new SocketTransport(ws, deps.maxBackpressureBytes), { sessionId, clientId, remoteAddress, tokenExpiresAtMs }, deps);
       data.connection = connection;
       connections.add(connection);
       deps.metrics.wsConnections.inc();
