@@ -32,6 +32,12 @@ export interface SocketLeaseOptions {
 const CLAIM_LUA = readFileSync(new URL('../../lua/claim-lease.lua', import.meta.url), 'utf8');
 /** What a refused client is told to wait: sockets are long-lived, so this is a pause, not a promise. */
 const REFUSED_RETRY_MS = 5000;
+/**
+ * Leases renewed per batch of writes. A gateway holding thousands of sockets would otherwise
+ * build a ZADD and a PEXPIRE per socket at once, tens of thousands of commands alive together
+ * until Redis answers them all: enough to grow the heap by kilobytes per socket each tick.
+ */
+const RENEW_BATCH = 500;
 
 interface Lease {
   sessionKey: string | undefined;
@@ -120,21 +126,35 @@ export class SocketLeases implements SocketLimiter {
     }
   }
 
-  /** Extends every live lease of this gateway, sent together (on a cluster, to each key's shard); resolves when written. */
+  /**
+   * Extends every live lease of this gateway to one new expiry, RENEW_BATCH leases at a time (each
+   * batch's writes sent together, on a cluster to each key's shard, and answered before the next
+   * is built); resolves when all are written. A lease released before its batch is left out, so a
+   * renewal never adds back a member release() removed; one released later is removed after it.
+   */
   async renew(): Promise<void> {
     if (this.live.size === 0) return;
     const expiry = Date.now() + this.leaseMs;
-    const byKey = new Map<string, Array<string | number>>();
-    for (const lease of this.live.values()) {
-      for (const key of [lease.sessionKey, lease.addressKey]) {
-        if (key === undefined) continue;
+    const ids = [...this.live.keys()];
+    let failed: PromiseRejectedResult | undefined;
+    for (let start = 0; start < ids.length; start += RENEW_BATCH) {
+      const byKey = new Map<string, Array<string | number>>();
+      const add = (key: string | undefined, member: string): void => {
+        if (key === undefined) return;
         let args = byKey.get(key);
         if (args === undefined) byKey.set(key, (args = []));
-        args.push(expiry, lease.member);
+        args.push(expiry, member);
+      };
+      for (const id of ids.slice(start, start + RENEW_BATCH)) {
+        const lease = this.live.get(id);
+        if (lease === undefined) continue;
+        add(lease.sessionKey, lease.member);
+        add(lease.addressKey, lease.member);
       }
+      const writes = [...byKey].flatMap(([key, args]) => [this.redis.zadd(key, ...args), this.redis.pexpire(key, this.leaseMs)]);
+      const results = await Promise.allSettled(writes);
+      failed ??= results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     }
-    const writes = [...byKey].flatMap(([key, args]) => [this.redis.zadd(key, ...args), this.redis.pexpire(key, this.leaseMs)]);
-    const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
     if (failed !== undefined) this.onRenewError(failed.reason);
   }
 
