@@ -60,23 +60,17 @@ const keys = redisKeys(config.REDIS_PREFIX);
 const pubSub = pubSubModeOf(config.redis);
 const redis = createRedis(config.redis, { name: `${instance}:commands`, failFast: true });
 const subscriber = createRedis(config.redis, { name: `${instance}:subscriber`, subscriber: true });
-// The chat queues' own connection. BullMQ defines its Lua scripts (about fifty) on the connection
-// it is given, and ioredis copies every script defined on a connection onto each MULTI or pipeline
-// made from it: on the commands connection that made every MULTI of the gateway (a session touch
-// at each socket upgrade) some 8 KB heavier, garbage that piled up in the heap under many upgrades.
-const queueRedis = createRedis(config.redis, { name: `${instance}:queue`, failFast: true });
 const metrics = new GatewayMetrics({ instance });
 metrics.redis.watch(redis, 'commands');
-metrics.redis.watch(queueRedis, 'queue');
 // The subscriber only SUBSCRIBEs: its up/down and reconnects matter, not its latency.
 metrics.redis.watch(subscriber, 'subscriber', 0);
-for (const [name, client] of [['commands', redis], ['queue', queueRedis], ['subscriber', subscriber]] as const) {
+for (const [name, client] of [['commands', redis], ['subscriber', subscriber]] as const) {
   client.on('error', (err: Error) => log.warn({ err: err.message, client: name }, 'redis error'));
   client.on('ready', () => log.info({ client: name }, 'redis ready'));
 }
 
 try {
-  await Promise.all([waitReady(redis, 30_000), waitReady(queueRedis, 30_000)]);
+  await waitReady(redis, 30_000);
 } catch {
   process.stderr.write(`cannot reach ${describeTopology(config.redis)}\n`);
   process.exit(1);
@@ -124,7 +118,7 @@ log.info(
 if (config.AUTH_MODE !== 'jwt' && (config.USER_JWT_SECRET !== undefined || config.USER_JWKS_URL !== undefined)) {
   log.warn('USER_JWT_SECRET / USER_JWKS_URL are set but AUTH_MODE is anonymous: user tokens are not accepted');
 }
-const queue = new BullReplyQueue(queueRedis, keys, config.QUEUE_SHARDS);
+const queue = new BullReplyQueue(redis, keys, config.QUEUE_SHARDS);
 const replies = new ReplyState(redis, keys, {
   retentionSeconds: config.REPLY_RETENTION_SECONDS,
   // A queued or running reply's meta outlives its deadline, so the deadline can still end it.
@@ -272,7 +266,6 @@ async function shutdown(signal: string): Promise<void> {
   await queue.close().catch(() => undefined);
   server.close();
   redis.disconnect();
-  queueRedis.disconnect();
   subscriber.disconnect();
   log.info('drained; exiting');
   await shutdownTracing();
