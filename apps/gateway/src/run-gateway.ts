@@ -32,6 +32,7 @@ import { SessionAccess } from './auth/session-access.js';
 import { UserTokenVerifier } from './auth/user-tokens.js';
 import { ChatService } from './chat/chat-service.js';
 import { BullReplyQueue } from './chat/reply-queue.js';
+import { withoutDefinedScripts } from './lean-client.js';
 import { ReplyDeadlines } from './chat/reply-deadlines.js';
 import { ReplyTracker } from './chat/reply-tracker.js';
 import { ChatAdmission } from './limits/chat-admission.js';
@@ -76,7 +77,7 @@ try {
   process.exit(1);
 }
 
-const sessions = new SessionStore(redis, keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
+const sessions = new SessionStore(withoutDefinedScripts(redis), keys, { ttlSeconds: config.SESSION_TTL_SECONDS });
 const tokens = new TokenService(await resolveAuthSecret(config.AUTH_SECRET, redis, keys.authSecret), config.TOKEN_TTL_SECONDS);
 const users = new UserAuth({
   mode: config.AUTH_MODE,
