@@ -22,6 +22,7 @@ import {
   packageVersion,
   redisKeys,
   waitReady,
+  withoutDefinedScripts,
 } from '@chat-fleet/shared';
 import { resolveAuthSecret } from './auth/auth-secret.js';
 import { TokenService } from './auth/token-service.js';
@@ -32,7 +33,7 @@ import { SessionAccess } from './auth/session-access.js';
 import { UserTokenVerifier } from './auth/user-tokens.js';
 import { ChatService } from './chat/chat-service.js';
 import { BullReplyQueue } from './chat/reply-queue.js';
-import { withoutDefinedScripts } from './lean-client.js';
+
 import { ReplyDeadlines } from './chat/reply-deadlines.js';
 import { ReplyTracker } from './chat/reply-tracker.js';
 import { ChatAdmission } from './limits/chat-admission.js';

@@ -26,3 +26,4 @@ export * from './usage/prices.js';
 export * from './usage/budgets.js';
 export * from './usage/usage-ledger.js';
 export * from './fleet/heartbeat.js';
+export * from './lean-client.js';

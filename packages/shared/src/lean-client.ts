@@ -8,7 +8,7 @@
 // an object whose prototype is the client, with script registries of its own that are empty.
 // Every command still goes out on the same connection, in the same order; only the MULTIs and
 // pipelines built through the view skip the copies (none of them runs a BullMQ script).
-import type { RedisClient } from '@chat-fleet/shared';
+import type { RedisClient } from './redis-client.js';
 
 export function withoutDefinedScripts(redis: RedisClient): RedisClient {
   const view = Object.create(redis) as RedisClient & { scriptsSet: Record<string, unknown>; addedBuiltinSet: Set<string> };
