@@ -3,39 +3,21 @@
 // worker and the last hour's charts; blocking a user in the console refuses their chats on every
 // gateway until they are unblocked; a streaming reply found in the console is cancelled from it and
 // its session deleted; a SIGKILLed worker is marked stale within the heartbeat window.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { connect, http, newSession, sendChat, tokensOf, type Session } from '../support/chat-client.js';
-import { launchChromium, screenshot, simConfig, waitCount } from '../support/browser.js';
+import { type ContextOptions, screenshot, simConfig, useBrowserStack, waitCount } from '../support/browser.js';
 import { sleep, waitUntil } from '../support/probes.js';
-import { SIM_DEFAULTS, startTestStack, type TestStack } from '../support/test-stack.js';
+import { SIM_DEFAULTS } from '../support/test-stack.js';
 
-let stack: TestStack;
-let browser: Browser;
-let contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  // No response cache: every message reaches a worker, so the charts and usage move.
-  [stack, browser] = await Promise.all([
-    startTestStack('admin-console', { gateways: 2, workers: 2, env: { HEARTBEAT_MS: '500', CACHE_TTL_SECONDS: '0' } }),
-    launchChromium(),
-  ]);
-}, 60_000);
+// No response cache: every message reaches a worker, so the charts and usage move.
+const { stack, newContext, closeContexts } = useBrowserStack('admin-console', { gateways: 2, workers: 2, env: { HEARTBEAT_MS: '500', CACHE_TTL_SECONDS: '0' } });
 
 // A console polls while open; closing it after each test keeps the next under the admin rate limit.
-afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  contexts = [];
-});
+afterEach(closeContexts);
 
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
-
-async function openConsole(key: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  contexts.push(context);
+async function openConsole(key: string, options: ContextOptions = {}): Promise<Page> {
+  const context = await newContext({ viewport: { width: 1280, height: 900 }, ...options });
   const page = await context.newPage();
   await page.goto(`${stack.gateways[0]!.url}/admin`);
   // Keyboard only: the key field has the focus, Enter signs in.
@@ -45,7 +27,7 @@ async function openConsole(key: string, options: Parameters<Browser['newContext'
   return page;
 }
 
-async function signedIn(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+async function signedIn(options: ContextOptions = {}): Promise<Page> {
   const page = await openConsole(stack.adminApiKey, options);
   await page.getByTestId('admin-console').waitFor({ timeout: 10_000 });
   return page;

@@ -4,52 +4,42 @@
 // from the keyboard with a visible focus on every stop. Every violation found (any impact) goes to
 // test-artifacts/axe-web.json.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { axeViolations, seriousOnes, type AxeViolation } from '../support/axe.js';
 import { writeArtifact } from '../support/artifacts.js';
 import { startScriptedModel, type ScriptedModel } from '../support/scripted-model.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
-import { launchChromium, screenshot, waitConnected, waitReplyStatus } from '../support/browser.js';
+import { type ContextOptions, screenshot, useBrowserStack, waitConnected, waitReplyStatus } from '../support/browser.js';
 
 const ANSWER = 'A reply with `code`, a [link](https://example.com) and:\n\n```js\nconst x = 1;\n```\n\n| a | b |\n| - | -: |\n| 1 | 2 |';
 
 let model: ScriptedModel;
-let stack: TestStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
 const found: Record<string, AxeViolation[]> = {};
 
 beforeAll(async () => {
   model = await startScriptedModel(ANSWER, 40, 2);
-  [stack, browser] = await Promise.all([
-    startTestStack('web-a11y', {
-      gateways: 1,
-      workers: 1,
-      useSimulator: false,
-      env: { CACHE_TTL_SECONDS: '0' },
-      workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
-    }),
-    launchChromium(),
-  ]);
-}, 60_000);
+});
+
+const { stack, newContext } = useBrowserStack('web-a11y', () => ({
+  gateways: 1,
+  workers: 1,
+  useSimulator: false,
+  env: { CACHE_TTL_SECONDS: '0' },
+  workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
+}));
 
 afterAll(async () => {
   writeArtifact('axe-web', found);
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await stack?.stop();
   await model?.close();
 });
 
-async function openPage(path = '/', options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US', ...options });
-  contexts.push(context);
+async function openPage(path = '/', options: ContextOptions = {}): Promise<Page> {
+  const context = await newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US', ...options });
   const page = await context.newPage();
   await page.goto(`${stack.gateways[0]!.url}${path}`);
   return page;
 }
 
-async function chatWithAReply(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+async function chatWithAReply(options: ContextOptions = {}): Promise<Page> {
   const page = await openPage('/', options);
   await waitConnected(page);
   await page.getByTestId('chat-input').fill('Show me code and a table');

@@ -3,10 +3,18 @@
 // copy button that puts the code on the clipboard (also from the keyboard), GFM tables, and
 // Regenerate on the last reply only, replacing it in the view and in the history.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startScriptedModel, type ScriptedModel } from '../support/scripted-model.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
-import { assistantMessages, launchChromium, pageSession, screenshot, storedHistory, waitConnected, waitCount, waitReplyStatus } from '../support/browser.js';
+import {
+  assistantMessages,
+  pageSession,
+  screenshot,
+  storedHistory,
+  useBrowserStack,
+  waitConnected,
+  waitCount,
+  waitReplyStatus,
+} from '../support/browser.js';
 
 const PYTHON = 'def greet(name: str) -> str:\n    # "<b>" stays text\n    return f"Hello, {name}!"';
 const TYPESCRIPT = "const total = [1, 2, 3].reduce((a, b) => a + b, 0);\nconsole.log(`total: ${total}`);";
@@ -30,34 +38,25 @@ const ANSWER = [
 ].join('\n');
 
 let model: ScriptedModel;
-let stack: TestStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   model = await startScriptedModel(ANSWER, 24, 5);
-  [stack, browser] = await Promise.all([
-    startTestStack('web-answers', {
-      gateways: 1,
-      workers: 1,
-      useSimulator: false,
-      env: { CACHE_TTL_SECONDS: '0' },
-      workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
-    }),
-    launchChromium(),
-  ]);
-}, 60_000);
+});
+
+const { stack, newContext } = useBrowserStack('web-answers', () => ({
+  gateways: 1,
+  workers: 1,
+  useSimulator: false,
+  env: { CACHE_TTL_SECONDS: '0' },
+  workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
+}));
 
 afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await stack?.stop();
   await model?.close();
 });
 
 async function openPage(): Promise<{ page: Page; requested: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-US' });
-  contexts.push(context);
+  const context = await newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-US' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.gateways[0]!.url });
   const page = await context.newPage();
   const requested: string[] = [];

@@ -1,47 +1,32 @@
 // The web client in headless Chromium against a real stack (2 gateways, a worker, the simulator):
 // streaming, stop, a gateway restart mid-reply, reload and new chat, and a phone-sized screen.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { http } from '../support/chat-client.js';
-import { SIM_DEFAULTS, startTestStack, type TestStack } from '../support/test-stack.js';
+import { SIM_DEFAULTS } from '../support/test-stack.js';
 import {
   assistantMessages,
+  type ContextOptions,
   lastReplyText,
-  launchChromium,
   pageSession,
   recorded,
   screenshot,
   simConfig,
   startRecording,
   storedHistory,
+  useBrowserStack,
   userMessages,
   waitConnected,
+  waitCount,
   waitReplyStatus,
   waitReplyWords,
-  waitCount,
 } from '../support/browser.js';
 
-let stack: TestStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+// No response cache: the same question streams again at the simulator's pace in every test.
+const { stack, newContext } = useBrowserStack('web-chat', { gateways: 2, workers: 1, env: { CACHE_TTL_SECONDS: '0' } });
 
-beforeAll(async () => {
-  // No response cache: the same question streams again at the simulator's pace in every test.
-  [stack, browser] = await Promise.all([
-    startTestStack('web-chat', { gateways: 2, workers: 1, env: { CACHE_TTL_SECONDS: '0' } }),
-    launchChromium(),
-  ]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await stack?.stop();
-});
-
-async function openPage(url: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 720 }, ...options });
-  contexts.push(context);
+async function openPage(url: string, options: ContextOptions = {}): Promise<Page> {
+  const context = await newContext({ viewport: { width: 1000, height: 720 }, ...options });
   const page = await context.newPage();
   await page.goto(url);
   await waitConnected(page);

@@ -2,32 +2,24 @@
 // simulator): it lists the browser's conversations newest first with the titles the gateway gave
 // them, searches, renames, deletes on the server, opens an old one with its history, keeps them all
 // across a reload, loads more pages on scroll, and folds away on a phone.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { describe, expect, it } from '@jest/globals';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { http } from '../support/chat-client.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
-import { launchChromium, pageSession, screenshot, userMessages, waitConnected, waitCount, waitReplyStatus } from '../support/browser.js';
+import {
+  type ContextOptions,
+  pageSession,
+  screenshot,
+  useBrowserStack,
+  userMessages,
+  waitConnected,
+  waitCount,
+  waitReplyStatus,
+} from '../support/browser.js';
 
-let stack: TestStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const { stack, newContext } = useBrowserStack('web-conversations', { gateways: 1, workers: 1, env: { CACHE_TTL_SECONDS: '0', RATE_LIMIT_SESSIONS_PER_MIN: '1000' } });
 
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startTestStack('web-conversations', { gateways: 1, workers: 1, env: { CACHE_TTL_SECONDS: '0', RATE_LIMIT_SESSIONS_PER_MIN: '1000' } }),
-    launchChromium(),
-  ]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await stack?.stop();
-});
-
-async function openPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<{ page: Page; context: BrowserContext }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US', ...options });
-  contexts.push(context);
+async function openPage(options: ContextOptions = {}): Promise<{ page: Page; context: BrowserContext }> {
+  const context = await newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US', ...options });
   const page = await context.newPage();
   await page.goto(stack.gateways[0]!.url);
   await waitConnected(page);

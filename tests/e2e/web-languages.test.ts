@@ -3,32 +3,18 @@
 // <html lang dir> (Arabic right to left, the conversations on the right), words and dates in that
 // language, creates sessions with that locale so the model is asked to answer in it, and the switch
 // changes the language at once and for the next visit. A screenshot per language.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { http } from '../support/chat-client.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
-import { launchChromium, pageSession, screenshot, waitConnected, waitReplyStatus } from '../support/browser.js';
+import { pageSession, screenshot, useBrowserStack, waitConnected, waitReplyStatus } from '../support/browser.js';
 
-let stack: TestStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startTestStack('web-languages', { gateways: 1, workers: 1, env: { CACHE_TTL_SECONDS: '0' } }), launchChromium()]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await stack?.stop();
-});
+const { stack, newContext } = useBrowserStack('web-languages', { gateways: 1, workers: 1, env: { CACHE_TTL_SECONDS: '0' } });
 
 const catalog = (tag: string): Record<string, string> => JSON.parse(readFileSync(new URL(`../../apps/web/src/locales/${tag}.json`, import.meta.url), 'utf8')) as Record<string, string>;
 
 async function openPage(browserLocale: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, locale: browserLocale });
-  contexts.push(context);
+  const context = await newContext({ viewport: { width: 1100, height: 720 }, locale: browserLocale });
   const page = await context.newPage();
   await page.goto(stack.gateways[0]!.url);
   await waitConnected(page);

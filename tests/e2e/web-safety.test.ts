@@ -1,14 +1,13 @@
 // The web client facing a hostile model and a rate limit: a real stack whose workers call a scripted
 // model (HTML, script links and images in its Markdown) and whose gateway allows 3 messages a minute.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
+import type { Page } from 'playwright-core';
 import { startScriptedModel, type ScriptedModel } from '../support/scripted-model.js';
 import {
-  launchChromium,
   pageSession,
   screenshot,
   storedHistory,
+  useBrowserStack,
   userMessages,
   waitConnected,
   waitReplyStatus,
@@ -34,34 +33,25 @@ const HOSTILE_REPLY = [
 ].join('\n');
 
 let model: ScriptedModel;
-let stack: TestStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   model = await startScriptedModel(HOSTILE_REPLY);
-  [stack, browser] = await Promise.all([
-    startTestStack('web-safety', {
-      gateways: 1,
-      workers: 1,
-      useSimulator: false,
-      env: { RATE_LIMIT_USER_PER_MIN: '3', CACHE_TTL_SECONDS: '0' },
-      workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
-    }),
-    launchChromium(),
-  ]);
-}, 60_000);
+});
+
+const { stack, newContext } = useBrowserStack('web-safety', () => ({
+  gateways: 1,
+  workers: 1,
+  useSimulator: false,
+  env: { RATE_LIMIT_USER_PER_MIN: '3', CACHE_TTL_SECONDS: '0' },
+  workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
+}));
 
 afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await stack?.stop();
   await model?.close();
 });
 
 async function openPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-  contexts.push(context);
+  const context = await newContext({ viewport: { width: 1000, height: 760 } });
   const page = await context.newPage();
   await page.goto(stack.gateways[0]!.url);
   await waitConnected(page);

@@ -2,28 +2,14 @@
 // stack whose workers call the MCP example server's tools (flight_status, policy_search, and the
 // test tools slow and fail) as the simulator asks: collapsed under the reply, opened from the
 // keyboard, read back from the history; a tool at work while no text has come; a failed one.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
-import { launchChromium, pageSession, screenshot, storedHistory, waitConnected, waitCount, waitReplyStatus } from '../support/browser.js';
+import { describe, expect, it } from '@jest/globals';
+import type { Locator, Page } from 'playwright-core';
+import { pageSession, screenshot, storedHistory, useBrowserStack, waitConnected, waitCount, waitReplyStatus } from '../support/browser.js';
 
-let stack: TestStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startTestStack('web-tools', { gateways: 1, workers: 1, mcpTools: { testTools: true }, env: { CACHE_TTL_SECONDS: '0' } }), launchChromium()]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await stack?.stop();
-});
+const { stack, newContext } = useBrowserStack('web-tools', { gateways: 1, workers: 1, mcpTools: { testTools: true }, env: { CACHE_TTL_SECONDS: '0' } });
 
 async function openPage(url: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
-  contexts.push(context);
+  const context = await newContext({ viewport: { width: 1000, height: 720 } });
   const page = await context.newPage();
   await page.goto(url);
   await waitConnected(page);

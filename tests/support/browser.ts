@@ -1,9 +1,12 @@
 // Headless Chromium (Debian's, driven by playwright-core) for the web client tests, and helpers
 // that read what the page shows and what the page stored.
 import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from '@jest/globals';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { SessionView } from '@chat-fleet/shared';
+import type { StackOptions } from '@chat-fleet/stack';
 import { http, type Session } from './chat-client.js';
+import { startTestStack, type TestStack } from './test-stack.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS_DIR = new URL('../../test-artifacts/e2e/', import.meta.url).pathname;
@@ -25,6 +28,59 @@ export async function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+export type ContextOptions = Parameters<Browser['newContext']>[0];
+
+export interface BrowserStack {
+  /** The file's stack, once its beforeAll ran. */
+  readonly stack: TestStack;
+  /** A browser context of its own (a fresh profile: storage, locale, viewport), closed with the others. */
+  newContext(options?: ContextOptions): Promise<BrowserContext>;
+  /** Closes every context opened so far (for a file whose pages must not outlive a test). */
+  closeContexts(): Promise<void>;
+}
+
+/**
+ * A browser test file's stack and headless Chromium: started together in a beforeAll, and in an
+ * afterAll every context opened through `newContext` is closed, then Chromium, then the stack.
+ * Hooks declared before it run first (a scripted model the options name); `options` may be a
+ * function for options known only then.
+ */
+export function useBrowserStack(name: string, options: Partial<StackOptions> | (() => Partial<StackOptions>)): BrowserStack {
+  let stack: TestStack | undefined;
+  let browser: Browser | undefined;
+  let contexts: BrowserContext[] = [];
+  const closeContexts = async (): Promise<void> => {
+    const open = contexts;
+    contexts = [];
+    await Promise.all(open.map((c) => c.close().catch(() => undefined)));
+  };
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startTestStack(name, typeof options === 'function' ? options() : options), launchChromium()]);
+  }, 60_000);
+  afterAll(async () => {
+    await closeContexts();
+    await browser?.close();
+    await stack?.stop();
+  });
+  const started = new Proxy({} as TestStack, {
+    get(_target, prop) {
+      if (stack === undefined) throw new Error(`the ${name} stack is not started (read before its beforeAll ran)`);
+      const value: unknown = Reflect.get(stack, prop, stack);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(stack) : value;
+    },
+  });
+  return {
+    stack: started,
+    async newContext(contextOptions) {
+      if (browser === undefined) throw new Error(`Chromium for ${name} is not launched (used before its beforeAll ran)`);
+      const context = await browser.newContext(contextOptions);
+      contexts.push(context);
+      return context;
+    },
+    closeContexts,
+  };
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
