@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { axeViolations, seriousOnes, type AxeViolation } from '../support/axe.js';
 import { writeArtifact } from '../support/artifacts.js';
-import { startScriptedModel, type ScriptedModel } from '../support/scripted-model.js';
+import { scriptedModelStack, startScriptedModel, type ScriptedModel } from '../support/scripted-model.js';
 import { type ContextOptions, screenshot, useBrowserStack, waitConnected, waitReplyStatus } from '../support/browser.js';
 
 const ANSWER = 'A reply with `code`, a [link](https://example.com) and:\n\n```js\nconst x = 1;\n```\n\n| a | b |\n| - | -: |\n| 1 | 2 |';
@@ -19,13 +19,7 @@ beforeAll(async () => {
   model = await startScriptedModel(ANSWER, 40, 2);
 });
 
-const { stack, newContext } = useBrowserStack('web-a11y', () => ({
-  gateways: 1,
-  workers: 1,
-  useSimulator: false,
-  env: { CACHE_TTL_SECONDS: '0' },
-  workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
-}));
+const { stack, newContext } = useBrowserStack('web-a11y', () => scriptedModelStack(model));
 
 afterAll(async () => {
   writeArtifact('axe-web', found);

@@ -4,7 +4,7 @@
 // Regenerate on the last reply only, replacing it in the view and in the history.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { startScriptedModel, type ScriptedModel } from '../support/scripted-model.js';
+import { scriptedModelStack, startScriptedModel, type ScriptedModel } from '../support/scripted-model.js';
 import {
   assistantMessages,
   pageSession,
@@ -43,13 +43,7 @@ beforeAll(async () => {
   model = await startScriptedModel(ANSWER, 24, 5);
 });
 
-const { stack, newContext } = useBrowserStack('web-answers', () => ({
-  gateways: 1,
-  workers: 1,
-  useSimulator: false,
-  env: { CACHE_TTL_SECONDS: '0' },
-  workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
-}));
+const { stack, newContext } = useBrowserStack('web-answers', () => scriptedModelStack(model));
 
 afterAll(async () => {
   await model?.close();

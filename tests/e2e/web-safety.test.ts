@@ -2,7 +2,7 @@
 // model (HTML, script links and images in its Markdown) and whose gateway allows 3 messages a minute.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { startScriptedModel, type ScriptedModel } from '../support/scripted-model.js';
+import { scriptedModelStack, startScriptedModel, type ScriptedModel } from '../support/scripted-model.js';
 import {
   pageSession,
   screenshot,
@@ -38,13 +38,7 @@ beforeAll(async () => {
   model = await startScriptedModel(HOSTILE_REPLY);
 });
 
-const { stack, newContext } = useBrowserStack('web-safety', () => ({
-  gateways: 1,
-  workers: 1,
-  useSimulator: false,
-  env: { RATE_LIMIT_USER_PER_MIN: '3', CACHE_TTL_SECONDS: '0' },
-  workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
-}));
+const { stack, newContext } = useBrowserStack('web-safety', () => scriptedModelStack(model, { RATE_LIMIT_USER_PER_MIN: '3' }));
 
 afterAll(async () => {
   await model?.close();

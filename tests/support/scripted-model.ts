@@ -3,6 +3,7 @@
 // like any model server; it stands in for a model whose output is hostile (HTML, script links).
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { StackOptions } from '@chat-fleet/stack';
 
 export interface ScriptedModel {
   /** OPENAI_BASE_URL for the workers. */
@@ -52,4 +53,15 @@ async function stream(res: ServerResponse, text: string, chunkChars: number, del
   }
   res.write(chunk({}, 'stop'));
   res.end('data: [DONE]\n\n');
+}
+
+/** A one-gateway, one-worker stack whose worker calls `model` instead of the simulator, with `env` for every process. */
+export function scriptedModelStack(model: ScriptedModel, env: Record<string, string> = {}): Partial<StackOptions> {
+  return {
+    gateways: 1,
+    workers: 1,
+    useSimulator: false,
+    env: { CACHE_TTL_SECONDS: '0', ...env },
+    workerEnv: { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'scripted' },
+  };
 }
