@@ -38,48 +38,10 @@ export interface ReplySink {
 
 interface Entry {
   sessionId: string;
-  /**
-   * The session's sinks: most sessions have one (a socket), held as is; a Set only once there
-   * are more, so a gateway holding thousands of quiet sockets does not hold a Set for each.
-   * Read them with sinksArray() or the explicit loops below; undefined only while emptying.
-   */
-  sink: ReplySink | undefined;
-  more: Set<ReplySink> | undefined;
+  sinks: Set<ReplySink>;
   /** The channel subscription; resolves once SUBSCRIBE is acknowledged. */
   subscription: Promise<() => void>;
 }
-
-function hasSink(e: Entry, sink: ReplySink): boolean {
-  return e.more !== undefined ? e.more.has(sink) : e.sink === sink;
-}
-
-function addSink(e: Entry, sink: ReplySink): void {
-  if (e.more !== undefined) e.more.add(sink);
-  else if (e.sink === undefined) e.sink = sink;
-  else {
-    e.more = new Set([e.sink, sink]);
-    e.sink = undefined;
-  }
-}
-
-/** False when `sink` was not there. */
-function deleteSink(e: Entry, sink: ReplySink): boolean {
-  if (e.more !== undefined) return e.more.delete(sink);
-  if (e.sink !== sink) return false;
-  e.sink = undefined;
-  return true;
-}
-
-function sinkCount(e: Entry): number {
-  return e.more !== undefined ? e.more.size : e.sink === undefined ? 0 : 1;
-}
-
-/** A copy of the session's sinks, in the order they joined. */
-function sinksArray(e: Entry): ReplySink[] {
-  return e.more !== undefined ? [...e.more] : e.sink === undefined ? [] : [e.sink];
-}
-
-const IGNORE = (): undefined => undefined;
 
 export type FrameObserver = (sessionId: string, frame: ReplyFrame) => void;
 
@@ -102,10 +64,7 @@ export class SessionHub {
   ) {
     channels.onResubscribed(() => {
       if (this.bySession.size > 0) this.log.info({ sessions: this.bySession.size }, 'subscriber reconnected; re-reading the replies in flight');
-      for (const e of this.bySession.values()) {
-        if (e.more !== undefined) for (const sink of e.more) sink.resync?.();
-        else e.sink?.resync?.();
-      }
+      for (const e of this.bySession.values()) for (const sink of e.sinks) sink.resync?.();
     });
   }
 
@@ -121,14 +80,9 @@ export class SessionHub {
       for (const e of this.bySession.values()) {
         // Most sessions have no reply in flight: their sinks answer undefined, and nothing is allocated.
         let polls: Array<Promise<boolean>> | undefined;
-        if (e.more !== undefined) {
-          for (const sink of e.more) {
-            const p = sink.poll?.(idleMs);
-            if (p !== undefined) (polls ??= []).push(p);
-          }
-        } else {
-          const p = e.sink?.poll?.(idleMs);
-          if (p !== undefined) polls = [p];
+        for (const sink of e.sinks) {
+          const p = sink.poll?.(idleMs);
+          if (p !== undefined) (polls ??= []).push(p);
         }
         if (polls === undefined) continue;
         void Promise.all(polls).then(
@@ -167,17 +121,17 @@ export class SessionHub {
   async join(sessionId: string, sink: ReplySink): Promise<void> {
     let entry = this.bySession.get(sessionId);
     if (entry === undefined) {
-      const created: Entry = { sessionId, sink: undefined, more: undefined, subscription: Promise.resolve(NO_UNSUBSCRIBE) };
+      const created: Entry = { sessionId, sinks: new Set(), subscription: Promise.resolve(NO_UNSUBSCRIBE) };
       created.subscription =
         this.mode === 'gateway'
           ? this.subscribeAll()
           : this.channels.subscribe(this.keys.sessionChannel(sessionId), (message) => this.onMessage(created, message));
-      created.subscription.catch(IGNORE);
+      created.subscription.catch(() => undefined);
       this.bySession.set(sessionId, created);
       entry = created;
     }
-    if (!hasSink(entry, sink)) {
-      addSink(entry, sink);
+    if (!entry.sinks.has(sink)) {
+      entry.sinks.add(sink);
       this.sinkCount++;
     }
     try {
@@ -190,9 +144,9 @@ export class SessionHub {
 
   leave(sessionId: string, sink: ReplySink): void {
     const e = this.bySession.get(sessionId);
-    if (e === undefined || !deleteSink(e, sink)) return;
+    if (e === undefined || !e.sinks.delete(sink)) return;
     this.sinkCount--;
-    if (sinkCount(e) > 0) return;
+    if (e.sinks.size > 0) return;
     this.bySession.delete(sessionId);
     e.subscription.then(
       (unsubscribe) => unsubscribe(),
@@ -203,7 +157,7 @@ export class SessionHub {
   /** Every sink of a session held here (e.g. to close them when the session is deleted). */
   sinksOf(sessionId: string): ReplySink[] {
     const e = this.bySession.get(sessionId);
-    return e === undefined ? [] : sinksArray(e);
+    return e === undefined ? [] : [...e.sinks];
   }
 
   /** The sessions with at least one local sink. */
@@ -261,18 +215,12 @@ export class SessionHub {
       return;
     }
     for (const observe of this.observers) observe(e.sessionId, frame);
-    if (e.more !== undefined) {
-      for (const sink of e.more) this.deliverTo(e, sink, frame, raw, envelope.position);
-    } else if (e.sink !== undefined) {
-      this.deliverTo(e, e.sink, frame, raw, envelope.position);
-    }
-  }
-
-  private deliverTo(e: Entry, sink: ReplySink, frame: ReplyFrame, raw: string, position: FramePosition): void {
-    try {
-      sink.deliver(frame, raw, position);
-    } catch (err) {
-      this.log.error({ err, sessionId: e.sessionId }, 'a sink failed to take a frame');
+    for (const sink of e.sinks) {
+      try {
+        sink.deliver(frame, raw, envelope.position);
+      } catch (err) {
+        this.log.error({ err, sessionId: e.sessionId }, 'a sink failed to take a frame');
+      }
     }
   }
 }

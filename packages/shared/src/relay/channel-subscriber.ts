@@ -11,33 +11,10 @@ export type ChannelListener = (message: string) => void;
 export type PatternListener = (channel: string, message: string) => void;
 
 interface Channel {
-  /**
-   * Its listeners: most channels have one (a gateway's session channel), held as is; a Set only
-   * once there are more, so thousands of subscribed channels do not hold a Set each.
-   */
-  listener: ChannelListener | undefined;
-  more: Set<ChannelListener> | undefined;
+  listeners: Set<ChannelListener>;
   subscribed: boolean;
   op: Promise<void>;
   sharded: boolean;
-}
-
-function listenerCount(c: Channel): number {
-  return c.more !== undefined ? c.more.size : c.listener === undefined ? 0 : 1;
-}
-
-function addListener(c: Channel, listener: ChannelListener): void {
-  if (c.more !== undefined) c.more.add(listener);
-  else if (c.listener === undefined || c.listener === listener) c.listener = listener;
-  else {
-    c.more = new Set([c.listener, listener]);
-    c.listener = undefined;
-  }
-}
-
-function deleteListener(c: Channel, listener: ChannelListener): void {
-  if (c.more !== undefined) c.more.delete(listener);
-  else if (c.listener === listener) c.listener = undefined;
 }
 
 export class ChannelSubscriber {
@@ -78,8 +55,7 @@ export class ChannelSubscriber {
     const deliver = (channel: string, message: string): void => {
       const c = this.channels.get(channel);
       if (c === undefined) return;
-      if (c.more !== undefined) for (const listener of c.more) listener(message);
-      else c.listener?.(message);
+      for (const listener of c.listeners) listener(message);
     };
     subscriber.on('message', deliver);
     subscriber.on('smessage', deliver);
@@ -124,13 +100,13 @@ export class ChannelSubscriber {
   private async listen(channel: string, listener: ChannelListener, sharded: boolean): Promise<() => void> {
     let c = this.channels.get(channel);
     if (c === undefined) {
-      c = { listener: undefined, more: undefined, subscribed: false, op: Promise.resolve(), sharded };
+      c = { listeners: new Set(), subscribed: false, op: Promise.resolve(), sharded };
       this.channels.set(channel, c);
     }
     const entry = c;
-    addListener(entry, listener);
+    entry.listeners.add(listener);
     entry.op = entry.op.then(async () => {
-      if (entry.subscribed || listenerCount(entry) === 0) return;
+      if (entry.subscribed || entry.listeners.size === 0) return;
       await this.ready();
       if (entry.sharded) await this.shardedSubscribe(channel);
       else await this.subscriber.subscribe(channel);
@@ -178,7 +154,7 @@ export class ChannelSubscriber {
     const entry = this.channels.get(channel);
     if (entry === undefined) return;
     entry.op = entry.op.then(async () => {
-      if (!entry.subscribed || listenerCount(entry) === 0) return;
+      if (!entry.subscribed || entry.listeners.size === 0) return;
       if (entry.sharded) {
         await withTimeout(this.subscriber.sunsubscribe(channel), 1000).catch(() => undefined);
         if (this.subscriber instanceof Cluster) await new Promise<void>((resolve) => (this.subscriber as Cluster).refreshSlotsCache(() => resolve()));
@@ -227,11 +203,11 @@ export class ChannelSubscriber {
   }
 
   private remove(channel: string, entry: Channel, listener: ChannelListener): void {
-    deleteListener(entry, listener);
-    if (listenerCount(entry) > 0) return;
+    entry.listeners.delete(listener);
+    if (entry.listeners.size > 0) return;
     entry.op = entry.op
       .then(async () => {
-        if (listenerCount(entry) > 0) return;
+        if (entry.listeners.size > 0) return;
         if (this.channels.get(channel) === entry) this.channels.delete(channel);
         if (!entry.subscribed) return;
         entry.subscribed = false;
