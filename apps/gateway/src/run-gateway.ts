@@ -33,7 +33,6 @@ import { SessionAccess } from './auth/session-access.js';
 import { UserTokenVerifier } from './auth/user-tokens.js';
 import { ChatService } from './chat/chat-service.js';
 import { BullReplyQueue } from './chat/reply-queue.js';
-
 import { ReplyDeadlines } from './chat/reply-deadlines.js';
 import { ReplyTracker } from './chat/reply-tracker.js';
 import { ChatAdmission } from './limits/chat-admission.js';

@@ -14,13 +14,13 @@ import {
 import type { ReplySink } from '../relay/session-hub.js';
 import type { SessionEndReason } from '../relay/session-signal.js';
 
+/** Receives a reader's frames in order (an ack, then its reply's frames); `raw` is the frame's JSON. */
+export type FrameOut = (frame: AckFrame | ReplyFrame, raw: string) => void;
+
 /**
  * Where a reader's frames go, and what it reports: a connection's own methods, so a reader
  * costs no closures of its own (a gateway holds one per socket).
  */
-/** Receives a reader's frames in order (an ack, then its reply's frames); `raw` is the frame's JSON. */
-export type FrameOut = (frame: AckFrame | ReplyFrame, raw: string) => void;
-
 export interface ReaderOwner {
   /** Reads a reply's stored frames (asked once, when the reader first has a reply to order). */
   readerStored(): StoredReader;
