@@ -3,6 +3,19 @@ import { describe, expect, it } from '@jest/globals';
 import { http, newSession } from '../support/chat-client.js';
 import { useTestStack } from '../support/test-stack.js';
 
+interface RestReply {
+  cached?: boolean;
+  usage?: { promptTokens: number; completionTokens: number };
+  error?: { code: string };
+}
+
+/** One question on a new session of `userId` over REST, on gateway `i % 2`; waits for the whole reply. */
+async function ask(i: number, userId: string, content: string) {
+  const gw = stack.gateways[i % 2]!;
+  const s = await newSession(gw.url, { userId });
+  return http<RestReply>(gw.url, 'POST', '/chat/message', { token: s.token, body: { sessionId: s.sessionId, content } });
+}
+
 // 120 tokens a minute: a reply here costs about 40 (24 completion + the prompt).
 // Replies of at most 30 tokens: a worker reserves the prompt plus 30 before each model call.
 const stack = useTestStack('rate-limits', {
@@ -61,4 +74,45 @@ describe('rate limits shared by every gateway', () => {
     const count = metrics.reduce((n, m) => n + Number(/^chat_rate_limited_total(?:\{[^}]*\})? (\d+)/m.exec(m.text)?.[1] ?? 0), 0);
     expect(count).toBeGreaterThanOrEqual(1);
   });
+
+  // A worker reserves a reply's tokens in the same round trip as its cache lookup, before it knows
+  // whether the model will be called; a reply then served from the cache gives them back.
+  it('takes no tokens for replies served from the cache, and serves them when a model call would not fit', async () => {
+    const question = `what is cached ${Date.now()}?`;
+    const first = await ask(0, `primer-${Date.now()}`, question);
+    expect(first.status).toBe(200);
+    expect(first.json.cached).toBe(false);
+
+    // Six cache hits: each reserved about 46 tokens (the prompt and 30) while it was unknown.
+    const userId = `hits-${Date.now()}`;
+    for (let i = 0; i < 6; i++) {
+      const hit = await ask(i, userId, question);
+      expect(hit.status).toBe(200);
+      expect(hit.json.cached).toBe(true);
+    }
+    // Had any been kept, two would leave too little for a model call: it is answered in full.
+    const fresh = await ask(1, userId, `something new ${Date.now()}`);
+    expect(fresh.status).toBe(200);
+    expect(fresh.json.cached).toBe(false);
+
+    // Another user spends the minute's tokens until a model call no longer fits (the worker
+    // refuses its reservation; the gateway still admits, since some are left)...
+    const spender = `spender-${Date.now()}`;
+    let used = 0;
+    let refused: Awaited<ReturnType<typeof ask>> | undefined;
+    for (let i = 0; i < 6 && refused === undefined; i++) {
+      const r = await ask(i, spender, `question ${i} of ${spender}`);
+      if (r.status === 200) used += r.json.usage!.promptTokens + r.json.usage!.completionTokens;
+      else refused = r;
+    }
+    expect(refused?.status).toBe(429);
+    expect(refused?.json.error?.code).toBe('rate_limited');
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThan(120);
+    // ...and still gets the cached reply, which costs no model tokens.
+    const served = await ask(0, spender, question);
+    expect(served.status).toBe(200);
+    expect(served.json.cached).toBe(true);
+  });
 });
+

@@ -503,22 +503,36 @@ export class Generation {
     }
     // One script: the coalescing lock, then the cache (read after the lock is taken, so a leader
     // that finished before it was ours is found there; on a hit the lock is let go in the script).
+    // With no fleet budget to pass first, a leader's reservations and its attempt's opening go out
+    // in the same round trip (the last one before the model); a hit or a follower gives the
+    // reservations back. With one, admission comes first, and a reply refused by it stays unopened.
     const self = { messageId: data.messageId, sessionId: data.sessionId };
-    const first = await coalescer.claim(hash, self, cache.enabled);
+    const ready = this.parts.budget.enabled ? undefined : this.reserveAndOpen(call);
+    let first: Awaited<ReturnType<typeof coalescer.claim>>;
+    try {
+      first = await coalescer.claim(hash, self, cache.enabled);
+    } catch (err) {
+      await ready; // its reservations are then on the ledger, for runTraced to give back
+      throw err;
+    }
     const cached = first.cached;
     let claim = first.claim;
     const hit = await cache.entry(hash, cached);
-    if (hit !== undefined) return this.replay(hit.chunks, hit.usage, out);
+    if (hit !== undefined) {
+      await this.giveBack(call, ready);
+      return this.replay(hit.chunks, hit.usage, out);
+    }
     // A corrupt entry (now removed) let the lock go with it: take it again, without the cache.
     if (cached !== undefined) ({ claim } = await coalescer.claim(hash, self));
     if (claim.role === 'leader') {
       try {
-        return await this.generate({ ...call, cacheHash: hash });
+        return await this.generate({ ...call, cacheHash: hash }, ready);
       } finally {
         await claim.release().catch((err: unknown) => log.warn({ err }, 'could not release the coalescing lock'));
       }
     }
 
+    await this.giveBack(call, ready);
     await out.open();
     try {
       const end = await coalescer.follow(
@@ -551,8 +565,46 @@ export class Generation {
     return { usage, finishReason: 'stop', cached: true, coalesced: false };
   }
 
-  /** Calls the model within the fleet's budget, restarting a reply broken mid-stream. */
-  private async generate(call: ModelCall): Promise<Outcome> {
+  /**
+   * The user's tokens (the prompt and the most the reply may use) from the per-minute limit and
+   * from the user's budgets, and the attempt's opening: sent together, one round trip. Never
+   * rejects: each part's outcome is in the result, and what was reserved is on `call.ledger`
+   * (given back by runTraced unless a finished reply settles it).
+   */
+  private reserveAndOpen(call: ModelCall): Promise<Array<PromiseSettledResult<unknown>>> {
+    const { ledger, data, context, request } = call;
+    const reserving =
+      ledger.reservation === undefined
+        ? this.parts.limits.reserveTokens(data.subject, context.tokens + request.maxTokens).then((reservation) => {
+            ledger.reservation = reservation;
+          })
+        : undefined;
+    return Promise.allSettled([reserving, this.reserveBudget(call), call.out.open()]);
+  }
+
+  /**
+   * A reply that will not call the model (a cache hit, a follower) gives back what reserveAndOpen
+   * took for it, before it goes on: its user's other replies may need it now. A refusal is moot.
+   */
+  private async giveBack(call: ModelCall, ready: ReturnType<Generation['reserveAndOpen']> | undefined): Promise<void> {
+    if (ready === undefined) return;
+    await ready;
+    const { ledger, data } = call;
+    const { reservation, budgetHeldFor } = ledger;
+    ledger.reservation = undefined;
+    ledger.budgetHeldFor = undefined;
+    const given = await Promise.allSettled([
+      reservation === undefined ? undefined : this.parts.limits.settleTokens(reservation, 0),
+      budgetHeldFor === undefined ? undefined : this.parts.ledger.release(budgetHeldFor, data.messageId),
+    ]);
+    for (const r of given) if (r.status === 'rejected') this.log.warn({ err: r.reason as unknown, messageId: data.messageId }, 'could not give back a reservation');
+  }
+
+  /**
+   * Calls the model within the fleet's budget, restarting a reply broken mid-stream. `ready`: the
+   * reservations and opening already sent (reserveAndOpen), else they are made here.
+   */
+  private async generate(call: ModelCall, ready?: ReturnType<Generation['reserveAndOpen']>): Promise<Outcome> {
     const { out, signal } = call;
     const admission = await this.parts.budget.admit(call.context.tokens);
     if (!admission.admitted) {
@@ -564,14 +616,7 @@ export class Generation {
       }
       throw new BudgetExceededError(admission.retryAfterMs, admission.reason);
     }
-    // The user's tokens: the prompt and the most the reply may use, reserved before the call,
-    // from the per-minute limit and from the user's budgets; both, and the attempt, in one round trip.
-    const reserving = call.ledger.reservation === undefined ? this.parts.limits.reserveTokens(call.data.subject, call.context.tokens + call.request.maxTokens) : undefined;
-    const budgeting = this.reserveBudget(call);
-    const opening = out.open();
-    const [reserved, budgeted, opened] = await Promise.allSettled([reserving, budgeting, opening]);
-    if (reserved.status === 'fulfilled' && reserved.value !== undefined) call.ledger.reservation = reserved.value;
-    for (const r of [reserved, budgeted, opened]) if (r.status === 'rejected') throw r.reason;
+    for (const r of await (ready ?? this.reserveAndOpen(call))) if (r.status === 'rejected') throw r.reason;
     for (let restarts = 0; ; restarts++) {
       try {
         return await this.streamOnce(call);

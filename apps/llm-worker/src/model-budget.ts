@@ -35,6 +35,11 @@ export class ModelBudget {
         : undefined;
   }
 
+  /** Whether there is a budget at all (LLM_MAX_RPM or LLM_MAX_TPM set): without one, admit() always admits. */
+  get enabled(): boolean {
+    return this.requests !== undefined || this.tokens !== undefined;
+  }
+
   /**
    * Takes one request and the prompt's tokens from the budget, or says how long to wait. The
    * reply's tokens are charged afterwards (`chargeCompletion`), so a window can overrun by at
