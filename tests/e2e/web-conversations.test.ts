@@ -187,7 +187,9 @@ describe('conversations', () => {
     await toggle.click();
     await list.waitFor({ state: 'visible' });
     expect(await toggle.getAttribute('aria-expanded')).toBe('true');
-    // The keyboard is in the panel; Escape closes it and gives the focus back to the button.
+    // The keyboard is in the panel; Escape closes it and gives the focus back to the button. The
+    // focus moves in an effect after the render that shows the panel: a frame after it is visible.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'conversation-new', null, { timeout: 2000 }).catch(() => undefined);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('conversation-new');
     await waitTitles(page, ['New conversation', 'Pocket question']);
     await screenshot(page, 'conversations-phone');
