@@ -87,6 +87,8 @@ describe('conversations', () => {
     // Rename in place from the keyboard: the field has the focus, Enter saves.
     await item(page, 'Plan a trip to Lyon').getByTestId('conversation-rename').click();
     const field = page.getByTestId('conversation-rename-input');
+    // The field takes the focus in an effect after it renders.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'conversation-rename-input', null, { timeout: 2000 }).catch(() => undefined);
     expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
     await field.fill('Lyon weekend');
     await field.press('Enter');
