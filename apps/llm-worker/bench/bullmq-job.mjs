@@ -13,16 +13,22 @@ import { Redis } from 'ioredis';
 const [rate = 15, seconds = 30, holdMs = 900] = process.argv.slice(2).map(Number);
 const port = 19000 + Math.floor(Math.random() * 1000);
 const server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-const admin = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: null });
-for (let i = 0; ; i++) {
-  try {
-    await admin.connect();
-    break;
-  } catch (err) {
-    if (i > 50) throw err;
-    await new Promise((r) => setTimeout(r, 100));
+/** A client once redis-server answers (it is refused while the server starts). */
+async function ready() {
+  for (let i = 0; ; i++) {
+    const client = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      client.disconnect();
+      if (i > 50) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
+const admin = await ready();
 const connections = [];
 const connection = () => {
   const c = new Redis({ port, maxRetriesPerRequest: null });
