@@ -1,11 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { AckFrameSchema } from '@chat-fleet/protocol';
-import { scrubPii } from '../src/text/scrub-pii.js';
+import { scrubPii, scrubPiiEveryPass } from '../src/text/scrub-pii.js';
 import type { PiiKind } from '@chat-fleet/protocol';
 import { card, fullWidth, iban, INVISIBLE, nationalId, ordinary, phone, ssn, withInvisible } from './pii-corpus.js';
 
 const digitCount = (s: string): number => (s.match(/\p{N}/gu) ?? []).length;
+
+// The prefilter skips a pass when the text lacks what each of its matches needs (a long enough
+// number, an '@', a '+', an IBAN's start): it must never skip one that would have found something.
+const sameAsEveryPass = (input: string): void => {
+  expect(scrubPii(input)).toEqual(scrubPiiEveryPass(input));
+};
 
 describe('scrubPii replaces', () => {
   it.each<[string, string, string]>([
@@ -302,6 +308,22 @@ describe('scrubPii on an international corpus', () => {
     fc.assert(fc.property(inContext(nationalId), replaces('NATIONAL_ID')), { numRuns: 3000 });
   });
 
+  it('skips only passes that find nothing: every kind of the corpus, in every form and context', () => {
+    const values = fc.oneof(
+      phone,
+      card,
+      ssn.map((text) => ({ text })),
+      iban,
+      nationalId,
+      nationalId.map(({ wrong }) => ({ text: wrong })),
+      ordinary.map((text) => ({ text })),
+    );
+    fc.assert(
+      fc.property(inContext(values), (c) => sameAsEveryPass(c.input)),
+      { numRuns: 5000 },
+    );
+  });
+
   it('leaves the same ids with a wrong check digit or letter (or, for a NINO, prefix or suffix) alone', () => {
     fc.assert(
       fc.property(inContext(nationalId.map(({ format, wrong }) => ({ format, text: wrong }))), (c) => {
@@ -414,6 +436,36 @@ describe('scrubPii', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it.each([
+    ['+354 4212', 'PHONE'],
+    ['0049 3090 18', 'PHONE'],
+    ['4222222222222', 'CARD'],
+    ['123-45-6789', 'SSN'],
+    ['AB 12 34 56 C', 'NATIONAL_ID'],
+    ['X1234567L', 'NATIONAL_ID'],
+    ['2 53 07 2A 073 004 43', 'NATIONAL_ID'],
+    ['415-555-2671', 'PHONE'],
+    ['(11) 91234-5678', 'PHONE'],
+    ['138 0013 8000', 'PHONE'],
+    ['612 345 678', 'PHONE'],
+    ['0612345678', 'PHONE'],
+    ['04 123 4567', 'PHONE'],
+    ['1234 5678 9018', 'NATIONAL_ID'],
+    ['NL91ABNA0417164300', 'IBAN'],
+  ])('does not skip the pass for the shortest of a kind: %s', (value, kind) => {
+    const input = `see ${value} here`;
+    expect(scrubPii(input).found).toEqual({ [kind]: 1 });
+    sameAsEveryPass(input);
+  });
+
+  it('skips only passes that find nothing: arbitrary text and several values in one message', () => {
+    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 200 }), texty), sameAsEveryPass), { numRuns: 3000 });
+    const several = fc
+      .array(fc.oneof(phone, card, iban, nationalId, ordinary.map((text) => ({ text })), fc.constant({ text: 'a.b@example.org' })), { minLength: 2, maxLength: 4 })
+      .chain((parts) => fc.array(fc.constantFrom(' ', ', ', ' and ', '\n', ' – ', ': '), { minLength: parts.length, maxLength: parts.length }).map((seps) => parts.map((p, i) => p.text + seps[i]).join('')));
+    fc.assert(fc.property(several, sameAsEveryPass), { numRuns: 2000 });
   });
 
   it('scrubs 100 KB of digits and separators and still finds what is embedded in it', () => {
