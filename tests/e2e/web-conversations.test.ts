@@ -55,6 +55,14 @@ async function waitTitles(page: Page, titles: string[], timeout = 10_000): Promi
   throw new Error(`the sidebar lists ${JSON.stringify(seen)}, expected ${JSON.stringify(titles)}`);
 }
 
+/**
+ * Waits (up to 2 s, then the caller's assertion tells) for the element with `testId` to have the
+ * focus: the app moves it in an effect, a frame after the render that shows its target.
+ */
+async function waitForFocus(page: Page, testId: string): Promise<void> {
+  await page.waitForFunction((id) => document.activeElement?.getAttribute('data-testid') === id, testId, { timeout: 2000 }).catch(() => undefined);
+}
+
 /** The conversations the gateway lists for the page's browser (as another client of the same user sees them). */
 async function serverTitles(page: Page): Promise<string[]> {
   const session = await pageSession(page);
@@ -87,8 +95,7 @@ describe('conversations', () => {
     // Rename in place from the keyboard: the field has the focus, Enter saves.
     await item(page, 'Plan a trip to Lyon').getByTestId('conversation-rename').click();
     const field = page.getByTestId('conversation-rename-input');
-    // The field takes the focus in an effect after it renders.
-    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'conversation-rename-input', null, { timeout: 2000 }).catch(() => undefined);
+    await waitForFocus(page, 'conversation-rename-input');
     expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
     await field.fill('Lyon weekend');
     await field.press('Enter');
@@ -189,16 +196,15 @@ describe('conversations', () => {
     await toggle.click();
     await list.waitFor({ state: 'visible' });
     expect(await toggle.getAttribute('aria-expanded')).toBe('true');
-    // The keyboard is in the panel; Escape closes it and gives the focus back to the button. The
-    // focus moves in an effect after the render that shows the panel: a frame after it is visible.
-    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'conversation-new', null, { timeout: 2000 }).catch(() => undefined);
+    // The keyboard is in the panel; Escape closes it and gives the focus back to the button.
+    await waitForFocus(page, 'conversation-new');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('conversation-new');
     await waitTitles(page, ['New conversation', 'Pocket question']);
     await screenshot(page, 'conversations-phone');
     await page.keyboard.press('Escape');
     await list.waitFor({ state: 'hidden' });
-    // The focus goes back to the toggle in an effect after the panel's render (once the chat is no longer inert): a frame later.
-    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'sidebar-toggle', null, { timeout: 2000 }).catch(() => undefined);
+    // Back on the toggle once the chat is no longer inert.
+    await waitForFocus(page, 'sidebar-toggle');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('sidebar-toggle');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(390);

@@ -56,12 +56,10 @@ describe('rate limits shared by every gateway', () => {
 
   it('refuses messages once the user spent the token budget, on either gateway', async () => {
     const userId = `tokens-${Date.now()}`;
-    let refused: { status: number; json: { error?: { code: string } }; headers: Headers } | undefined;
+    let refused: Awaited<ReturnType<typeof ask>> | undefined;
     let accepted = 0;
     for (let i = 0; i < 10 && refused === undefined; i++) {
-      const gw = stack.gateways[i % 2]!;
-      const s = await newSession(gw.url, { userId });
-      const r = await http<{ error?: { code: string } }>(gw.url, 'POST', '/chat/message', { token: s.token, body: { sessionId: s.sessionId, content: `question ${i}` } });
+      const r = await ask(i, userId, `question ${i}`);
       if (r.status === 200) accepted++;
       else refused = r;
     }
@@ -115,4 +113,3 @@ describe('rate limits shared by every gateway', () => {
     expect(served.json.cached).toBe(true);
   });
 });
-

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// CPU of BullMQ's part of one message, alone: jobs added the way the gateway adds them (same
-// options) to a queue that two Workers take from (as two worker processes do, each with its own
-// blocking connection), each job held ~0.9 s like a streamed reply, at the 100-user rate. No
-// frames, no scripts of ours, no model. Prints the CPU of this process (producer and consumers)
-// and of Redis (INFO's used_cpu_*) per job, so the queue's share of a message's cost can be set
-// beside the fleet's per-message figure from `npm run bench`.
+// CPU of BullMQ's part of one message, alone: jobs added the way the gateway adds them (its
+// retention options, imported from its build; `npm run build` first) to a queue that two Workers
+// take from (as two worker processes do, each with its own blocking connection), each job held
+// ~0.9 s like a streamed reply, at the 100-user rate. No frames, no scripts of ours, no model.
+// Prints the CPU of this process (producer and consumers) and of Redis (INFO's used_cpu_*) per
+// job, so the queue's share of a message's cost can be set beside the fleet's per-message figure
+// from `npm run bench`.
 // Usage: node apps/llm-worker/bench/bullmq-job.mjs [jobs per second] [seconds] [hold ms]
 import { spawn } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { CHAT_JOB_RETENTION } from '../../gateway/dist/chat/reply-queue.js';
 
 const [rate = 15, seconds = 30, holdMs = 900] = process.argv.slice(2).map(Number);
 const port = 19000 + Math.floor(Math.random() * 1000);
@@ -61,8 +63,7 @@ async function run(count) {
     const at = performance.now();
     await queue.add('chat', { sessionId: `s${i}`, messageId: `m${i}-${Math.random()}`, content: 'x'.repeat(200) }, {
       jobId: `${Date.now()}-${i}-${Math.random()}`,
-      removeOnComplete: { age: 600, count: 10_000 },
-      removeOnFail: { age: 3600, count: 10_000 },
+      ...CHAT_JOB_RETENTION,
     });
     await new Promise((r) => setTimeout(r, Math.max(0, 1000 / rate - (performance.now() - at))));
   }

@@ -23,6 +23,12 @@ export interface QueueInspector {
 
 const COUNTED_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
+/** How long BullMQ keeps a reply's job once it ended (apps/llm-worker/bench/bullmq-job.mjs measures with the same). */
+export const CHAT_JOB_RETENTION = {
+  removeOnComplete: { age: 600, count: 10_000 },
+  removeOnFail: { age: 3600, count: 10_000 },
+} as const;
+
 export class BullReplyQueue implements ReplyQueue, QueueInspector {
   private readonly queues = new Map<string, Queue<ChatJob>>();
 
@@ -39,11 +45,7 @@ export class BullReplyQueue implements ReplyQueue, QueueInspector {
   }
 
   async enqueue(job: ChatJob): Promise<void> {
-    await this.queueOf(job.sessionId).add(CHAT_JOB_NAME, job, {
-      jobId: job.messageId,
-      removeOnComplete: { age: 600, count: 10_000 },
-      removeOnFail: { age: 3600, count: 10_000 },
-    });
+    await this.queueOf(job.sessionId).add(CHAT_JOB_NAME, job, { jobId: job.messageId, ...CHAT_JOB_RETENTION });
   }
 
   async depth(): Promise<number> {

@@ -121,31 +121,33 @@ function scrub(text: string, prefilter: boolean): ScrubResult {
   const run = prefilter ? longestNumberRun(view.text) : Infinity;
   const at = !prefilter || view.text.includes('@');
   const plus = !prefilter || view.text.includes('+');
-  const replace = (kind: PiiKind, digits: number, pattern: RegExp, decide: (m: RegExpExecArray) => Spans): void => {
-    if (run < digits) return;
+  const ibanStart = !prefilter || IBAN_START.test(view.text);
+  const replace = (kind: PiiKind, possible: boolean, pattern: RegExp, decide: (m: RegExpExecArray) => Spans): void => {
+    if (!possible) return;
     const n = view.replace(pattern, `[${kind}]`, decide);
     if (n > 0) found[kind] = (found[kind] ?? 0) + n;
   };
 
   // IBAN and card first so the phone rule never takes half of one; national ids before the card,
   // whose Luhn check an 18-digit Chinese id or a 15-digit NIR may pass too. The second argument:
-  // the fewest digits a match of the pass holds in one number (a NINO's 6 … a card's 13).
-  if (!prefilter || IBAN_START.test(view.text)) replace('IBAN', 2, IBAN, (m) => prefix(validIbanPrefix(m[0])));
-  replace('NATIONAL_ID', 6, NATIONAL_ID, (m) => (isNationalId(m[0]) ? whole(m) : NONE));
-  replace('CARD', 13, CARD, (m) => cardSpans(m[0]));
-  replace('SSN', 9, SSN, (m) => (isSsn(m[1]!, m[3]!, m[4]!) ? whole(m) : NONE));
-  if (at) replace('EMAIL', 0, EMAIL, whole);
-  if (plus) replace('PHONE', 7, PHONE_INTL, (m) => prefix(validIntlPhonePrefix(m[0], after(m))));
-  replace('PHONE', 10, PHONE_00, (m) => prefix(validZeroZeroPhonePrefix(m[0], after(m))));
-  replace('PHONE', 10, PHONE_NANP, whole);
-  replace('PHONE', 11, PHONE_BR_MOBILE, whole);
-  replace('PHONE', 11, PHONE_CN_MOBILE, whole);
-  replace('PHONE', 9, PHONE_ES, whole);
-  replace('PHONE', 10, PHONE_MOBILE_RUN, whole);
-  replace('PHONE', 9, PHONE_TRUNK, (m) => (isTrunkPhone(m[0]) ? whole(m) : NONE));
+  // whether the text has what a match of the pass needs; `run >= n`: the fewest digits such a
+  // match holds in one number (a NINO's 6 … a card's 13).
+  replace('IBAN', ibanStart, IBAN, (m) => prefix(validIbanPrefix(m[0])));
+  replace('NATIONAL_ID', run >= 6, NATIONAL_ID, (m) => (isNationalId(m[0]) ? whole(m) : NONE));
+  replace('CARD', run >= 13, CARD, (m) => cardSpans(m[0]));
+  replace('SSN', run >= 9, SSN, (m) => (isSsn(m[1]!, m[3]!, m[4]!) ? whole(m) : NONE));
+  replace('EMAIL', at, EMAIL, whole);
+  replace('PHONE', plus && run >= 7, PHONE_INTL, (m) => prefix(validIntlPhonePrefix(m[0], after(m))));
+  replace('PHONE', run >= 10, PHONE_00, (m) => prefix(validZeroZeroPhonePrefix(m[0], after(m))));
+  replace('PHONE', run >= 10, PHONE_NANP, whole);
+  replace('PHONE', run >= 11, PHONE_BR_MOBILE, whole);
+  replace('PHONE', run >= 11, PHONE_CN_MOBILE, whole);
+  replace('PHONE', run >= 9, PHONE_ES, whole);
+  replace('PHONE', run >= 10, PHONE_MOBILE_RUN, whole);
+  replace('PHONE', run >= 9, PHONE_TRUNK, (m) => (isTrunkPhone(m[0]) ? whole(m) : NONE));
   // My Number last: its groups of four are also a card's first three on a line of their own, and a
   // 0-led one is a trunk phone number; those rules keep what they took.
-  replace('NATIONAL_ID', 12, MY_NUMBER, (m) => (isMyNumber(m[0].replace(/\D/g, '')) ? whole(m) : NONE));
+  replace('NATIONAL_ID', run >= 12, MY_NUMBER, (m) => (isMyNumber(m[0].replace(/\D/g, '')) ? whole(m) : NONE));
   return { text: view.toString(), found };
 }
 
@@ -166,7 +168,7 @@ function longestNumberRun(text: string): number {
   let gap = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
+    if (isDigit(c)) {
       run = gap <= 2 ? run + 1 : 1;
       gap = 0;
       if (run > best) best = run;
