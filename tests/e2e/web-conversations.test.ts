@@ -63,6 +63,14 @@ async function waitForFocus(page: Page, testId: string): Promise<void> {
   await page.waitForFunction((id) => document.activeElement?.getAttribute('data-testid') === id, testId, { timeout: 2000 }).catch(() => undefined);
 }
 
+/**
+ * Waits (up to 5 s, then the caller's assertions tell) for the conversation shown to be the one
+ * whose first question is `text`: the one shown before may have as many messages.
+ */
+async function waitShown(page: Page, text: string): Promise<void> {
+  await userMessages(page).first().filter({ hasText: text }).waitFor({ timeout: 5000 }).catch(() => undefined);
+}
+
 /** The conversations the gateway lists for the page's browser (as another client of the same user sees them). */
 async function serverTitles(page: Page): Promise<string[]> {
   const session = await pageSession(page);
@@ -131,6 +139,7 @@ describe('conversations', () => {
     await waitConnected(page);
     await page.waitForFunction((id) => (localStorage.getItem('chat-fleet:session') ?? '').includes(id), lyonId);
     await waitCount(userMessages(page), 1);
+    await waitShown(page, 'Plan a trip to Lyon');
     expect(await userMessages(page).first().innerText()).toBe('Plan a trip to Lyon');
     await expect(item(page, 'Lyon weekend').getByTestId('conversation-open').getAttribute('aria-current')).resolves.toBe('page');
     await screenshot(page, 'conversations-sidebar');
@@ -153,6 +162,7 @@ describe('conversations', () => {
     await page.getByTestId('conversation-delete-confirm').click();
     await waitTitles(page, ['First topic']);
     await waitCount(userMessages(page), 1);
+    await waitShown(page, 'First topic');
     expect(await userMessages(page).first().innerText()).toBe('First topic');
     // The confirm's notice of an ended session never shows: the page left it first.
     expect(await page.getByTestId('chat-notice').count()).toBe(0);
